@@ -1,0 +1,172 @@
+"""The control API of API.md: health, reset, merchants, orders, the buyer's pay action, notifications, clock."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from sandbox import __version__, errors
+from sandbox.admin.serialize import notification_summary, notification_view, order_view
+from sandbox.core.models import ORDER_STATUSES, order_key
+
+bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
+
+
+def _sandbox():
+    return current_app.extensions["paysandbox"]
+
+
+def _body() -> dict:
+    if (request.content_length or 0) > _sandbox().config.max_body:
+        raise errors.InvalidParameter("body", f"the body is larger than {_sandbox().config.max_body} bytes")
+    if not request.get_data():
+        return {}
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise errors.InvalidParameter("body", "the body must be a JSON object")
+    return payload
+
+
+def _adapter(gateway: str):
+    adapter = _sandbox().gateways.get(gateway)
+    if adapter is None:
+        known = ", ".join(sorted(_sandbox().gateways))
+        raise errors.InvalidParameter("gateway", f"gateway must be one of {known}, got {gateway!r}")
+    return adapter
+
+
+@bp.errorhandler(errors.SandboxError)
+def sandbox_error(error: errors.SandboxError):
+    if isinstance(error, errors.NotFound):
+        status = 404
+    elif isinstance(error, errors.BusinessError):
+        status = 409
+    else:
+        status = 400
+    return jsonify(error={"code": error.code, "message": error.message}), status
+
+
+@bp.get("/health")
+def health():
+    return jsonify(status="ok", version=__version__)
+
+
+@bp.post("/reset")
+def reset():
+    body = _body()
+    _sandbox().reset(merchants=bool(body.get("merchants")))
+    return jsonify(status="ok", merchants_reset=bool(body.get("merchants")))
+
+
+# -- merchants ------------------------------------------------------------------------------------
+
+
+@bp.post("/merchants")
+def register_merchant():
+    body = _body()
+    answer = _adapter(str(body.get("gateway", ""))).register_merchant(body)
+    return jsonify(answer), 201
+
+
+@bp.get("/merchants")
+def list_merchants():
+    sandbox = _sandbox()
+    return jsonify(merchants=[sandbox.gateways[m["gateway"]].describe_merchant(m) for m in sandbox.merchants.all()])
+
+
+@bp.get("/merchants/<gateway>/<merchant_id>")
+def get_merchant(gateway: str, merchant_id: str):
+    adapter = _adapter(gateway)
+    record = _sandbox().merchants.get(gateway, merchant_id)
+    if record is None:
+        raise errors.NotFound(f"no {gateway} merchant {merchant_id!r}")
+    return jsonify(adapter.describe_merchant(record))
+
+
+# -- orders -----------------------------------------------------------------------------------------
+
+
+@bp.get("/orders")
+def list_orders():
+    gateway, status = request.args.get("gateway", ""), request.args.get("status", "")
+    if gateway:
+        _adapter(gateway)
+    if status and status not in ORDER_STATUSES:
+        raise errors.InvalidParameter("status", f"status must be one of {', '.join(ORDER_STATUSES)}")
+    orders = _sandbox().payments.list(gateway, request.args.get("merchant_id", ""), status)
+    return jsonify(orders=[order_view(_sandbox(), o) for o in orders])
+
+
+@bp.get("/orders/<gateway>/<merchant_id>/<path:out_trade_no>")
+def get_order(gateway: str, merchant_id: str, out_trade_no: str):
+    _adapter(gateway)
+    order = _sandbox().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
+    return jsonify(order_view(_sandbox(), order, with_notifications=True))
+
+
+@bp.post("/orders/<gateway>/<merchant_id>/<path:out_trade_no>/pay")
+def pay_order(gateway: str, merchant_id: str, out_trade_no: str):
+    _adapter(gateway)
+    body = _body()
+    outcome = body.get("outcome", "success")
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        raise errors.InvalidParameter("reason", "reason must be a string")
+    sandbox = _sandbox()
+    sandbox.payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
+    order = sandbox.payments.pay(order_key(gateway, merchant_id, out_trade_no), outcome, reason=reason)
+    return jsonify(order_view(sandbox, order, with_notifications=True))
+
+
+# -- notifications --------------------------------------------------------------------------------
+
+
+@bp.get("/notifications")
+def list_notifications():
+    args = request.args
+    records = _sandbox().outbox.list(
+        args.get("gateway", ""),
+        args.get("merchant_id", ""),
+        args.get("out_trade_no", ""),
+        args.get("status", ""),
+    )
+    return jsonify(notifications=[notification_view(r) for r in records])
+
+
+@bp.get("/notifications/<notification_id>")
+def get_notification(notification_id: str):
+    return jsonify(notification_view(_sandbox().outbox.get(notification_id)))
+
+
+@bp.post("/notifications/<notification_id>/replay")
+def replay_notification(notification_id: str):
+    sandbox = _sandbox()
+    sandbox.outbox.get(notification_id)
+    return jsonify(notification_view(sandbox.dispatcher.deliver(notification_id, trigger="replay")))
+
+
+@bp.post("/notifications/flush")
+def flush_notifications():
+    attempted = _sandbox().run_due()
+    return jsonify(attempted=[notification_summary(r) for r in attempted])
+
+
+# -- clock ------------------------------------------------------------------------------------------
+
+
+@bp.get("/clock")
+def get_clock():
+    return jsonify(_sandbox().clock.describe())
+
+
+@bp.post("/clock")
+def set_clock():
+    body = _body()
+    _sandbox().clock.set_mode(str(body.get("mode", "")), body.get("factor"))
+    return jsonify(_sandbox().clock.describe())
+
+
+@bp.post("/clock/advance")
+def advance_clock():
+    body = _body()
+    attempted = _sandbox().advance(body.get("seconds"))
+    return jsonify(**_sandbox().clock.describe(), attempted=[notification_summary(r) for r in attempted])

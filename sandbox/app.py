@@ -1,0 +1,70 @@
+"""create_app(config): build the Sandbox, register every gateway, the hosted pages and the control API."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from sandbox import __version__
+from sandbox.config import Config
+from sandbox.core.sandbox import Sandbox
+from sandbox.gateways.alipay.adapter import AlipayGateway
+from sandbox.gateways.alipay.keys import AlipayKeys
+
+log = logging.getLogger("paysandbox")
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(
+        __name__,
+        template_folder="pages/templates",
+        static_folder="pages/static",
+        static_url_path="/cashier/static",
+    )
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    sandbox = Sandbox(config)
+    sandbox.add_gateway(AlipayGateway(sandbox, AlipayKeys.load(config.fixtures_dir)))
+    sandbox.load()
+    app.extensions["paysandbox"] = sandbox
+
+    from sandbox.admin.views import bp as admin_bp
+    from sandbox.gateways.alipay.views import bp as alipay_bp
+    from sandbox.pages.alipay import bp as alipay_pages_bp
+
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(alipay_bp)
+    app.register_blueprint(alipay_pages_bp)
+    _register_error_handlers(app)
+    app.config["PAYSANDBOX_VERSION"] = __version__
+    return app
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Anything no gateway view answered itself: JSON under /_sandbox, plain text elsewhere, never a traceback."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if request.path.startswith("/_sandbox"):
+            code = (error.name or "error").upper().replace(" ", "_")
+            return jsonify(error={"code": code, "message": error.description}), error.code
+        return Response(
+            f"{error.code} {error.name}: {error.description}\n",
+            status=error.code,
+            content_type="text/plain; charset=utf-8",
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        sandbox = app.extensions["paysandbox"]
+        request_id = sandbox.ids.hex(16)
+        log.exception("unexpected error on %s %s (request id %s)", request.method, request.path, request_id)
+        message = f"the sandbox failed unexpectedly (request id {request_id}); see its log"
+        if request.path.startswith("/_sandbox"):
+            return jsonify(error={"code": "INTERNAL_ERROR", "message": message}), 500
+        return Response(message + "\n", status=500, content_type="text/plain; charset=utf-8")

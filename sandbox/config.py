@@ -1,0 +1,46 @@
+"""Every SANDBOX_* setting in one place: defaults, environment overrides, and what each is for."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+REPO_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"  # SANDBOX_HOST: address `serve` binds (0.0.0.0 in the container)
+    port: int = 8008  # SANDBOX_PORT
+    data_path: str | None = None  # SANDBOX_DATA: TinyDB JSON file; unset keeps state in memory
+    fixtures_dir: str = field(default_factory=lambda: str(REPO_FIXTURES))  # SANDBOX_FIXTURES
+    public_url: str | None = None  # SANDBOX_PUBLIC_URL: base of URLs handed out (QR codes, bills)
+    clock_mode: str = "real"  # SANDBOX_CLOCK_MODE: real | accelerated | manual
+    clock_factor: float = 1.0  # SANDBOX_CLOCK_FACTOR: speed in accelerated mode
+    seed: int | None = None  # SANDBOX_SEED: makes generated ids repeatable
+    notify_timeout: float = 10.0  # SANDBOX_NOTIFY_TIMEOUT: seconds a merchant has to answer
+    max_body: int = 1024 * 1024  # SANDBOX_MAX_BODY: bytes; larger requests get a native error
+    log_level: str = "INFO"  # SANDBOX_LOG_LEVEL
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None, **overrides) -> Config:
+        environ = os.environ if environ is None else environ
+        values: dict = {}
+        for item in fields(cls):
+            raw = environ.get(f"SANDBOX_{_env_name(item.name)}")
+            if raw is None or raw == "":
+                continue
+            kind = item.type if isinstance(item.type, str) else item.type.__name__
+            if kind.startswith("int"):
+                values[item.name] = int(raw)
+            elif kind.startswith("float"):
+                values[item.name] = float(raw)
+            else:
+                values[item.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _env_name(field_name: str) -> str:
+    return {"data_path": "DATA", "fixtures_dir": "FIXTURES"}.get(field_name, field_name.upper())

@@ -1,0 +1,1 @@
+"""The framework-free core: orders, refunds, notifications, time, ids, keys and storage."""

@@ -1,0 +1,83 @@
+"""The sandbox clock: real, accelerated or manual, so expiries and retries are testable without sleeping."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from sandbox.errors import InvalidParameter
+
+# China has one time zone and no daylight saving: every provider speaks Beijing time.
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+MODES = ("real", "accelerated", "manual")
+
+
+class Clock:
+    """Virtual time = an anchor in virtual time plus the real time elapsed since, times a factor."""
+
+    def __init__(self, mode: str = "real", factor: float = 1.0, *, start: datetime | None = None) -> None:
+        self._lock = threading.Lock()
+        self._listeners: list = []
+        self._anchor_real = time.time()
+        self._anchor_virtual = (start or datetime.now(BEIJING)).astimezone(BEIJING)
+        self._mode = "real"
+        self._factor = 1.0
+        self.set_mode(mode, factor)
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now_locked()
+
+    def _now_locked(self) -> datetime:
+        if self._mode == "manual":
+            return self._anchor_virtual
+        elapsed = (time.time() - self._anchor_real) * self._factor
+        return self._anchor_virtual + timedelta(seconds=elapsed)
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    @property
+    def factor(self) -> float:
+        return self._factor
+
+    def set_mode(self, mode: str, factor: float | None = None) -> None:
+        if mode not in MODES:
+            raise InvalidParameter("mode", f"clock mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if mode == "accelerated":
+            factor = 1.0 if factor is None else factor
+            if not isinstance(factor, int | float) or isinstance(factor, bool) or not 0 < factor <= 100_000:
+                raise InvalidParameter("factor", "factor must be a number above 0 and at most 100000")
+        else:
+            factor = 1.0
+        with self._lock:
+            self._anchor_virtual = self._now_locked()
+            self._anchor_real = time.time()
+            self._mode, self._factor = mode, float(factor)
+        self._changed()
+
+    def advance_to(self, moment: datetime) -> None:
+        """Jump forward to `moment` (never backwards), keeping the mode."""
+        with self._lock:
+            current = self._now_locked()
+            if moment > current:
+                self._anchor_virtual += moment - current
+        self._changed()
+
+    def real_seconds_until(self, moment: datetime) -> float | None:
+        """How long to wait in real time until `moment`; None when only `advance` moves the clock."""
+        if self._mode == "manual":
+            return None
+        return max(0.0, (moment - self.now()).total_seconds() / self._factor)
+
+    def on_change(self, listener) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    def describe(self) -> dict:
+        return {"now": self.now().isoformat(timespec="seconds"), "mode": self._mode, "factor": self._factor}

@@ -1,0 +1,83 @@
+"""RSA signing and verification on pycryptodome, with key loading that forgives the usual PEM mistakes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from functools import lru_cache
+
+from Crypto.Hash import SHA1, SHA256
+from Crypto.PublicKey import RSA
+from Crypto.Signature import pkcs1_15
+
+_HASHES = {"SHA256": SHA256, "SHA1": SHA1}
+_PEM_BODY = re.compile(r"-----BEGIN [A-Z ]+-----|-----END [A-Z ]+-----|\s+")
+
+
+class KeyFormatError(ValueError):
+    """The text is not a key (or certificate) we can load."""
+
+
+def _der_candidates(text: str) -> bytes:
+    body = _PEM_BODY.sub("", text)
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error as exc:
+        raise KeyFormatError("not a PEM key nor base64 DER") from exc
+
+
+@lru_cache(maxsize=256)
+def load_private_key(text: str) -> RSA.RsaKey:
+    """A private key as PEM (PKCS#1 or PKCS#8) or as the bare base64 body Alipay's console shows."""
+    try:
+        key = RSA.import_key(text) if "-----BEGIN" in text else RSA.import_key(_der_candidates(text))
+    except (ValueError, IndexError, TypeError) as exc:
+        raise KeyFormatError(f"cannot read an RSA private key: {exc}") from exc
+    if not key.has_private():
+        raise KeyFormatError("this is a public key, a private key is needed")
+    return key
+
+
+@lru_cache(maxsize=1024)
+def load_public_key(text: str) -> RSA.RsaKey:
+    """A public key as PEM (SPKI or PKCS#1), bare base64, or the key inside an X.509 certificate PEM."""
+    try:
+        if "BEGIN CERTIFICATE" in text:
+            from cryptography import x509
+            from cryptography.hazmat.primitives import serialization
+
+            cert = x509.load_pem_x509_certificate(text.encode())
+            der = cert.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            return RSA.import_key(der)
+        key = RSA.import_key(text) if "-----BEGIN" in text else RSA.import_key(_der_candidates(text))
+    except (ValueError, IndexError, TypeError) as exc:
+        raise KeyFormatError(f"cannot read an RSA public key: {exc}") from exc
+    return key.public_key()
+
+
+def public_pem(key: RSA.RsaKey) -> str:
+    return key.public_key().export_key("PEM").decode() + "\n"
+
+
+def fingerprint(key: RSA.RsaKey) -> str:
+    """A short, stable name for a key in error messages: sha256 of its public DER, first 16 hex digits."""
+    return hashlib.sha256(key.public_key().export_key("DER")).hexdigest()[:16]
+
+
+def sign(key: RSA.RsaKey, data: bytes, hash_name: str = "SHA256") -> str:
+    digest = _HASHES[hash_name].new(data)
+    return base64.b64encode(pkcs1_15.new(key).sign(digest)).decode()
+
+
+def verify(key: RSA.RsaKey, data: bytes, signature: str, hash_name: str = "SHA256") -> bool:
+    """True if `signature` (base64, whitespace tolerated) is valid; never raises on malformed input."""
+    try:
+        raw = base64.b64decode(re.sub(r"\s+", "", signature), validate=True)
+        pkcs1_15.new(key).verify(_HASHES[hash_name].new(data), raw)
+    except (ValueError, TypeError, binascii.Error):
+        return False
+    return True

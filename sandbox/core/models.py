@@ -1,0 +1,158 @@
+"""The neutral domain records: orders, refunds and notifications, and their stored form."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+
+PENDING, PAID, FAILED, CLOSED, REFUNDED = "pending", "paid", "failed", "closed", "refunded"
+ORDER_STATUSES = (PENDING, PAID, FAILED, CLOSED, REFUNDED)
+
+# Notification delivery states (API.md): failed means the retry schedule is exhausted.
+NOTIFY_PENDING, NOTIFY_DELIVERED, NOTIFY_FAILED = "pending", "delivered", "failed"
+
+
+def order_key(gateway: str, merchant_id: str, out_trade_no: str) -> str:
+    return f"{gateway}|{merchant_id}|{out_trade_no}"
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class _Record:
+    """to_doc/from_doc for dataclasses whose datetime fields are listed in TIMES."""
+
+    TIMES: tuple[str, ...] = ()
+
+    def to_doc(self) -> dict:
+        doc = asdict(self)  # type: ignore[call-overload]
+        for name in self.TIMES:
+            doc[name] = _iso(doc[name])
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict):
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        values = {k: v for k, v in doc.items() if k in known}
+        for name in cls.TIMES:
+            values[name] = _time(values.get(name))
+        return cls(**values)
+
+
+@dataclass
+class Refund(_Record):
+    out_refund_no: str
+    refund_id: str
+    amount: int
+    created_at: datetime
+    status: str = "success"  # success | pending | failed
+    reason: str = ""
+    succeeded_at: datetime | None = None
+    extra: dict = field(default_factory=dict)
+
+    TIMES = ("created_at", "succeeded_at")
+
+
+@dataclass
+class Order(_Record):
+    gateway: str
+    merchant_id: str
+    out_trade_no: str
+    trade_no: str
+    amount: int
+    created_at: datetime
+    currency: str = "CNY"
+    subject: str = ""
+    body: str = ""
+    product: str = ""  # how it was created: page, wap, precreate, create, barcode, app ...
+    status: str = PENDING
+    notify_url: str = ""
+    return_url: str = ""
+    expires_at: datetime | None = None
+    paid_at: datetime | None = None
+    closed_at: datetime | None = None
+    settle_at: datetime | None = None  # a payment waiting for the buyer settles then ...
+    settle_outcome: str = ""  # ... with this outcome (success | fail)
+    failure: dict = field(default_factory=dict)  # {"reason": neutral reason, "message": ...}
+    buyer: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # gateway wire details (sign_type, passback_params ...)
+    refunds: list = field(default_factory=list)
+
+    TIMES = ("created_at", "expires_at", "paid_at", "closed_at", "settle_at")
+
+    @property
+    def key(self) -> str:
+        return order_key(self.gateway, self.merchant_id, self.out_trade_no)
+
+    @property
+    def refunded_amount(self) -> int:
+        return sum(r.amount for r in self.refund_list if r.status != "failed")
+
+    @property
+    def refund_list(self) -> list[Refund]:
+        return [r if isinstance(r, Refund) else Refund.from_doc(r) for r in self.refunds]
+
+    def find_refund(self, out_refund_no: str) -> Refund | None:
+        return next((r for r in self.refund_list if r.out_refund_no == out_refund_no), None)
+
+    def to_doc(self) -> dict:
+        doc = super().to_doc()
+        doc["refunds"] = [r.to_doc() for r in self.refund_list]
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> Order:
+        order = super().from_doc(doc)
+        order.refunds = [Refund.from_doc(r) for r in doc.get("refunds", [])]
+        return order
+
+
+@dataclass
+class Attempt(_Record):
+    at: datetime
+    http_status: int | None = None
+    response_body: str = ""
+    error: str = ""
+    acked: bool = False
+    trigger: str = "schedule"  # schedule | replay
+
+    TIMES = ("at",)
+
+
+@dataclass
+class Notification(_Record):
+    id: str
+    gateway: str
+    merchant_id: str
+    out_trade_no: str
+    event: str
+    url: str
+    body: str  # exactly what is POSTed, every attempt (a retry is the same message)
+    created_at: datetime
+    next_attempt_at: datetime | None
+    headers: dict = field(default_factory=dict)
+    status: str = NOTIFY_PENDING
+    attempts: list = field(default_factory=list)
+    refund_no: str = ""
+
+    TIMES = ("created_at", "next_attempt_at")
+
+    @property
+    def attempt_list(self) -> list[Attempt]:
+        return [a if isinstance(a, Attempt) else Attempt.from_doc(a) for a in self.attempts]
+
+    def to_doc(self) -> dict:
+        doc = super().to_doc()
+        doc["attempts"] = [a.to_doc() for a in self.attempt_list]
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> Notification:
+        record = super().from_doc(doc)
+        record.attempts = [Attempt.from_doc(a) for a in doc.get("attempts", [])]
+        return record

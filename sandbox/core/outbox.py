@@ -1,0 +1,97 @@
+"""Notifications as records: the exact message, every attempt with the merchant's reply, the next due time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sandbox.core.clock import Clock
+from sandbox.core.ids import Ids
+from sandbox.core.models import NOTIFY_DELIVERED, NOTIFY_FAILED, NOTIFY_PENDING, Attempt, Notification
+from sandbox.core.ports import NotificationDraft
+from sandbox.core.store import Store
+from sandbox.core.timers import Timers
+from sandbox.errors import NotFound
+
+COLLECTION = "notifications"
+
+
+class Outbox:
+    def __init__(self, store: Store, clock: Clock, ids: Ids, timers: Timers) -> None:
+        self._store, self._clock, self._ids, self._timers = store, clock, ids, timers
+
+    def add(self, gateway: str, merchant_id: str, out_trade_no: str, draft: NotificationDraft) -> Notification:
+        now = self._clock.now()
+        record = Notification(
+            id=f"ntf_{self._ids.hex(20)}",
+            gateway=gateway,
+            merchant_id=merchant_id,
+            out_trade_no=out_trade_no,
+            event=draft.event,
+            url=draft.url,
+            body=draft.body,
+            headers=dict(draft.headers),
+            created_at=now,
+            next_attempt_at=now,
+            refund_no=draft.refund_no,
+        )
+        self._save(record)
+        self._timers.schedule(now, "notify", record.id)
+        return record
+
+    def get(self, notification_id: str) -> Notification:
+        doc = self._store.get(COLLECTION, notification_id)
+        if doc is None:
+            raise NotFound(f"no notification {notification_id!r}")
+        return Notification.from_doc(doc)
+
+    def list(self, gateway: str = "", merchant_id: str = "", out_trade_no: str = "", status: str = "") -> list:
+        wanted = {
+            "gateway": gateway,
+            "merchant_id": merchant_id,
+            "out_trade_no": out_trade_no,
+            "status": status,
+        }
+        docs = [d for d in self._store.all(COLLECTION) if all(not v or d[k] == v for k, v in wanted.items())]
+        docs.sort(key=lambda d: (d["created_at"], d["id"]))
+        return [Notification.from_doc(d) for d in docs]
+
+    def is_due(self, notification_id: str) -> bool:
+        doc = self._store.get(COLLECTION, notification_id)
+        return bool(
+            doc
+            and doc["status"] == NOTIFY_PENDING
+            and doc["next_attempt_at"]
+            and Notification.from_doc(doc).next_attempt_at <= self._clock.now()
+        )
+
+    def record_attempt(
+        self, notification_id: str, attempt: Attempt, schedule: tuple[int, ...], scheduled: bool
+    ) -> Notification:
+        """Store an attempt; an ack delivers, otherwise a scheduled attempt moves along the retry schedule."""
+        with self._store.lock:
+            record = self.get(notification_id)
+            record.attempts = [*record.attempt_list, attempt]
+            if attempt.acked:
+                record.status, record.next_attempt_at = NOTIFY_DELIVERED, None
+            elif scheduled and record.status == NOTIFY_PENDING:
+                retries_done = sum(1 for a in record.attempt_list if a.trigger == "schedule") - 1
+                if retries_done < len(schedule):
+                    record.next_attempt_at = attempt.at + timedelta(seconds=schedule[retries_done])
+                else:
+                    record.status, record.next_attempt_at = NOTIFY_FAILED, None
+            self._save(record)
+        if record.status == NOTIFY_PENDING and scheduled and record.next_attempt_at:
+            self._timers.schedule(record.next_attempt_at, "notify", record.id)
+        return record
+
+    def reschedule_all(self) -> None:
+        for doc in self._store.all(COLLECTION):
+            if doc["status"] == NOTIFY_PENDING and doc["next_attempt_at"]:
+                record = Notification.from_doc(doc)
+                self._timers.schedule(record.next_attempt_at, "notify", record.id)
+
+    def clear(self) -> None:
+        self._store.clear(COLLECTION)
+
+    def _save(self, record: Notification) -> None:
+        self._store.put(COLLECTION, record.id, record.to_doc())

@@ -1,0 +1,272 @@
+"""The payment state machine: create, pay, fail, close, expire, settle and refund orders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sandbox.core import ports
+from sandbox.core.clock import Clock
+from sandbox.core.ids import Ids
+from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUNDED, Order, Refund, order_key
+from sandbox.core.store import Store
+from sandbox.core.timers import Timers
+from sandbox.errors import (
+    InvalidParameter,
+    OrderAlreadyPaid,
+    OrderClosed,
+    OrderMismatch,
+    OrderNotFound,
+    OrderStateConflict,
+    RefundExceedsPaid,
+    RefundMismatch,
+)
+
+COLLECTION = "orders"
+EventSink = Callable[[str, Order, Refund | None], None]
+
+
+def _refund_index(doc: dict) -> list[tuple[str, str, str]]:
+    return [(doc["gateway"], doc["merchant_id"], r["out_refund_no"]) for r in doc.get("refunds", [])]
+
+
+class Payments:
+    def __init__(self, store: Store, clock: Clock, ids: Ids, timers: Timers, on_event: EventSink) -> None:
+        self._store, self._clock, self._ids, self._timers = store, clock, ids, timers
+        self._on_event = on_event
+        store.add_index(COLLECTION, "trade_no", lambda d: [(d["gateway"], d["trade_no"])])
+        store.add_index(COLLECTION, "refund", _refund_index)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def find(self, gateway: str, merchant_id: str, out_trade_no: str = "", trade_no: str = "") -> Order:
+        """By out_trade_no or by the provider's trade_no; raises OrderNotFound."""
+        doc = None
+        if out_trade_no:
+            doc = self._store.get(COLLECTION, order_key(gateway, merchant_id, out_trade_no))
+        elif trade_no:
+            docs = self._store.lookup(COLLECTION, "trade_no", (gateway, trade_no))
+            doc = docs[0] if docs and docs[0]["merchant_id"] == merchant_id else None
+        if doc is None or (trade_no and doc["trade_no"] != trade_no):
+            wanted = f"out_trade_no {out_trade_no!r}" if out_trade_no else f"trade_no {trade_no!r}"
+            raise OrderNotFound(f"no order with {wanted} for merchant {merchant_id}")
+        return Order.from_doc(doc)
+
+    def find_by_refund(self, gateway: str, merchant_id: str, out_refund_no: str) -> Order | None:
+        docs = self._store.lookup(COLLECTION, "refund", (gateway, merchant_id, out_refund_no))
+        return Order.from_doc(docs[0]) if docs else None
+
+    def by_trade_no(self, gateway: str, trade_no: str) -> Order | None:
+        docs = self._store.lookup(COLLECTION, "trade_no", (gateway, trade_no))
+        return Order.from_doc(docs[0]) if docs else None
+
+    def list(self, gateway: str = "", merchant_id: str = "", status: str = "") -> list[Order]:
+        docs = [
+            d
+            for d in self._store.all(COLLECTION)
+            if (not gateway or d["gateway"] == gateway)
+            and (not merchant_id or d["merchant_id"] == merchant_id)
+            and (not status or d["status"] == status)
+        ]
+        docs.sort(key=lambda d: (d["created_at"], d["trade_no"]), reverse=True)
+        return [Order.from_doc(d) for d in docs]
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def create(self, draft: Order, trade_no: Callable[[], str]) -> tuple[Order, bool]:
+        """Store a new pending order, or return the pending one with the same out_trade_no.
+
+        Sending the same order again is how a buyer re-opens a cashier; sending the same number
+        with a different amount is a merchant bug, refused with OrderMismatch.
+        """
+        with self._store.lock:
+            existing = self._store.get(COLLECTION, draft.key)
+            if existing is not None:
+                order = Order.from_doc(existing)
+                self._check_reusable(order, draft)
+                return order, False
+            draft.trade_no = self._unique_trade_no(draft.gateway, trade_no)
+            draft.created_at = self._clock.now()
+            draft.status = PENDING
+            self._save(draft)
+        if draft.expires_at:
+            self._timers.schedule(draft.expires_at, "expire", draft.key)
+        return draft, True
+
+    def pay(
+        self,
+        key: str,
+        outcome: str = "success",
+        *,
+        reason: str = "",
+        message: str = "",
+        buyer: dict | None = None,
+    ) -> Order:
+        """The buyer pays (success) or the payment is declined (fail). Only a pending order can."""
+        if outcome not in ("success", "fail"):
+            raise InvalidParameter("outcome", f"outcome must be 'success' or 'fail', not {outcome!r}")
+        with self._store.lock:
+            order = self._load(key)
+            self._require_pending(order)
+            now = self._clock.now()
+            order.settle_at, order.settle_outcome = None, ""
+            if buyer:
+                order.buyer.update(buyer)
+            if outcome == "success":
+                order.status, order.paid_at = PAID, now
+                event = ports.PAID
+            else:
+                order.status, order.closed_at = FAILED, now
+                order.failure = {"reason": reason or "declined", "message": message}
+                event = ports.FAILED
+            self._save(order)
+        self._on_event(event, order, None)
+        return order
+
+    def wait_for_buyer(self, key: str, seconds: float, outcome: str) -> Order:
+        """Leave the order pending; it settles with `outcome` after `seconds` of sandbox time."""
+        with self._store.lock:
+            order = self._load(key)
+            self._require_pending(order)
+            order.settle_at = self._clock.now() + timedelta(seconds=seconds)
+            order.settle_outcome = outcome
+            self._save(order)
+        self._timers.schedule(order.settle_at, "settle", key)
+        return order
+
+    def annotate(self, key: str, **extra) -> Order:
+        """Record gateway details on an order (e.g. that the buyer opened the cashier)."""
+        with self._store.lock:
+            order = self._load(key)
+            order.extra.update(extra)
+            self._save(order)
+        return order
+
+    def close(self, key: str, reason: str = "closed") -> Order:
+        with self._store.lock:
+            order = self._load(key)
+            if order.status == CLOSED:
+                raise OrderClosed(f"order {order.out_trade_no} is already closed")
+            self._require_pending(order)
+            order.status, order.closed_at = CLOSED, self._clock.now()
+            order.settle_at, order.settle_outcome = None, ""
+            order.failure = {"reason": reason}
+            self._save(order)
+        self._on_event(ports.CLOSED, order, None)
+        return order
+
+    def refund(
+        self,
+        key: str,
+        out_refund_no: str,
+        amount: int,
+        reason: str = "",
+        refund_id: Callable[[], str] | None = None,
+    ) -> tuple[Order, Refund, bool]:
+        """Refund part or all of what was paid. The same out_refund_no again is an idempotent repeat."""
+        if amount <= 0:
+            raise InvalidParameter("amount", "a refund amount must be above zero")
+        with self._store.lock:
+            order = self._load(key)
+            existing = order.find_refund(out_refund_no)
+            if existing is not None:
+                if existing.amount != amount:
+                    raise RefundMismatch(
+                        f"refund {out_refund_no} was already made for {existing.amount} fen, "
+                        f"this request asks for {amount}"
+                    )
+                return order, existing, False
+            if order.status not in (PAID, REFUNDED):
+                raise OrderStateConflict(
+                    f"order {order.out_trade_no} is {order.status}, only a paid order can be refunded"
+                )
+            refundable = order.amount - order.refunded_amount
+            if amount > refundable:
+                raise RefundExceedsPaid(
+                    f"refund of {amount} fen exceeds what is left to refund on {order.out_trade_no}: "
+                    f"{refundable} fen (paid {order.amount}, refunded {order.refunded_amount})"
+                )
+            now = self._clock.now()
+            refund = Refund(
+                out_refund_no=out_refund_no,
+                refund_id=refund_id() if refund_id else out_refund_no,
+                amount=amount,
+                created_at=now,
+                reason=reason,
+                succeeded_at=now,
+            )
+            order.refunds = [*order.refund_list, refund]
+            if order.refunded_amount == order.amount:
+                order.status = REFUNDED
+            self._save(order)
+        self._on_event(ports.REFUNDED, order, refund)
+        return order, refund, True
+
+    # -- clock-driven ----------------------------------------------------------------------------
+
+    def expire(self, key: str) -> None:
+        with self._store.lock:
+            doc = self._store.get(COLLECTION, key)
+            if doc is None:
+                return
+            order = Order.from_doc(doc)
+            if order.status != PENDING or not order.expires_at or order.expires_at > self._clock.now():
+                return
+        self.close(key, reason="expired")
+
+    def settle(self, key: str) -> None:
+        with self._store.lock:
+            doc = self._store.get(COLLECTION, key)
+            if doc is None:
+                return
+            order = Order.from_doc(doc)
+            if order.status != PENDING or not order.settle_at or order.settle_at > self._clock.now():
+                return
+        self.pay(key, order.settle_outcome or "success", reason="declined")
+
+    def reschedule_all(self) -> None:
+        """Rebuild the timers from stored orders (after a restart)."""
+        for doc in self._store.all(COLLECTION):
+            if doc["status"] != PENDING:
+                continue
+            order = Order.from_doc(doc)
+            if order.expires_at:
+                self._timers.schedule(order.expires_at, "expire", order.key)
+            if order.settle_at:
+                self._timers.schedule(order.settle_at, "settle", order.key)
+
+    def clear(self) -> None:
+        self._store.clear(COLLECTION)
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _load(self, key: str) -> Order:
+        doc = self._store.get(COLLECTION, key)
+        if doc is None:
+            raise OrderNotFound(f"no order {key.split('|')[-1]!r}")
+        return Order.from_doc(doc)
+
+    def _save(self, order: Order) -> None:
+        self._store.put(COLLECTION, order.key, order.to_doc())
+
+    def _unique_trade_no(self, gateway: str, make: Callable[[], str]) -> str:
+        while True:
+            candidate = make()
+            if not self._store.lookup(COLLECTION, "trade_no", (gateway, candidate)):
+                return candidate
+
+    @staticmethod
+    def _require_pending(order: Order) -> None:
+        if order.status in (PAID, REFUNDED):
+            raise OrderAlreadyPaid(f"order {order.out_trade_no} is already paid")
+        if order.status in (CLOSED, FAILED):
+            raise OrderClosed(f"order {order.out_trade_no} is {order.status}")
+
+    @staticmethod
+    def _check_reusable(order: Order, draft: Order) -> None:
+        Payments._require_pending(order)
+        if order.amount != draft.amount:
+            raise OrderMismatch(
+                f"out_trade_no {order.out_trade_no} already exists with amount {order.amount} fen; "
+                f"this request says {draft.amount} fen"
+            )

@@ -1,0 +1,45 @@
+"""What the core asks of a gateway package. The core holds adapters by name and never imports them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sandbox.core.models import Order, Refund
+
+# Neutral events the core emits on state changes; each gateway decides what (if anything) it notifies.
+PAID, FAILED, CLOSED, REFUNDED = "paid", "failed", "closed", "refunded"
+
+
+@dataclass
+class NotificationDraft:
+    """A notification as the gateway built it: the exact bytes and headers to send."""
+
+    event: str
+    url: str
+    body: str
+    headers: dict = field(default_factory=dict)
+    refund_no: str = ""
+
+
+class GatewayAdapter(Protocol):
+    name: str
+    retry_schedule: tuple[int, ...]  # seconds from one attempt to the next retry
+
+    def notification_for(self, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
+        """Build the signed notification for a state change, or None when none is due."""
+
+    def is_ack(self, http_status: int, body: str) -> bool:
+        """Whether the merchant's answer acknowledges the notification."""
+
+    def register_merchant(self, payload: dict) -> dict:
+        """Validate a registration request, store the merchant, answer the sandbox's public material."""
+
+    def describe_merchant(self, record: dict) -> dict:
+        """The control API view of a stored merchant (the same fields as the registration answer)."""
+
+    def register_demo_merchants(self) -> None:
+        """Register the demo merchants shipped in fixtures/."""
+
+    def describe_order(self, order: Order) -> dict:
+        """Gateway-native extras for the control API view of an order (e.g. trade_status)."""

@@ -1,0 +1,114 @@
+"""Neutral exceptions. Raised deep inside; each gateway renders them in its own wire format."""
+
+from __future__ import annotations
+
+
+class SandboxError(Exception):
+    """Root of every error the sandbox raises on purpose."""
+
+    code = "SYSTEM_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RequestError(SandboxError):
+    """The request itself is wrong: fix the request, not the state."""
+
+
+class MissingParameter(RequestError):
+    code = "MISSING_PARAMETER"
+
+    def __init__(self, name: str, message: str | None = None) -> None:
+        super().__init__(message or f"required parameter '{name}' is missing or empty")
+        self.name = name
+
+
+class InvalidParameter(RequestError):
+    code = "INVALID_PARAMETER"
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class UnknownMerchant(RequestError):
+    code = "UNKNOWN_MERCHANT"
+
+
+class SignatureInvalid(RequestError):
+    """A signature did not verify. Carries what was verified and with which key, for the user to diff."""
+
+    code = "SIGNATURE_INVALID"
+
+    def __init__(self, message: str, *, signed_string: str = "", key_hint: str = "") -> None:
+        super().__init__(message)
+        self.signed_string = signed_string
+        self.key_hint = key_hint
+
+
+class UnsupportedMethod(RequestError):
+    code = "UNSUPPORTED_METHOD"
+
+
+class BusinessError(SandboxError):
+    """The request is well formed but the state of the world refuses it."""
+
+    code = "BUSINESS_ERROR"
+
+
+class NotFound(BusinessError):
+    code = "NOT_FOUND"
+
+
+class OrderNotFound(NotFound):
+    code = "ORDER_NOT_FOUND"
+
+
+class RefundNotFound(NotFound):
+    code = "REFUND_NOT_FOUND"
+
+
+class OrderAlreadyPaid(BusinessError):
+    code = "ORDER_ALREADY_PAID"
+
+
+class OrderClosed(BusinessError):
+    code = "ORDER_CLOSED"
+
+
+class OrderStateConflict(BusinessError):
+    """The order is in a state that does not allow the operation (e.g. closing a paid order)."""
+
+    code = "ORDER_STATE_CONFLICT"
+
+
+class OrderMismatch(BusinessError):
+    """Same out_trade_no sent again with different content (amount, subject...)."""
+
+    code = "ORDER_MISMATCH"
+
+
+class RefundExceedsPaid(BusinessError):
+    code = "REFUND_EXCEEDS_PAID"
+
+
+class RefundMismatch(BusinessError):
+    """Same refund request number sent again with a different amount."""
+
+    code = "REFUND_MISMATCH"
+
+
+class PaymentDeclined(BusinessError):
+    """A synchronous payment (barcode) was declined; `reason` is a neutral decline reason."""
+
+    code = "PAYMENT_DECLINED"
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class BillNotReady(BusinessError):
+    code = "BILL_NOT_READY"

@@ -1,0 +1,125 @@
+"""Alipay's asynchronous notifications and return_url parameters: fields, signature, ack, retry schedule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from sandbox.core import ports
+from sandbox.core.canonical import sorted_query
+from sandbox.core.ids import Ids
+from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUNDED, Order, Refund
+from sandbox.core.money import format_yuan
+from sandbox.core.ports import NotificationDraft
+from sandbox.gateways.alipay.keys import AlipayKeys
+
+# 4m, 10m, 10m, 1h, 2h, 6h, 15h: eight attempts over about 25 hours (PROTOCOLS.md A.7).
+RETRY_SCHEDULE = (240, 600, 600, 3600, 7200, 21600, 54000)
+TRADE_STATUS = {
+    PENDING: "WAIT_BUYER_PAY",
+    PAID: "TRADE_SUCCESS",
+    REFUNDED: "TRADE_CLOSED",
+    CLOSED: "TRADE_CLOSED",
+    FAILED: "TRADE_CLOSED",
+}
+
+
+def exists_at_alipay(order: Order) -> bool:
+    """Alipay creates a page/wap/QR trade only when the buyer opens the cashier or scans the code."""
+    return order.extra.get("visible", True) or order.status in (PAID, REFUNDED, FAILED)
+
+
+def wire_time(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def is_ack(http_status: int, body: str) -> bool:
+    """Alipay stops retrying only on the exact plain body `success`."""
+    return 200 <= http_status < 300 and body == "success"
+
+
+def signed(fields: dict[str, str], keys: AlipayKeys, sign_type: str) -> dict[str, str]:
+    """Notifications and returns are signed over every field but `sign` and `sign_type`."""
+    fields = {k: v for k, v in fields.items() if v not in (None, "")}
+    fields["sign_type"] = sign_type
+    fields["sign"] = keys.sign(sorted_query(fields, exclude=("sign", "sign_type")), sign_type)
+    return fields
+
+
+def notification_fields(
+    order: Order, event: str, refund: Refund | None, now: datetime, ids: Ids, seller_id: str
+) -> dict[str, str]:
+    paid = order.status in (PAID, REFUNDED) or order.paid_at is not None
+    amount = format_yuan(order.amount)
+    fields = {
+        "notify_time": wire_time(now),
+        "notify_type": "trade_status_sync",
+        "notify_id": "2024" + ids.alnum(30),
+        "app_id": order.merchant_id,
+        "auth_app_id": order.merchant_id,
+        "charset": "utf-8",
+        "version": "1.0",
+        "trade_no": order.trade_no,
+        "out_trade_no": order.out_trade_no,
+        "buyer_id": order.buyer.get("buyer_id", ""),
+        "buyer_logon_id": order.buyer.get("buyer_logon_id", ""),
+        "seller_id": seller_id,
+        "trade_status": TRADE_STATUS[order.status],
+        "total_amount": amount,
+        "receipt_amount": amount if paid else "",
+        "invoice_amount": amount if paid else "",
+        "buyer_pay_amount": amount if paid else "",
+        "point_amount": "0.00" if paid else "",
+        "subject": order.subject,
+        "body": order.body,
+        "gmt_create": wire_time(order.created_at),
+        "gmt_payment": wire_time(order.paid_at),
+        "gmt_close": wire_time(order.closed_at) if order.status in (CLOSED, FAILED, REFUNDED) else "",
+        "fund_bill_list": f'[{{"amount":"{amount}","fundChannel":"ALIPAYACCOUNT"}}]' if paid else "",
+        "passback_params": order.extra.get("passback_params", ""),
+    }
+    if event == ports.REFUNDED and refund is not None:
+        fields["out_biz_no"] = refund.out_refund_no
+        fields["refund_fee"] = format_yuan(order.refunded_amount)
+        fields["gmt_refund"] = (
+            refund.created_at.strftime("%Y-%m-%d %H:%M:%S.") + f"{refund.created_at.microsecond // 1000:03d}"
+        )
+        if order.status == REFUNDED:
+            fields["gmt_close"] = wire_time(refund.created_at)
+    return fields
+
+
+def build_notification(
+    order: Order, event: str, refund: Refund | None, now: datetime, ids: Ids, keys: AlipayKeys, seller_id: str
+) -> NotificationDraft | None:
+    if not order.notify_url:
+        return None
+    # A trade the buyer never reached does not exist at Alipay, so its expiry notifies nobody.
+    if not exists_at_alipay(order):
+        return None
+    fields = notification_fields(order, event, refund, now, ids, seller_id)
+    body = urlencode(signed(fields, keys, order.extra.get("sign_type", "RSA2")))
+    return NotificationDraft(
+        event=fields["trade_status"],
+        url=order.notify_url,
+        body=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        refund_no=refund.out_refund_no if refund else "",
+    )
+
+
+def return_params(order: Order, method: str, now: datetime, keys: AlipayKeys, seller_id: str) -> dict[str, str]:
+    """The signed query the cashier appends to return_url after a payment (PROTOCOLS.md A.8)."""
+    fields = {
+        "charset": "utf-8",
+        "out_trade_no": order.out_trade_no,
+        "method": f"{method}.return",
+        "total_amount": format_yuan(order.amount),
+        "trade_no": order.trade_no,
+        "auth_app_id": order.merchant_id,
+        "version": "1.0",
+        "app_id": order.merchant_id,
+        "seller_id": seller_id,
+        "timestamp": wire_time(now),
+    }
+    return signed(fields, keys, order.extra.get("sign_type", "RSA2"))

@@ -1,0 +1,180 @@
+"""The Alipay blueprint: /gateway.do (GET and POST) and the bill files it hands out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from decimal import Decimal
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request
+
+from sandbox import errors
+from sandbox.gateways.alipay import bills, codec, handlers
+from sandbox.gateways.alipay.errors import AlipayError, from_neutral, invalid, missing
+from sandbox.gateways.alipay.keys import HASH_OF
+
+log = logging.getLogger("paysandbox.alipay")
+bp = Blueprint("alipay", __name__)
+CONTENT_TYPE = "text/html;charset=utf-8"  # what real Alipay sends; neither SDK looks at it
+
+
+def _sandbox():
+    return current_app.extensions["paysandbox"]
+
+
+def _gateway():
+    return _sandbox().gateways["alipay"]
+
+
+def base_url() -> str:
+    return (_sandbox().config.public_url or request.host_url).rstrip("/")
+
+
+@bp.route("/gateway.do", methods=["GET", "POST"])
+def gateway_do():
+    gateway = _gateway()
+    try:
+        if (request.content_length or 0) > _sandbox().config.max_body:
+            raise invalid(
+                "isv.invalid-content-length",
+                f"the request body is {request.content_length} bytes; the sandbox takes at most "
+                f"{_sandbox().config.max_body}",
+            )
+        params = codec.parse_params(request.query_string, request.get_data(), request.content_type or "")
+    except AlipayError as error:
+        return _answer("error_response", error.fields(), None, "RSA2")
+    method = params.get("method", "")
+    key = codec.response_key(method) if method in handlers.METHODS else "error_response"
+    merchant = _sandbox().merchants.get("alipay", params.get("app_id", ""))
+    sign_type = params.get("sign_type") if params.get("sign_type") in HASH_OF else "RSA2"
+    signer = gateway.keys if merchant else None
+    cert_mode = bool(params.get("app_cert_sn"))
+    try:
+        call = authenticate(params, merchant)
+        if method in handlers.CASHIER_METHODS:
+            order = handlers.METHODS[method](call)
+            return redirect(f"/cashier/alipay/{order.trade_no}", code=302)
+        inner = {"code": "10000", "msg": "Success", **handlers.METHODS[method](call)}
+    except AlipayError as error:
+        inner = error.fields()
+    except errors.SandboxError as error:
+        inner = from_neutral(error).fields()
+    except Exception:
+        request_id = _sandbox().ids.hex(16)
+        log.exception("alipay %s failed (request id %s)", method, request_id)
+        inner = AlipayError(
+            "20000",
+            "isp.unknow-error",
+            f"the sandbox failed unexpectedly (request id {request_id}); see its log",
+        ).fields()
+    if method in handlers.CASHIER_METHODS:
+        return render_template("alipay/error.html", error=inner, method=method), 200
+    return _answer(key, inner, signer, sign_type, cert_mode)
+
+
+def _answer(key: str, inner: dict, signer, sign_type: str, cert_mode: bool = False) -> Response:
+    return Response(codec.envelope(key, inner, signer, sign_type, cert_mode), content_type=CONTENT_TYPE)
+
+
+def authenticate(params: dict[str, str], merchant: dict | None) -> handlers.Call:
+    """The checks Alipay makes before a method runs, in its order, each with its own sub_code."""
+    method = params.get("method", "")
+    if not method:
+        raise missing("isv.missing-method", "the common parameter 'method' is missing")
+    if method not in handlers.METHODS:
+        raise invalid(
+            "isv.invalid-method",
+            f"the sandbox does not implement {method!r}; it serves {', '.join(sorted(handlers.METHODS))}",
+        )
+    app_id = params.get("app_id", "")
+    if not app_id:
+        raise missing("isv.missing-app-id", "the common parameter 'app_id' is missing")
+    if merchant is None:
+        raise invalid(
+            "isv.invalid-app-id",
+            f"app_id {app_id} is not registered with the sandbox; register it with "
+            "POST /_sandbox/merchants or use the demo app 2021000000000001",
+        )
+    for name in ("sign_type", "sign", "timestamp", "version"):
+        if not params.get(name):
+            sub_code = {"sign_type": "isv.missing-signature-type", "sign": "isv.missing-signature"}.get(
+                name, f"isv.missing-{name}"
+            )
+            raise missing(sub_code, f"the common parameter '{name}' is missing")
+    if params["sign_type"] not in HASH_OF:
+        raise invalid("isv.invalid-signature-type", f"sign_type must be RSA2 or RSA, got {params['sign_type']!r}")
+    _check_timestamp(params["timestamp"])
+    if params["version"] != "1.0":
+        raise invalid("isv.invalid-version", f"version must be 1.0, got {params['version']!r}")
+    if params.get("encrypt_type"):
+        raise invalid("isv.invalid-encrypt-type", "AES content encryption is not supported by the sandbox")
+    _check_cert_mode(params, merchant)
+    codec.verify_request(params, merchant["app_public_key"], app_id)
+    return handlers.Call(
+        sandbox=_sandbox(),
+        gateway=_gateway(),
+        app_id=app_id,
+        method=method,
+        params=params,
+        biz=_biz_content(params.get("biz_content", "")),
+        sign_type=params["sign_type"],
+        base_url=base_url(),
+    )
+
+
+def _check_timestamp(value: str) -> None:
+    # No skew check: the SDKs stamp naive local time and hosts often run on UTC (PROTOCOLS.md A.2).
+    try:
+        datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        raise invalid("isv.invalid-timestamp", f"timestamp must be yyyy-MM-dd HH:mm:ss, got {value!r}") from None
+
+
+def _check_cert_mode(params: dict[str, str], merchant: dict) -> None:
+    keys = _gateway().keys
+    app_sn, root_sn = params.get("app_cert_sn"), params.get("alipay_root_cert_sn")
+    if app_sn and app_sn != merchant["app_cert_sn"]:
+        raise invalid(
+            "isv.app-cert-not-exist",
+            f"app_cert_sn {app_sn} does not match the app certificate registered for "
+            f"{merchant['merchant_id']} (its SN is {merchant['app_cert_sn']})",
+        )
+    if root_sn and keys.root_cert_sn not in root_sn.split("_"):
+        raise invalid(
+            "isv.invalid-alipay-root-cert-sn",
+            f"alipay_root_cert_sn {root_sn} does not include the sandbox root certificate's SN "
+            f"{keys.root_cert_sn}; use the alipay_root_cert from the merchant registration",
+        )
+
+
+def _biz_content(text: str) -> dict:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text, parse_float=Decimal)
+    except ValueError as exc:
+        raise invalid("isv.invalid-parameter", f"biz_content is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise invalid("isv.invalid-parameter", "biz_content must be a JSON object")
+    return value
+
+
+@bp.route("/bills/alipay/<app_id>/<bill_type>/<bill_date>.csv.zip")
+def bill_file(app_id: str, bill_type: str, bill_date: str):
+    sandbox = _sandbox()
+    merchant = sandbox.merchants.get("alipay", app_id)
+    if merchant is None:
+        return Response(f"no Alipay app {app_id} in the sandbox\n", status=404, content_type="text/plain")
+    try:
+        bills.check_request(bill_type, bill_date, sandbox.clock.now())
+    except errors.SandboxError as error:
+        return Response(error.message + "\n", status=404, content_type="text/plain; charset=utf-8")
+    orders = sandbox.payments.list(gateway="alipay", merchant_id=app_id)
+    data = bills.build_zip(orders, merchant["seller_id"], bill_type, bill_date, sandbox.clock.now())
+    name = f"{merchant['seller_id']}_{bill_date.replace('-', '')}.csv.zip"
+    return Response(
+        data,
+        content_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,1 @@
+"""Hosted pages: the cashiers and scan pages a buyer's browser sees, one blueprint per gateway."""

@@ -1,0 +1,128 @@
+"""Alipay's hosted pages: the desktop cashier (page.pay), the mobile cashier (wap.pay) and the QR scan page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+import segno
+from flask import Blueprint, abort, current_app, redirect, render_template, request
+from markupsafe import Markup
+
+from sandbox import errors
+from sandbox.core.models import PENDING, Order
+from sandbox.core.money import format_yuan
+from sandbox.gateways.alipay.notify import return_params
+
+bp = Blueprint("alipay_pages", __name__, url_prefix="/cashier/alipay")
+
+# What a buyer can pick when the payment fails, and the sub_code each stands for.
+FAIL_REASONS = {
+    "ACQ.BUYER_BALANCE_NOT_ENOUGH": "Balance not enough (余额不足)",
+    "ACQ.BUYER_ENABLE_STATUS_FORBID": "Account frozen (账户状态异常)",
+    "ACQ.RISK_CONTROL_REJECT": "Rejected by risk control (风控拒绝)",
+    "ACQ.PAYMENT_FAIL": "Payment failed (支付失败)",
+}
+
+
+def _sandbox():
+    return current_app.extensions["paysandbox"]
+
+
+def _order(trade_no: str) -> Order:
+    order = _sandbox().payments.by_trade_no("alipay", trade_no)
+    if order is None:
+        abort(404, description=f"no Alipay trade {trade_no} in the sandbox")
+    return order
+
+
+def _merchant_name(order: Order) -> str:
+    record = _sandbox().merchants.get("alipay", order.merchant_id)
+    return record["name"] if record else order.merchant_id
+
+
+def _context(order: Order, **extra) -> dict:
+    return {
+        "order": order,
+        "merchant_name": _merchant_name(order),
+        "amount": format_yuan(order.amount),
+        "expires_at": order.expires_at.strftime("%Y-%m-%d %H:%M:%S") if order.expires_at else "",
+        "reasons": FAIL_REASONS,
+        **extra,
+    }
+
+
+def _seen(order: Order) -> Order:
+    """Opening the cashier (or scanning the code) is what makes the trade exist at Alipay."""
+    if not order.extra.get("visible", True) and order.status == PENDING:
+        return _sandbox().payments.annotate(order.key, visible=True)
+    return order
+
+
+@bp.get("/<trade_no>")
+def cashier(trade_no: str):
+    order = _seen(_order(trade_no))
+    template = "alipay/wap.html" if order.product == "wap" else "alipay/cashier.html"
+    if order.status != PENDING:
+        return _result(order)
+    return render_template(template, **_context(order))
+
+
+@bp.get("/qr/<trade_no>")
+def scan(trade_no: str):
+    order = _seen(_order(trade_no))
+    code = segno.make(request.url, error="m")
+    svg = code.svg_inline(scale=5, dark="#1a1a1a", title=f"QR code of {order.out_trade_no}")
+    return render_template("alipay/scan.html", **_context(order, qr_svg=Markup(svg), qr_url=request.url))
+
+
+@bp.post("/<trade_no>/pay")
+def act(trade_no: str):
+    order = _order(trade_no)
+    action = request.form.get("action", "")
+    payments = _sandbox().payments
+    try:
+        if action == "pay":
+            order = payments.pay(order.key)
+        elif action == "fail":
+            reason = request.form.get("reason", "")
+            if reason not in FAIL_REASONS:
+                abort(400, description=f"unknown failure reason {reason!r}")
+            order = payments.pay(order.key, "fail", reason=reason, message=FAIL_REASONS[reason])
+        elif action == "leave":
+            return _leave(order)
+        else:
+            abort(400, description="action must be pay, fail or leave")
+    except errors.BusinessError:
+        order = _order(trade_no)  # paid or closed meanwhile (another tab, the control API): show where it stands
+    if action == "pay" and order.return_url and order.product in ("page", "wap"):
+        return redirect(_return_location(order))
+    return _result(order)
+
+
+def _return_location(order: Order) -> str:
+    gateway = _sandbox().gateways["alipay"]
+    method = order.extra.get("method", "alipay.trade.page.pay")
+    params = return_params(order, method, _sandbox().clock.now(), gateway.keys, gateway.seller_id(order.merchant_id))
+    separator = "&" if urlsplit(order.return_url).query else "?"
+    return order.return_url + separator + urlencode(params)
+
+
+def _leave(order: Order):
+    quit_url = order.extra.get("quit_url")
+    if quit_url:
+        return redirect(quit_url)
+    return render_template("alipay/result.html", outcome="left", back_url=_shop_url(order), **_context(order))
+
+
+def _shop_url(order: Order) -> str:
+    """Where "back to the shop" goes: the origin of return_url, since no signed return is owed."""
+    target = order.return_url or order.notify_url
+    if not target:
+        return ""
+    parts = urlsplit(target)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def _result(order: Order):
+    outcome = {"paid": "paid", "refunded": "paid", "failed": "failed", "closed": "closed"}.get(order.status, "left")
+    return render_template("alipay/result.html", outcome=outcome, back_url=_shop_url(order), **_context(order))

@@ -1,0 +1,109 @@
+"""Regenerate the TEST-ONLY key material in fixtures/ (run once; the output is committed).
+
+Every key written here is public on purpose: it exists so demos and tests work with no set-up.
+Never use any of it for real money.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+NOT_BEFORE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+NOT_AFTER = dt.datetime(2049, 12, 31, tzinfo=dt.UTC)
+
+
+def new_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def pkcs1_pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def public_pem(key: rsa.RSAPrivateKey) -> str:
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def name(cn: str, ou: str, org: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou),
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        ]
+    )
+
+
+def issue(subject: x509.Name, key, issuer: x509.Name, issuer_key, serial: int, ca: bool) -> str:
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(NOT_BEFORE)
+        .not_valid_after(NOT_AFTER)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(issuer_key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def write(relative: str, text: str) -> None:
+    path = FIXTURES / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def make_alipay() -> None:
+    app_key, alipay_key, root_key = new_key(), new_key(), new_key()
+    root_name = name("paysandbox Alipay Root CA (TEST ONLY)", "paysandbox", "paysandbox")
+    write("alipay/sandbox/alipay_private_key.pem", pkcs1_pem(alipay_key))
+    write("alipay/sandbox/alipay_public_key.pem", public_pem(alipay_key))
+    write("alipay/sandbox/root_ca_key.pem", pkcs1_pem(root_key))
+    write("alipay/sandbox/root_cert.pem", issue(root_name, root_key, root_name, root_key, 1, ca=True))
+    alipay_subject = name("paysandbox Alipay (TEST ONLY)", "Alipay Open Platform", "paysandbox")
+    write(
+        "alipay/sandbox/alipay_public_key_cert.pem",
+        issue(alipay_subject, alipay_key, root_name, root_key, 2024000001, ca=False),
+    )
+    app_id = "2021000000000001"
+    write("alipay/demo/app_private_key.pem", pkcs1_pem(app_key))
+    write("alipay/demo/app_public_key.pem", public_pem(app_key))
+    app_subject = name(app_id, "Alipay Open Platform", "paysandbox demo shop")
+    write(
+        "alipay/demo/app_public_key_cert.pem",
+        issue(app_subject, app_key, root_name, root_key, 2024000002, ca=False),
+    )
+    merchant = {
+        "_comment": "TEST-ONLY demo merchant. Its private key is public; never use it for real money.",
+        "gateway": "alipay",
+        "merchant_id": app_id,
+        "name": "paysandbox demo shop",
+        "seller_id": "2088000000000001",
+        "app_public_key_file": "app_public_key.pem",
+        "app_cert_file": "app_public_key_cert.pem",
+        "app_private_key_file": "app_private_key.pem",
+    }
+    write("alipay/demo/merchant.json", json.dumps(merchant, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    make_alipay()
