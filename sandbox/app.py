@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -18,6 +19,8 @@ log = logging.getLogger("paysandbox")
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
+    if not Path(config.fixtures_dir, "alipay").is_dir():
+        raise RuntimeError(f"no fixtures at {config.fixtures_dir}: set SANDBOX_FIXTURES to the repo's fixtures/ folder")
     app = Flask(
         __name__,
         template_folder="pages/templates",

@@ -74,5 +74,26 @@ def receiver():
 @pytest.fixture
 def alipay_client(live, alipay_demo) -> AlipayClient:
     """The reference merchant client, pointed at the live sandbox as the demo app."""
-    return AlipayClient(alipay_demo.app_id, alipay_demo.app_private_key, alipay_demo.alipay_public_key,
-                        f"{live.url}/gateway.do")
+    return AlipayClient(
+        alipay_demo.app_id, alipay_demo.app_private_key, alipay_demo.alipay_public_key, f"{live.url}/gateway.do"
+    )
+
+
+@pytest.fixture
+def alipay_call(client, alipay_demo):
+    """Call /gateway.do through the Flask test client as the demo app; answers the verified inner response."""
+    merchant = AlipayClient(
+        alipay_demo.app_id, alipay_demo.app_private_key, alipay_demo.alipay_public_key, "http://localhost/gateway.do"
+    )
+
+    def call(method: str, biz: dict, **common: str) -> dict:
+        reply = client.post("/gateway.do", data=merchant.signed_params(method, biz, **common))
+        assert reply.status_code == 200
+        key = method.replace(".", "_") + "_response"
+        document = reply.get_json(force=True)
+        inner = document.get(key) or document["error_response"]
+        if inner["code"] in ("10000", "10003"):
+            merchant.parse_response(reply.get_data(as_text=True), method)  # raises unless correctly signed
+        return inner
+
+    return call

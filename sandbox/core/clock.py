@@ -21,7 +21,7 @@ class Clock:
         self._listeners: list = []
         self._anchor_real = time.time()
         self._anchor_virtual = (start or datetime.now(BEIJING)).astimezone(BEIJING)
-        self._mode = "real"
+        self._mode = "manual"  # so set_mode anchors exactly at `start`
         self._factor = 1.0
         self.set_mode(mode, factor)
 

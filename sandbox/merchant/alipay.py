@@ -115,33 +115,55 @@ class AlipayClient:
             raise AlipayClientError(f"no {key} in the answer: {body[:200]}")
         if "sign" in document:
             signed_text = _raw_member(body, key)
-            if not crypto.verify(self._alipay_key, signed_text.encode("utf-8"), document["sign"],
-                                 HASHES[self.sign_type]):
+            if not crypto.verify(
+                self._alipay_key, signed_text.encode("utf-8"), document["sign"], HASHES[self.sign_type]
+            ):
                 raise AlipaySignatureError(f"the {key} signature does not verify with the Alipay public key")
         elif key != "error_response":
             raise AlipaySignatureError(f"the answer to {method} is not signed")
         inner = document[key]
         if inner.get("code") not in ("10000", "10003"):
-            raise AlipayApiError(inner.get("code", ""), inner.get("msg", ""), inner.get("sub_code", ""),
-                                 inner.get("sub_msg", ""), inner)
+            raise AlipayApiError(
+                inner.get("code", ""), inner.get("msg", ""), inner.get("sub_code", ""), inner.get("sub_msg", ""), inner
+            )
         return inner
 
     # -- browser payments ------------------------------------------------------------------------
 
-    def page_pay_url(self, out_trade_no: str, amount: int, subject: str, *, return_url: str = "",
-                     notify_url: str = "", wap: bool = False, **biz) -> str:
+    def page_pay_url(
+        self,
+        out_trade_no: str,
+        amount: int,
+        subject: str,
+        *,
+        return_url: str = "",
+        notify_url: str = "",
+        wap: bool = False,
+        **biz,
+    ) -> str:
         """The URL to send the buyer's browser to (GET), for the desktop or (wap=True) mobile cashier."""
         params = self._page_params(out_trade_no, amount, subject, return_url, notify_url, wap, biz)
         return self.gateway_url + "?" + urlencode(params)
 
-    def page_pay_form(self, out_trade_no: str, amount: int, subject: str, *, return_url: str = "",
-                      notify_url: str = "", wap: bool = False, **biz) -> str:
+    def page_pay_form(
+        self,
+        out_trade_no: str,
+        amount: int,
+        subject: str,
+        *,
+        return_url: str = "",
+        notify_url: str = "",
+        wap: bool = False,
+        **biz,
+    ) -> str:
         """An auto-submitting HTML form that POSTs the order to the cashier (the official SDK's default)."""
         params = self._page_params(out_trade_no, amount, subject, return_url, notify_url, wap, biz)
         inputs = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in params.items())
-        return (f'<form id="alipaysubmit" method="post" action="{escape(self.gateway_url)}">{inputs}'
-                '<noscript><button type="submit">Continue to Alipay</button></noscript></form>'
-                '<script>document.getElementById("alipaysubmit").submit();</script>')
+        return (
+            f'<form id="alipaysubmit" method="post" action="{escape(self.gateway_url)}">{inputs}'
+            '<noscript><button type="submit">Continue to Alipay</button></noscript></form>'
+            '<script>document.getElementById("alipaysubmit").submit();</script>'
+        )
 
     def _page_params(self, out_trade_no, amount, subject, return_url, notify_url, wap, biz) -> dict[str, str]:
         method = "alipay.trade.wap.pay" if wap else "alipay.trade.page.pay"
@@ -160,16 +182,35 @@ class AlipayClient:
         content = {"out_trade_no": out_trade_no, "total_amount": yuan(amount), "subject": subject, **biz}
         return self.execute("alipay.trade.precreate", content, notify_url=notify_url)
 
-    def create(self, out_trade_no: str, amount: int, subject: str, buyer_id: str, *, notify_url: str = "",
-               **biz) -> dict:
-        content = {"out_trade_no": out_trade_no, "total_amount": yuan(amount), "subject": subject,
-                   "buyer_id": buyer_id, **biz}
+    def create(
+        self, out_trade_no: str, amount: int, subject: str, buyer_id: str, *, notify_url: str = "", **biz
+    ) -> dict:
+        content = {
+            "out_trade_no": out_trade_no,
+            "total_amount": yuan(amount),
+            "subject": subject,
+            "buyer_id": buyer_id,
+            **biz,
+        }
         return self.execute("alipay.trade.create", content, notify_url=notify_url)
 
-    def barcode_pay(self, out_trade_no: str, amount: int, subject: str, auth_code: str, *,
-                    notify_url: str = "", scene: str = "bar_code") -> dict:
-        content = {"out_trade_no": out_trade_no, "total_amount": yuan(amount), "subject": subject,
-                   "auth_code": auth_code, "scene": scene}
+    def barcode_pay(
+        self,
+        out_trade_no: str,
+        amount: int,
+        subject: str,
+        auth_code: str,
+        *,
+        notify_url: str = "",
+        scene: str = "bar_code",
+    ) -> dict:
+        content = {
+            "out_trade_no": out_trade_no,
+            "total_amount": yuan(amount),
+            "subject": subject,
+            "auth_code": auth_code,
+            "scene": scene,
+        }
         return self.execute("alipay.trade.pay", content, notify_url=notify_url)
 
     def query(self, out_trade_no: str = "", trade_no: str = "") -> dict:

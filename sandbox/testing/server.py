@@ -23,7 +23,10 @@ class ThreadedServer:
         self.host = host
         self.port = self._server.server_port
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"server-{self.port}", daemon=True)
+        # A short poll interval makes shutdown quick: tests start and stop many servers.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"server-{self.port}", daemon=True
+        )
 
     def start(self) -> ThreadedServer:
         self._thread.start()

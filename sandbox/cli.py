@@ -1,0 +1,127 @@
+"""The `paysandbox` command: serve the sandbox, and print what a client needs to talk to it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from sandbox import __version__
+from sandbox.config import Config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="paysandbox", description="A local sandbox for Alipay and friends.")
+    parser.add_argument("--version", action="version", version=f"paysandbox {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve every gateway on one port")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1; 0.0.0.0 in a container)")
+    serve.add_argument("--port", type=int, help="port (default 8008)")
+    serve.add_argument("--data", metavar="PATH", help="keep state in this TinyDB JSON file (default: in memory)")
+    serve.add_argument("--clock", choices=("real", "accelerated", "manual"), help="clock mode (default real)")
+    serve.add_argument("--factor", type=float, help="clock speed in accelerated mode")
+    serve.add_argument("--seed", type=int, help="make generated ids repeatable")
+    serve.add_argument("--public-url", help="base URL handed out in QR codes and bill links")
+    serve.set_defaults(handler=_serve)
+
+    keys = commands.add_parser("keys", help="print the demo merchants' keys and how to point an SDK here")
+    keys.add_argument("--url", default=None, help="the sandbox base URL (default http://127.0.0.1:8008)")
+    keys.add_argument("--json", action="store_true", help="machine-readable output")
+    keys.set_defaults(handler=_keys)
+
+    args = parser.parse_args(argv)
+    try:
+        config = Config.from_env()
+    except (TypeError, ValueError) as exc:
+        print(f"paysandbox: a SANDBOX_* environment variable is invalid: {exc}", file=sys.stderr)
+        return 2
+    return args.handler(args, config)
+
+
+def _serve(args: argparse.Namespace, config: Config) -> int:
+    from werkzeug.serving import make_server
+
+    from sandbox.app import create_app
+
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "data_path": args.data,
+        "clock_mode": args.clock,
+        "clock_factor": args.factor,
+        "seed": args.seed,
+        "public_url": args.public_url,
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            setattr(config, name, value)
+    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(config)
+    sandbox = app.extensions["paysandbox"]
+    try:
+        server = make_server(config.host, config.port, app, threaded=True)
+    except OSError as exc:
+        print(f"paysandbox: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    sandbox.start()
+    where = f"http://{config.host}:{server.server_port}"
+    store = config.data_path or "memory"
+    print(f"paysandbox {__version__} serving on {where} (store: {store}, clock: {sandbox.clock.mode})", flush=True)
+    print(f"  Alipay gateway   {where}/gateway.do   demo app_id 2021000000000001 (`paysandbox keys`)", flush=True)
+    print(f"  control API      {where}/_sandbox/health", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        sandbox.stop()  # flushes a file store, so pending notifications survive the restart
+    return 0
+
+
+def _keys(args: argparse.Namespace, config: Config) -> int:
+    base = (args.url or f"http://127.0.0.1:{config.port}").rstrip("/")
+    fixtures = Path(config.fixtures_dir)
+    demo = json.loads((fixtures / "alipay/demo/merchant.json").read_text())
+    alipay = {
+        "gateway": "alipay",
+        "app_id": demo["merchant_id"],
+        "gateway_url": f"{base}/gateway.do",
+        "app_private_key": (fixtures / "alipay/demo" / demo["app_private_key_file"]).read_text(),
+        "alipay_public_key": (fixtures / "alipay/sandbox/alipay_public_key.pem").read_text(),
+        "cert_mode": {
+            "app_public_key_cert": str(fixtures / "alipay/demo" / demo["app_cert_file"]),
+            "alipay_public_key_cert": str(fixtures / "alipay/sandbox/alipay_public_key_cert.pem"),
+            "alipay_root_cert": str(fixtures / "alipay/sandbox/root_cert.pem"),
+        },
+    }
+    if args.json:
+        print(json.dumps({"merchants": [alipay]}, indent=2, ensure_ascii=False))
+        return 0
+    print("TEST-ONLY keys of the demo merchants. Never use them for real money.\n")
+    print(f"== Alipay (demo app {alipay['app_id']}) ==")
+    print(f"app_id        {alipay['app_id']}")
+    print(f"gateway URL   {alipay['gateway_url']}")
+    for label, path in alipay["cert_mode"].items():
+        print(f"{label:<24}{path}")
+    print("\napp private key (PKCS#1, both SDKs accept it):")
+    print(alipay["app_private_key"])
+    print("Alipay public key:")
+    print(alipay["alipay_public_key"])
+    print("python-alipay-sdk:   alipay = AliPay(appid=..., app_private_key_string=..., alipay_public_key_string=...)")
+    print(f'                     alipay._gateway = "{alipay["gateway_url"]}"')
+    print(f'alipay-sdk-python:   config.server_url = "{alipay["gateway_url"]}"  (see the README about its port bug)')
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""`paysandbox serve` and `paysandbox keys` as a user runs them: real processes, real signals."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from sandbox.merchant.alipay import AlipayClient
+
+APP = "2021000000000001"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(*args: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "serve", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "SANDBOX_LOG_LEVEL": "WARNING"},
+    )
+    banner = process.stdout.readline()  # printed once the socket listens
+    assert "serving on" in banner, banner + process.stdout.read()
+    return process, f"http://127.0.0.1:{port}"
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0
+
+
+def test_serve_answers_health_and_stops_cleanly_on_sigterm():
+    process, url = serve()
+    try:
+        assert requests.get(f"{url}/_sandbox/health", timeout=5).json()["status"] == "ok"
+    finally:
+        stop(process)
+
+
+def test_serve_with_data_keeps_orders_and_pending_notifications_across_a_restart(tmp_path, receiver, alipay_demo):
+    data = str(tmp_path / "paysandbox.json")
+    receiver.reply("busy")
+    process, url = serve("--data", data, "--clock", "manual")
+    try:
+        merchant = AlipayClient(APP, alipay_demo.app_private_key, alipay_demo.alipay_public_key, f"{url}/gateway.do")
+        merchant.create("CLI-1", 100, "x", "2088000000000009", notify_url=receiver.url + "/notify")
+        requests.post(f"{url}/_sandbox/orders/alipay/{APP}/CLI-1/pay", json={}, timeout=5)
+        requests.post(f"{url}/_sandbox/notifications/flush", timeout=5)
+        receiver.wait_for(1)
+    finally:
+        stop(process)
+    receiver.reply("success")
+    process, url = serve("--data", data, "--clock", "manual")
+    try:
+        assert requests.get(f"{url}/_sandbox/orders/alipay/{APP}/CLI-1", timeout=5).json()["status"] == "paid"
+        requests.post(f"{url}/_sandbox/clock/advance", json={"seconds": 240}, timeout=5)
+        [record] = requests.get(f"{url}/_sandbox/notifications", timeout=5).json()["notifications"]
+        assert record["status"] == "delivered"
+        assert len(receiver.wait_for(2)) == 2
+    finally:
+        stop(process)
+
+
+def test_serve_reports_a_port_in_use_instead_of_a_traceback():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "sandbox", "serve", "--port", str(port)], capture_output=True, text=True, timeout=30
+        )
+    assert result.returncode == 1
+    assert "in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_keys_prints_what_an_sdk_needs(alipay_demo):
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox", "keys", "--json", "--url", "http://sbx:9000"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    [alipay] = json.loads(result.stdout)["merchants"]
+    assert alipay["app_id"] == APP
+    assert alipay["gateway_url"] == "http://sbx:9000/gateway.do"
+    assert alipay["app_private_key"] == alipay_demo.app_private_key
+    assert alipay["alipay_public_key"] == alipay_demo.alipay_public_key
+    human = subprocess.run([sys.executable, "-m", "sandbox", "keys"], capture_output=True, text=True, timeout=30)
+    assert "TEST-ONLY" in human.stdout and "BEGIN RSA PRIVATE KEY" in human.stdout
+
+
+@pytest.mark.parametrize("variable", ["SANDBOX_PORT=abc", "SANDBOX_NOTIFY_TIMEOUT=soon"])
+def test_an_invalid_environment_variable_is_reported(variable):
+    name, value = variable.split("=")
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox", "keys"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, name: value},
+    )
+    assert result.returncode == 2
+    assert "SANDBOX_" in result.stderr and "Traceback" not in result.stderr
