@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from markupsafe import Markup
 
 from sandbox import errors
-from sandbox.core.models import PENDING, Order
+from sandbox.core.models import PAID, PENDING, Order
 from sandbox.core.money import format_yuan
 from sandbox.gateways.alipay.notify import return_params
 
@@ -71,7 +71,8 @@ def cashier(trade_no: str):
 def scan(trade_no: str):
     order = _seen(_order(trade_no))
     code = segno.make(request.url, error="m")
-    svg = code.svg_inline(scale=5, dark="#1a1a1a", title=f"QR code of {order.out_trade_no}")
+    # A viewBox and no fixed size, so the stylesheet can size it; a white quiet zone on any background.
+    svg = code.svg_inline(omitsize=True, dark="#1a1a1a", light="#fff", title=f"QR code of {order.out_trade_no}")
     return render_template("alipay/scan.html", **_context(order, qr_svg=Markup(svg), qr_url=request.url))
 
 
@@ -94,7 +95,8 @@ def act(trade_no: str):
             abort(400, description="action must be pay, fail or leave")
     except errors.BusinessError:
         order = _order(trade_no)  # paid or closed meanwhile (another tab, the control API): show where it stands
-    if action == "pay" and order.return_url and order.product in ("page", "wap"):
+    # Only a paid trade returns to the merchant: a Pay click on a trade closed meanwhile shows it closed.
+    if action == "pay" and order.status == PAID and order.return_url and order.product in ("page", "wap"):
         return redirect(_return_location(order))
     return _result(order)
 

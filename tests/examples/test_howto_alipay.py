@@ -1,5 +1,7 @@
 """The README's nutshell example, run as a test so the docs stay true."""
 
+from pathlib import Path
+
 import requests
 from alipay import AliPay
 
@@ -10,8 +12,8 @@ def test_nutshell_precreate_pay_query(live, alipay_demo):
     # --8<-- [start:nutshell]
     alipay = AliPay(
         appid="2021000000000001",
-        app_private_key_string=open("fixtures/alipay/demo/app_private_key.pem").read(),
-        alipay_public_key_string=open("fixtures/alipay/sandbox/alipay_public_key.pem").read(),
+        app_private_key_string=Path("fixtures/alipay/demo/app_private_key.pem").read_text(),
+        alipay_public_key_string=Path("fixtures/alipay/sandbox/alipay_public_key.pem").read_text(),
     )
     alipay._gateway = sandbox + "/gateway.do"  # the one change from production
 
