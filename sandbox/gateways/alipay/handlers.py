@@ -12,7 +12,7 @@ from sandbox.core.money import format_yuan, parse_yuan
 from sandbox.errors import OrderNotFound
 from sandbox.gateways.alipay import bills, magic
 from sandbox.gateways.alipay.errors import business
-from sandbox.gateways.alipay.notify import TRADE_STATUS, exists_at_alipay, wire_time
+from sandbox.gateways.alipay.notify import TRADE_STATUS, buyer, exists_at_alipay, wire_time
 
 GATEWAY = "alipay"
 OUT_TRADE_NO = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
@@ -153,14 +153,6 @@ def new_order(
 
 def trade_no(call: Call) -> str:
     return call.now().strftime("%Y%m%d") + "22" + call.sandbox.ids.digits(18)
-
-
-def buyer(order: Order) -> dict:
-    """The buyer Alipay reports; stable per trade so repeated queries agree."""
-    return {
-        "buyer_user_id": order.buyer.get("buyer_id") or "2088" + order.trade_no[-12:],
-        "buyer_logon_id": order.buyer.get("buyer_logon_id") or "sbx***@sandbox.example",
-    }
 
 
 def find_trade(call: Call) -> Order:
