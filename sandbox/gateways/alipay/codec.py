@@ -42,6 +42,10 @@ def _declared_charset(*sources: bytes) -> str:
     return "utf-8"
 
 
+def charset_of(params: dict[str, str]) -> str:
+    return CHARSETS.get(params.get("charset", "utf-8").lower(), "utf-8")
+
+
 def signing_string(params: dict[str, str]) -> str:
     """What the merchant signs: every parameter but `sign`, sorted, raw values, empties dropped."""
     return sorted_query(params, exclude=("sign",))
@@ -51,7 +55,9 @@ def verify_request(params: dict[str, str], app_public_key_pem: str, app_id: str)
     content = signing_string(params)
     sign_type = params["sign_type"]
     key = crypto.load_public_key(app_public_key_pem)
-    if not crypto.verify(key, content.encode("utf-8"), params["sign"], HASH_OF[sign_type]):
+    # The SDKs sign the bytes of the declared charset (the official SDK with charset=GBK signs GBK).
+    data = content.encode(charset_of(params), errors="replace")
+    if not crypto.verify(key, data, params["sign"], HASH_OF[sign_type]):
         raise invalid(
             "isv.invalid-signature",
             f"verified with the app public key registered for app_id {app_id} "
@@ -76,12 +82,21 @@ def response_key(method: str) -> str:
     return method.replace(".", "_") + "_response"
 
 
-def envelope(key: str, inner: dict, keys: AlipayKeys | None, sign_type: str, cert_mode: bool = False) -> str:
-    """`{"<key>":{...},"sign":"..."}` signed over the exact inner text; unsigned when keys is None."""
-    text = dumps(inner)
+def fit_charset(text: str, charset: str) -> str:
+    """Write what the answer's charset cannot hold (an emoji in GBK) as JSON escapes, so it can be encoded."""
+    if charset == "utf-8":
+        return text
+    return "".join(c if c.encode(charset, errors="ignore") else json.dumps(c)[1:-1] for c in text)
+
+
+def envelope(
+    key: str, inner: dict, keys: AlipayKeys | None, sign_type: str, cert_mode: bool = False, charset: str = "utf-8"
+) -> str:
+    """`{"<key>":{...},"sign":"..."}` signed over the exact inner text (in `charset`); unsigned when keys is None."""
+    text = fit_charset(dumps(inner), charset)
     if keys is None:
         return '{"' + key + '":' + text + "}"
-    body = '{"' + key + '":' + text + ',"sign":"' + keys.sign(text, sign_type) + '"'
+    body = '{"' + key + '":' + text + ',"sign":"' + keys.sign(text, sign_type, charset) + '"'
     if cert_mode:
         # The official SDK needs "sign" right after the response object, so the SN goes last.
         body += ',"alipay_cert_sn":"' + keys.alipay_cert_sn + '"'

@@ -161,7 +161,8 @@ def find_trade(call: Call) -> Order:
     if not otn and not tno:
         raise business("ACQ.INVALID_PARAMETER", "biz_content needs out_trade_no or trade_no")
     try:
-        order = call.payments.find(GATEWAY, call.app_id, out_trade_no=otn, trade_no=tno)
+        # By out_trade_no when given, so a trade_no naming another trade gets the message below.
+        order = call.payments.find(GATEWAY, call.app_id, out_trade_no=otn, trade_no="" if otn else tno)
     except OrderNotFound as exc:
         raise business("ACQ.TRADE_NOT_EXIST", exc.message) from None
     if tno and order.trade_no != tno:

@@ -49,8 +49,9 @@ class AlipayKeys:
             root_key_pem=(base / "root_ca_key.pem").read_text(),
         )
 
-    def sign(self, text: str, sign_type: str) -> str:
-        return crypto.sign(crypto.load_private_key(self.private_key_pem), text.encode("utf-8"), HASH_OF[sign_type])
+    def sign(self, text: str, sign_type: str, charset: str = "utf-8") -> str:
+        key = crypto.load_private_key(self.private_key_pem)
+        return crypto.sign(key, text.encode(charset), HASH_OF[sign_type])
 
     @property
     def alipay_cert_sn(self) -> str:

@@ -16,7 +16,6 @@ from sandbox.gateways.alipay.keys import HASH_OF
 
 log = logging.getLogger("paysandbox.alipay")
 bp = Blueprint("alipay", __name__)
-CONTENT_TYPE = "text/html;charset=utf-8"  # what real Alipay sends; neither SDK looks at it
 
 
 def _sandbox():
@@ -70,11 +69,13 @@ def gateway_do():
         ).fields()
     if method in handlers.CASHIER_METHODS:
         return render_template("alipay/error.html", error=inner, method=method), 200
-    return _answer(key, inner, signer, sign_type, cert_mode)
+    return _answer(key, inner, signer, sign_type, cert_mode, codec.charset_of(params))
 
 
-def _answer(key: str, inner: dict, signer, sign_type: str, cert_mode: bool = False) -> Response:
-    return Response(codec.envelope(key, inner, signer, sign_type, cert_mode), content_type=CONTENT_TYPE)
+def _answer(key: str, inner: dict, signer, sign_type: str, cert_mode: bool = False, charset: str = "utf-8"):
+    # The answer is written and signed in the request's charset: the official SDK decodes it with that charset.
+    body = codec.envelope(key, inner, signer, sign_type, cert_mode, charset)
+    return Response(body.encode(charset), content_type=f"text/html;charset={charset}")
 
 
 def authenticate(params: dict[str, str], merchant: dict | None) -> handlers.Call:
@@ -155,6 +156,14 @@ def _biz_content(text: str) -> dict:
         value = json.loads(text, parse_float=Decimal)
     except ValueError as exc:
         raise invalid("isv.invalid-parameter", f"biz_content is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise invalid("isv.invalid-parameter", "biz_content is nested too deeply") from None
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escape such as \ud800 decodes to no character at all
+        raise invalid(
+            "isv.invalid-parameter", "biz_content holds an unpaired surrogate escape such as \\ud800"
+        ) from None
     if not isinstance(value, dict):
         raise invalid("isv.invalid-parameter", "biz_content must be a JSON object")
     return value
