@@ -205,24 +205,24 @@ class Payments:
     # -- clock-driven ----------------------------------------------------------------------------
 
     def expire(self, key: str) -> None:
+        # The store lock is re-entrant: holding it across the check and the close means nobody pays in between.
         with self._store.lock:
-            doc = self._store.get(COLLECTION, key)
-            if doc is None:
-                return
-            order = Order.from_doc(doc)
-            if order.status != PENDING or not order.expires_at or order.expires_at > self._clock.now():
-                return
-        self.close(key, reason="expired")
+            if self._pending_and_due(key, "expires_at"):
+                self.close(key, reason="expired")
 
     def settle(self, key: str) -> None:
         with self._store.lock:
-            doc = self._store.get(COLLECTION, key)
-            if doc is None:
-                return
-            order = Order.from_doc(doc)
-            if order.status != PENDING or not order.settle_at or order.settle_at > self._clock.now():
-                return
-        self.pay(key, order.settle_outcome or "success", reason="declined")
+            if order := self._pending_and_due(key, "settle_at"):
+                self.pay(key, order.settle_outcome or "success", reason="declined")
+
+    def _pending_and_due(self, key: str, moment_field: str) -> Order | None:
+        """The order if it is still pending and its `moment_field` has come (timers may be stale)."""
+        doc = self._store.get(COLLECTION, key)
+        if doc is None or doc["status"] != PENDING:
+            return None
+        order = Order.from_doc(doc)
+        moment = getattr(order, moment_field)
+        return order if moment is not None and moment <= self._clock.now() else None
 
     def reschedule_all(self) -> None:
         """Rebuild the timers from stored orders (after a restart)."""
