@@ -30,10 +30,12 @@ def base_url() -> str:
     return (_sandbox().config.public_url or request.host_url).rstrip("/")
 
 
-@bp.route("/gateway.do", methods=["GET", "POST"])
+@bp.route("/gateway.do", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 def gateway_do():
     gateway = _gateway()
     try:
+        if request.method not in ("GET", "POST"):
+            raise invalid("isv.invalid-parameter", f"gateway.do takes GET or POST, not {request.method}")
         if (request.content_length or 0) > _sandbox().config.max_body:
             raise invalid(
                 "isv.invalid-content-length",

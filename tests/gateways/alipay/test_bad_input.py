@@ -583,3 +583,12 @@ def test_html_error_page_escapes_what_the_merchant_sent(client, signed):
     html = assert_html_error(get(client, params), "isv.invalid-signature")
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_other_http_methods_get_an_alipay_error_response(client, method):
+    answer = client.open("/gateway.do", method=method)
+    assert answer.status_code == 200
+    error = answer.get_json(force=True)["error_response"]
+    assert error["code"] == "40002"
+    assert method in error["sub_msg"]
