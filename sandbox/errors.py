@@ -33,25 +33,6 @@ class InvalidParameter(RequestError):
         self.name = name
 
 
-class UnknownMerchant(RequestError):
-    code = "UNKNOWN_MERCHANT"
-
-
-class SignatureInvalid(RequestError):
-    """A signature did not verify. Carries what was verified and with which key, for the user to diff."""
-
-    code = "SIGNATURE_INVALID"
-
-    def __init__(self, message: str, *, signed_string: str = "", key_hint: str = "") -> None:
-        super().__init__(message)
-        self.signed_string = signed_string
-        self.key_hint = key_hint
-
-
-class UnsupportedMethod(RequestError):
-    code = "UNSUPPORTED_METHOD"
-
-
 class BusinessError(SandboxError):
     """The request is well formed but the state of the world refuses it."""
 
@@ -64,10 +45,6 @@ class NotFound(BusinessError):
 
 class OrderNotFound(NotFound):
     code = "ORDER_NOT_FOUND"
-
-
-class RefundNotFound(NotFound):
-    code = "REFUND_NOT_FOUND"
 
 
 class OrderAlreadyPaid(BusinessError):
@@ -98,16 +75,6 @@ class RefundMismatch(BusinessError):
     """Same refund request number sent again with a different amount."""
 
     code = "REFUND_MISMATCH"
-
-
-class PaymentDeclined(BusinessError):
-    """A synchronous payment (barcode) was declined; `reason` is a neutral decline reason."""
-
-    code = "PAYMENT_DECLINED"
-
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 class BillNotReady(BusinessError):

@@ -26,16 +26,11 @@ COLLECTION = "orders"
 EventSink = Callable[[str, Order, Refund | None], None]
 
 
-def _refund_index(doc: dict) -> list[tuple[str, str, str]]:
-    return [(doc["gateway"], doc["merchant_id"], r["out_refund_no"]) for r in doc.get("refunds", [])]
-
-
 class Payments:
     def __init__(self, store: Store, clock: Clock, ids: Ids, timers: Timers, on_event: EventSink) -> None:
         self._store, self._clock, self._ids, self._timers = store, clock, ids, timers
         self._on_event = on_event
         store.add_index(COLLECTION, "trade_no", lambda d: [(d["gateway"], d["trade_no"])])
-        store.add_index(COLLECTION, "refund", _refund_index)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -51,10 +46,6 @@ class Payments:
             wanted = f"out_trade_no {out_trade_no!r}" if out_trade_no else f"trade_no {trade_no!r}"
             raise OrderNotFound(f"no order with {wanted} for merchant {merchant_id}")
         return Order.from_doc(doc)
-
-    def find_by_refund(self, gateway: str, merchant_id: str, out_refund_no: str) -> Order | None:
-        docs = self._store.lookup(COLLECTION, "refund", (gateway, merchant_id, out_refund_no))
-        return Order.from_doc(docs[0]) if docs else None
 
     def by_trade_no(self, gateway: str, trade_no: str) -> Order | None:
         docs = self._store.lookup(COLLECTION, "trade_no", (gateway, trade_no))

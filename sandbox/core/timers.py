@@ -41,8 +41,5 @@ class Timers:
         with self._lock:
             self._heap.clear()
 
-    def __len__(self) -> int:
-        return len(self._heap)
-
     def on_schedule(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)

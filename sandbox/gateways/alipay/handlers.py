@@ -26,7 +26,6 @@ class Call:
     """One authenticated gateway.do call."""
 
     sandbox: object
-    gateway: object
     app_id: str
     method: str
     params: dict

@@ -116,7 +116,6 @@ def authenticate(params: dict[str, str], merchant: dict | None) -> handlers.Call
     codec.verify_request(params, merchant["app_public_key"], app_id)
     return handlers.Call(
         sandbox=_sandbox(),
-        gateway=_gateway(),
         app_id=app_id,
         method=method,
         params=params,
