@@ -47,6 +47,10 @@ class OrderNotFound(NotFound):
     code = "ORDER_NOT_FOUND"
 
 
+class RefundNotFound(NotFound):
+    code = "REFUND_NOT_FOUND"
+
+
 class OrderAlreadyPaid(BusinessError):
     code = "ORDER_ALREADY_PAID"
 

@@ -105,5 +105,54 @@ def make_alipay() -> None:
     write("alipay/demo/merchant.json", json.dumps(merchant, indent=2, ensure_ascii=False) + "\n")
 
 
+def pkcs8_pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def make_wechatpay() -> None:
+    platform_key, pubkey_key, merchant_key = new_key(), new_key(), new_key()
+    ca_name = name("paysandbox Tenpay CA (TEST ONLY)", "Tenpay.com CA Center", "Tenpay.com")
+    # Serials are what clients match on: the platform's is advertised in Wechatpay-Serial as upper hex.
+    platform_serial = 0x5157F09EFDC096DE15EBE81A47057A7232F1B8E1
+    platform_subject = name("Tenpay.com sign (TEST ONLY)", "Tenpay.com CA Center", "Tenpay.com")
+    write("wechatpay/sandbox/platform_private_key.pem", pkcs8_pem(platform_key))
+    write(
+        "wechatpay/sandbox/platform_cert.pem",
+        issue(platform_subject, platform_key, ca_name, platform_key, platform_serial, ca=False),
+    )
+    write("wechatpay/sandbox/pub_key_private_key.pem", pkcs8_pem(pubkey_key))
+    write("wechatpay/sandbox/pub_key.pem", public_pem(pubkey_key))
+    mchid, serial = "1900000109", 0x444F4864EA9B34415BD1F5E5D01F7B2C1A3E5C7D
+    merchant_subject = name(mchid, "paysandbox demo shop", "WeChat Pay merchant (TEST ONLY)")
+    write("wechatpay/demo/merchant_private_key.pem", pkcs8_pem(merchant_key))
+    merchant_cert = issue(merchant_subject, merchant_key, ca_name, platform_key, serial, ca=False)
+    write("wechatpay/demo/merchant_cert.pem", merchant_cert)
+    merchant = {
+        "_comment": "TEST-ONLY demo merchant. Its keys are public; never use them for real money.",
+        "gateway": "wechatpay",
+        "merchant_id": mchid,
+        "appid": "wxd930ea5d5a258f4f",
+        "name": "paysandbox demo shop",
+        "merchant_serial_no": f"{serial:X}",
+        "merchant_private_key_file": "merchant_private_key.pem",
+        "merchant_certificate_file": "merchant_cert.pem",
+        "apiv3_key": "paysandboxTESTONLYapiv3key000001",
+        "api_key": "paysandboxTESTONLYapiv2key000001",
+    }
+    write("wechatpay/demo/merchant.json", json.dumps(merchant, indent=2, ensure_ascii=False) + "\n")
+    sandbox = {
+        "_comment": "TEST-ONLY: the sandbox's WeChat Pay platform identity. Public on purpose.",
+        "platform_serial_no": f"{platform_serial:X}",
+        "public_key_id": "PUB_KEY_ID_0119000000000000000000000000000001",
+    }
+    write("wechatpay/sandbox/platform.json", json.dumps(sandbox, indent=2) + "\n")
+
+
 if __name__ == "__main__":
-    make_alipay()
+    import sys
+
+    makers = {"alipay": make_alipay, "wechatpay": make_wechatpay}
+    for gateway in sys.argv[1:] or makers:
+        makers[gateway]()

@@ -38,6 +38,7 @@ def order_view(sandbox, order: Order, with_notifications: bool = False) -> dict:
                 "reason": r.reason,
                 "created_at": iso(r.created_at),
                 "succeeded_at": iso(r.succeeded_at),
+                "settle_at": iso(r.settle_at),
             }
             for r in order.refund_list
         ],

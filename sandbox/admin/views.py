@@ -117,6 +117,17 @@ def pay_order(gateway: str, merchant_id: str, out_trade_no: str):
     return jsonify(order_view(sandbox, order, with_notifications=True))
 
 
+@bp.post("/orders/<gateway>/<merchant_id>/<path:out_trade_no>/refunds/<out_refund_no>/settle")
+def settle_refund(gateway: str, merchant_id: str, out_trade_no: str, out_refund_no: str):
+    """Ends a pending refund now: {"outcome": "success" | "abnormal" | "closed"} (success by default)."""
+    _adapter(gateway)
+    sandbox = _sandbox()
+    sandbox.payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
+    outcome = str(_body().get("outcome", "success"))
+    order, _ = sandbox.payments.settle_refund(order_key(gateway, merchant_id, out_trade_no), out_refund_no, outcome)
+    return jsonify(order_view(sandbox, order, with_notifications=True))
+
+
 # -- notifications --------------------------------------------------------------------------------
 
 

@@ -46,7 +46,7 @@ class Dispatcher:
             )
             attempt.http_status = reply.status_code
             attempt.response_body = reply.text[:MAX_REPLY]
-            attempt.acked = adapter.is_ack(reply.status_code, reply.text)
+            attempt.acked = adapter.is_ack(record, reply.status_code, reply.text)
         except requests.RequestException as exc:
             attempt.error = f"{type(exc).__name__}: {exc}"[:MAX_REPLY]
         return sandbox.outbox.record_attempt(

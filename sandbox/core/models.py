@@ -8,6 +8,9 @@ from datetime import datetime
 PENDING, PAID, FAILED, CLOSED, REFUNDED = "pending", "paid", "failed", "closed", "refunded"
 ORDER_STATUSES = (PENDING, PAID, FAILED, CLOSED, REFUNDED)
 
+REFUND_PENDING, REFUND_SUCCESS, REFUND_ABNORMAL, REFUND_CLOSED = "pending", "success", "abnormal", "closed"
+REFUND_OUTCOMES = (REFUND_SUCCESS, REFUND_ABNORMAL, REFUND_CLOSED)
+
 # Notification delivery states (API.md): failed means the retry schedule is exhausted.
 NOTIFY_PENDING, NOTIFY_DELIVERED, NOTIFY_FAILED = "pending", "delivered", "failed"
 
@@ -50,12 +53,13 @@ class Refund(_Record):
     refund_id: str
     amount: int
     created_at: datetime
-    status: str = "success"  # success | pending | failed
+    status: str = "success"  # pending (money on its way), success, abnormal (did not reach the buyer), closed
     reason: str = ""
     succeeded_at: datetime | None = None
+    settle_at: datetime | None = None  # when a pending refund succeeds on its own
     extra: dict = field(default_factory=dict)
 
-    TIMES = ("created_at", "succeeded_at")
+    TIMES = ("created_at", "succeeded_at", "settle_at")
 
 
 @dataclass
@@ -91,7 +95,8 @@ class Order(_Record):
 
     @property
     def refunded_amount(self) -> int:
-        return sum(r.amount for r in self.refund_list if r.status != "failed")
+        """Refunded or on its way: a pending refund already holds its share of what can be refunded."""
+        return sum(r.amount for r in self.refund_list if r.status in (REFUND_PENDING, REFUND_SUCCESS))
 
     @property
     def refund_list(self) -> list[Refund]:

@@ -8,7 +8,19 @@ from datetime import timedelta
 from sandbox.core import ports
 from sandbox.core.clock import Clock
 from sandbox.core.ids import Ids
-from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUNDED, Order, Refund, order_key
+from sandbox.core.models import (
+    CLOSED,
+    FAILED,
+    PAID,
+    PENDING,
+    REFUND_OUTCOMES,
+    REFUND_PENDING,
+    REFUND_SUCCESS,
+    REFUNDED,
+    Order,
+    Refund,
+    order_key,
+)
 from sandbox.core.store import Store
 from sandbox.core.timers import Timers
 from sandbox.errors import (
@@ -20,6 +32,7 @@ from sandbox.errors import (
     OrderStateConflict,
     RefundExceedsPaid,
     RefundMismatch,
+    RefundNotFound,
 )
 
 COLLECTION = "orders"
@@ -31,6 +44,8 @@ class Payments:
         self._store, self._clock, self._ids, self._timers = store, clock, ids, timers
         self._on_event = on_event
         store.add_index(COLLECTION, "trade_no", lambda d: [(d["gateway"], d["trade_no"])])
+        # Gateway-chosen lookup handles, e.g. a WeChat prepay_id or the token inside a code_url.
+        store.add_index(COLLECTION, "handle", lambda d: [(d["gateway"], h) for h in d["extra"].get("handles", [])])
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -46,6 +61,10 @@ class Payments:
             wanted = f"out_trade_no {out_trade_no!r}" if out_trade_no else f"trade_no {trade_no!r}"
             raise OrderNotFound(f"no order with {wanted} for merchant {merchant_id}")
         return Order.from_doc(doc)
+
+    def by_handle(self, gateway: str, handle: str) -> Order | None:
+        docs = self._store.lookup(COLLECTION, "handle", (gateway, handle))
+        return Order.from_doc(docs[0]) if docs else None
 
     def by_trade_no(self, gateway: str, trade_no: str) -> Order | None:
         docs = self._store.lookup(COLLECTION, "trade_no", (gateway, trade_no))
@@ -153,8 +172,14 @@ class Payments:
         amount: int,
         reason: str = "",
         refund_id: Callable[[], str] | None = None,
+        settle_after: float | None = None,
+        extra: dict | None = None,
     ) -> tuple[Order, Refund, bool]:
-        """Refund part or all of what was paid. The same out_refund_no again is an idempotent repeat."""
+        """Refund part or all of what was paid. The same out_refund_no again is an idempotent repeat.
+
+        With `settle_after` the refund is pending (as on WeChat Pay) and succeeds that many seconds later
+        on the sandbox clock, unless `settle_refund` decides otherwise first.
+        """
         if amount <= 0:
             raise InvalidParameter("amount", "a refund amount must be above zero")
         with self._store.lock:
@@ -184,14 +209,56 @@ class Payments:
                 amount=amount,
                 created_at=now,
                 reason=reason,
-                succeeded_at=now,
+                extra=extra or {},
             )
+            if settle_after is None:
+                refund.status, refund.succeeded_at = REFUND_SUCCESS, now
+            else:
+                refund.status = REFUND_PENDING
+                refund.settle_at = now + timedelta(seconds=settle_after)
             order.refunds = [*order.refund_list, refund]
-            if order.refunded_amount == order.amount:
-                order.status = REFUNDED
+            self._mark_refunded(order)
             self._save(order)
-        self._on_event(ports.REFUNDED, order, refund)
+        if refund.status == REFUND_PENDING:
+            self._timers.schedule(refund.settle_at, "refund", f"{key}#{out_refund_no}")
+        else:
+            self._on_event(ports.REFUNDED, order, refund)
         return order, refund, True
+
+    def settle_refund(self, key: str, out_refund_no: str, outcome: str = REFUND_SUCCESS) -> tuple[Order, Refund]:
+        """A pending refund ends: success (the money reached the buyer), abnormal, or closed."""
+        if outcome not in REFUND_OUTCOMES:
+            raise InvalidParameter("outcome", f"a refund outcome is one of {', '.join(REFUND_OUTCOMES)}")
+        with self._store.lock:
+            order = self._load(key)
+            refund = order.find_refund(out_refund_no)
+            if refund is None:
+                raise RefundNotFound(f"no refund {out_refund_no!r} on order {order.out_trade_no}")
+            if refund.status != REFUND_PENDING:
+                raise OrderStateConflict(f"refund {out_refund_no} is already {refund.status}")
+            refund.status, refund.settle_at = outcome, None
+            refund.succeeded_at = self._clock.now() if outcome == REFUND_SUCCESS else None
+            order.refunds = [refund if r.out_refund_no == out_refund_no else r for r in order.refund_list]
+            self._mark_refunded(order)
+            self._save(order)
+        events = {REFUND_SUCCESS: ports.REFUNDED, "abnormal": ports.REFUND_ABNORMAL, "closed": ports.REFUND_CLOSED}
+        self._on_event(events[outcome], order, refund)
+        return order, refund
+
+    def settle_due_refund(self, timer_key: str) -> None:
+        key, out_refund_no = timer_key.rsplit("#", 1)
+        with self._store.lock:
+            doc = self._store.get(COLLECTION, key)
+            refund = Order.from_doc(doc).find_refund(out_refund_no) if doc else None
+            if refund and refund.status == REFUND_PENDING and refund.settle_at <= self._clock.now():
+                self.settle_refund(key, out_refund_no)
+
+    @staticmethod
+    def _mark_refunded(order: Order) -> None:
+        """Fully refunded once successful refunds add up to what was paid."""
+        done = sum(r.amount for r in order.refund_list if r.status == REFUND_SUCCESS)
+        if order.status in (PAID, REFUNDED):
+            order.status = REFUNDED if done == order.amount else PAID
 
     # -- clock-driven ----------------------------------------------------------------------------
 
@@ -218,9 +285,12 @@ class Payments:
     def reschedule_all(self) -> None:
         """Rebuild the timers from stored orders (after a restart)."""
         for doc in self._store.all(COLLECTION):
+            order = Order.from_doc(doc)
+            for refund in order.refund_list:
+                if refund.status == REFUND_PENDING and refund.settle_at:
+                    self._timers.schedule(refund.settle_at, "refund", f"{order.key}#{refund.out_refund_no}")
             if doc["status"] != PENDING:
                 continue
-            order = Order.from_doc(doc)
             if order.expires_at:
                 self._timers.schedule(order.expires_at, "expire", order.key)
             if order.settle_at:

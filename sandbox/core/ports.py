@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sandbox.core.models import Order, Refund
+from sandbox.core.models import Notification, Order, Refund
 
 # Neutral events the core emits on state changes; each gateway decides what (if anything) it notifies.
 PAID, FAILED, CLOSED, REFUNDED = "paid", "failed", "closed", "refunded"
+REFUND_ABNORMAL, REFUND_CLOSED = "refund_abnormal", "refund_closed"
 
 
 @dataclass
@@ -29,7 +30,7 @@ class GatewayAdapter(Protocol):
     def notification_for(self, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
         """Build the signed notification for a state change, or None when none is due."""
 
-    def is_ack(self, http_status: int, body: str) -> bool:
+    def is_ack(self, notification: Notification, http_status: int, body: str) -> bool:
         """Whether the merchant's answer acknowledges the notification."""
 
     def register_merchant(self, payload: dict) -> dict:

@@ -68,6 +68,7 @@ class Sandbox:
         handlers = {
             "expire": self.payments.expire,
             "settle": self.payments.settle,
+            "refund": self.payments.settle_due_refund,
             "notify": self.dispatcher.deliver,
         }
         delivered = []

@@ -192,3 +192,19 @@ def test_clock_modes_are_set_and_reported(client):
     later = client.post("/_sandbox/clock/advance", json={"seconds": 3600}).get_json()
     assert later["now"] > manual["now"]
     assert client.post("/_sandbox/clock", json={"mode": "fast"}).status_code == 400
+
+
+def test_settling_a_refund_that_is_not_pending_is_a_409(client, alipay_call):
+    alipay_call(
+        "alipay.trade.create",
+        {"out_trade_no": "S-1", "total_amount": "1.00", "subject": "x", "buyer_id": "2088000000000009"},
+    )
+    client.post(f"/_sandbox/orders/alipay/{APP}/S-1/pay", json={})
+    alipay_call("alipay.trade.refund", {"out_trade_no": "S-1", "refund_amount": "0.50", "out_request_no": "S-1-r"})
+    answer = client.post(f"/_sandbox/orders/alipay/{APP}/S-1/refunds/S-1-r/settle", json={"outcome": "closed"})
+    assert answer.status_code == 409  # Alipay refunds succeed at once
+    missing = client.post(f"/_sandbox/orders/alipay/{APP}/S-1/refunds/nope/settle", json={})
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "REFUND_NOT_FOUND"
+    bad = client.post(f"/_sandbox/orders/alipay/{APP}/S-1/refunds/S-1-r/settle", json={"outcome": "maybe"})
+    assert bad.status_code == 400

@@ -115,7 +115,7 @@ class AlipayGateway:
             self.seller_id(order.merchant_id),
         )
 
-    def is_ack(self, http_status: int, body: str) -> bool:
+    def is_ack(self, notification, http_status: int, body: str) -> bool:
         return notify.is_ack(http_status, body)
 
     def describe_order(self, order: Order) -> dict:

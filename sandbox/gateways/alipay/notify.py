@@ -101,7 +101,7 @@ def notification_fields(
 def build_notification(
     order: Order, event: str, refund: Refund | None, now: datetime, ids: Ids, keys: AlipayKeys, seller_id: str
 ) -> NotificationDraft | None:
-    if not order.notify_url:
+    if not order.notify_url or event not in (ports.PAID, ports.FAILED, ports.CLOSED, ports.REFUNDED):
         return None
     # A trade the buyer never reached does not exist at Alipay, so its expiry notifies nobody.
     if not exists_at_alipay(order):
