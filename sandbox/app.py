@@ -13,6 +13,9 @@ from sandbox.config import Config
 from sandbox.core.sandbox import Sandbox
 from sandbox.gateways.alipay.adapter import AlipayGateway
 from sandbox.gateways.alipay.keys import AlipayKeys
+from sandbox.gateways.wechatpay.adapter import WechatPayGateway
+from sandbox.gateways.wechatpay.keys import WechatKeys
+from sandbox.gateways.wechatpay.v3 import notify as wechatpay_v3_notify
 
 log = logging.getLogger("paysandbox")
 
@@ -33,15 +36,20 @@ def create_app(config: Config | None = None) -> Flask:
 
     sandbox = Sandbox(config)
     sandbox.add_gateway(AlipayGateway(sandbox, AlipayKeys.load(config.fixtures_dir)))
+    wechatpay = WechatPayGateway(sandbox, WechatKeys.load(config.fixtures_dir))
+    wechatpay.notifiers["v3"] = wechatpay_v3_notify
+    sandbox.add_gateway(wechatpay)
     sandbox.load()
     app.extensions["paysandbox"] = sandbox
 
     from sandbox.admin.views import bp as admin_bp
     from sandbox.gateways.alipay.views import bp as alipay_bp
+    from sandbox.gateways.wechatpay.v3.views import bp as wechatpay_v3_bp
     from sandbox.pages.alipay import bp as alipay_pages_bp
 
     app.register_blueprint(admin_bp)
     app.register_blueprint(alipay_bp)
+    app.register_blueprint(wechatpay_v3_bp)
     app.register_blueprint(alipay_pages_bp)
     _register_error_handlers(app)
     app.config["PAYSANDBOX_VERSION"] = __version__
@@ -53,6 +61,9 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if request.path.startswith("/v3/"):
+            body = {"code": "NOT_FOUND" if error.code == 404 else "INVALID_REQUEST", "message": error.description}
+            return jsonify(body), error.code
         if request.path.startswith("/_sandbox"):
             code = (error.name or "error").upper().replace(" ", "_")
             return jsonify(error={"code": code, "message": error.description}), error.code
@@ -68,6 +79,8 @@ def _register_error_handlers(app: Flask) -> None:
         request_id = sandbox.ids.hex(16)
         log.exception("unexpected error on %s %s (request id %s)", request.method, request.path, request_id)
         message = f"the sandbox failed unexpectedly (request id {request_id}); see its log"
+        if request.path.startswith("/v3/"):
+            return jsonify(code="SYSTEM_ERROR", message=message), 500
         if request.path.startswith("/_sandbox"):
             return jsonify(error={"code": "INTERNAL_ERROR", "message": message}), 500
         return Response(message + "\n", status=500, content_type="text/plain; charset=utf-8")

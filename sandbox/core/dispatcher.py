@@ -40,7 +40,7 @@ class Dispatcher:
             reply = self._session().post(
                 record.url,
                 data=record.body.encode("utf-8"),
-                headers=record.headers,
+                headers=adapter.attempt_headers(record),
                 timeout=self._timeout,
                 allow_redirects=False,
             )

@@ -144,6 +144,7 @@ class Notification(_Record):
     status: str = NOTIFY_PENDING
     attempts: list = field(default_factory=list)
     refund_no: str = ""
+    meta: dict = field(default_factory=dict)
 
     TIMES = ("created_at", "next_attempt_at")
 

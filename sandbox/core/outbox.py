@@ -33,6 +33,7 @@ class Outbox:
             created_at=now,
             next_attempt_at=now,
             refund_no=draft.refund_no,
+            meta=dict(draft.meta),
         )
         self._save(record)
         self._timers.schedule(now, "notify", record.id)

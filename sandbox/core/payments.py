@@ -44,6 +44,9 @@ class Payments:
         self._store, self._clock, self._ids, self._timers = store, clock, ids, timers
         self._on_event = on_event
         store.add_index(COLLECTION, "trade_no", lambda d: [(d["gateway"], d["trade_no"])])
+        store.add_index(
+            COLLECTION, "refund", lambda d: [(d["gateway"], d["merchant_id"], r["out_refund_no"]) for r in d["refunds"]]
+        )
         # Gateway-chosen lookup handles, e.g. a WeChat prepay_id or the token inside a code_url.
         store.add_index(COLLECTION, "handle", lambda d: [(d["gateway"], h) for h in d["extra"].get("handles", [])])
 
@@ -61,6 +64,11 @@ class Payments:
             wanted = f"out_trade_no {out_trade_no!r}" if out_trade_no else f"trade_no {trade_no!r}"
             raise OrderNotFound(f"no order with {wanted} for merchant {merchant_id}")
         return Order.from_doc(doc)
+
+    def find_by_refund(self, gateway: str, merchant_id: str, out_refund_no: str) -> Order | None:
+        """The order holding a refund, for providers whose refund numbers are unique per merchant (WeChat)."""
+        docs = self._store.lookup(COLLECTION, "refund", (gateway, merchant_id, out_refund_no))
+        return Order.from_doc(docs[0]) if docs else None
 
     def by_handle(self, gateway: str, handle: str) -> Order | None:
         docs = self._store.lookup(COLLECTION, "handle", (gateway, handle))

@@ -21,6 +21,7 @@ class NotificationDraft:
     body: str
     headers: dict = field(default_factory=dict)
     refund_no: str = ""
+    meta: dict = field(default_factory=dict)  # gateway-private details, e.g. which key signs each attempt
 
 
 class GatewayAdapter(Protocol):
@@ -29,6 +30,9 @@ class GatewayAdapter(Protocol):
 
     def notification_for(self, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
         """Build the signed notification for a state change, or None when none is due."""
+
+    def attempt_headers(self, notification: Notification) -> dict:
+        """The headers of one delivery attempt (a gateway may sign each attempt afresh)."""
 
     def is_ack(self, notification: Notification, http_status: int, body: str) -> bool:
         """Whether the merchant's answer acknowledges the notification."""

@@ -115,6 +115,9 @@ class AlipayGateway:
             self.seller_id(order.merchant_id),
         )
 
+    def attempt_headers(self, notification) -> dict:
+        return notification.headers
+
     def is_ack(self, notification, http_status: int, body: str) -> bool:
         return notify.is_ack(http_status, body)
 

@@ -1,0 +1,144 @@
+"""WeChat Pay as the core sees it: merchants and their keys, notifications for v3 and v2 orders."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from cryptography import x509
+
+from sandbox.core import crypto
+from sandbox.core.models import Notification, Order, Refund
+from sandbox.core.ports import NotificationDraft
+from sandbox.errors import InvalidParameter, MissingParameter
+from sandbox.gateways.wechatpay.common import GATEWAY, TRADE_STATE_DESC, trade_state
+from sandbox.gateways.wechatpay.keys import WechatKeys
+
+# 15s, 15s, 30s, 3m, 10m, 20m, 30m, 30m, 30m, 60m, 3h, 3h, 3h, 6h, 6h (PROTOCOLS.md B.6 and C.5).
+RETRY_SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600)
+
+
+class WechatPayGateway:
+    name = GATEWAY
+    retry_schedule = RETRY_SCHEDULE
+
+    def __init__(self, sandbox, keys: WechatKeys) -> None:
+        self.sandbox = sandbox
+        self.keys = keys
+        # API version -> module with build(gateway, event, order, refund) and is_ack(status, body).
+        self.notifiers: dict = {}
+
+    # -- merchants -----------------------------------------------------------------------------
+
+    def register_merchant(self, payload: dict) -> dict:
+        mchid = str(payload.get("merchant_id") or "").strip()
+        if not mchid:
+            raise MissingParameter("merchant_id", "merchant_id (the WeChat Pay mchid) is required")
+        if not mchid.isdigit() or len(mchid) > 32:
+            raise InvalidParameter("merchant_id", "a mchid is up to 32 digits, e.g. 1900000109")
+        appid = str(payload.get("appid") or "").strip()
+        if not appid:
+            raise MissingParameter("appid", "appid (the app id bound to the merchant, e.g. wx...) is required")
+        public_pem, certificate, serial = self._merchant_key(payload)
+        apiv3_key = _key_of_32(payload, "apiv3_key", required=True)
+        record = {
+            "gateway": GATEWAY,
+            "merchant_id": mchid,
+            "name": str(payload.get("name") or f"WeChat Pay merchant {mchid}"),
+            "appid": appid,
+            "merchant_serial_no": serial,
+            "merchant_public_key": public_pem,
+            "merchant_certificate": certificate,
+            "apiv3_key": apiv3_key,
+            "api_key": _key_of_32(payload, "api_key", required=False),
+        }
+        self.sandbox.merchants.put(record)
+        return self.describe_merchant(record)
+
+    @staticmethod
+    def _merchant_key(payload: dict) -> tuple[str, str, str]:
+        """(public key PEM, certificate PEM or "", serial in upper hex) from the key or the certificate."""
+        cert_text, key_text = payload.get("merchant_certificate"), payload.get("merchant_public_key")
+        serial = str(payload.get("merchant_serial_no") or "").strip().upper()
+        if serial and not re.fullmatch(r"[0-9A-F]{1,64}", serial):
+            raise InvalidParameter("merchant_serial_no", "merchant_serial_no is the certificate serial in hex")
+        if cert_text:
+            try:
+                cert = x509.load_pem_x509_certificate(str(cert_text).encode())
+                key = crypto.load_public_key(str(cert_text))
+            except (ValueError, crypto.KeyFormatError) as exc:
+                msg = f"merchant_certificate is not a PEM X.509 certificate: {exc}"
+                raise InvalidParameter("merchant_certificate", msg) from None
+            if serial and int(serial, 16) != cert.serial_number:
+                raise InvalidParameter(
+                    "merchant_serial_no",
+                    f"merchant_serial_no {serial} is not the serial of merchant_certificate ({cert.serial_number:X})",
+                )
+            return crypto.public_pem(key), str(cert_text), f"{cert.serial_number:X}"
+        if not key_text:
+            raise MissingParameter("merchant_public_key", "merchant_public_key or merchant_certificate is required")
+        if not serial:
+            raise MissingParameter("merchant_serial_no", "merchant_serial_no is required with merchant_public_key")
+        try:
+            key = crypto.load_public_key(str(key_text))
+        except crypto.KeyFormatError as exc:
+            raise InvalidParameter("merchant_public_key", f"merchant_public_key is not an RSA key: {exc}") from None
+        return crypto.public_pem(key), "", serial
+
+    def describe_merchant(self, record: dict) -> dict:
+        return {
+            "gateway": GATEWAY,
+            "merchant_id": record["merchant_id"],
+            "name": record["name"],
+            "appid": record["appid"],
+            "merchant_serial_no": record["merchant_serial_no"],
+            "merchant_public_key": record["merchant_public_key"],
+            "merchant_certificate": record["merchant_certificate"],
+            "apiv3_key": record["apiv3_key"],
+            "api_key": record["api_key"],
+            "platform_serial_no": self.keys.platform_serial_no,
+            "platform_certificate": self.keys.platform_cert_pem,
+            "public_key_id": self.keys.public_key_id,
+            "platform_public_key": self.keys.pub_key_pem,
+        }
+
+    def register_demo_merchants(self) -> None:
+        base = Path(self.sandbox.config.fixtures_dir) / "wechatpay" / "demo"
+        spec = json.loads((base / "merchant.json").read_text())
+        self.register_merchant(
+            {
+                **{k: spec[k] for k in ("merchant_id", "appid", "name", "merchant_serial_no", "apiv3_key", "api_key")},
+                "merchant_certificate": (base / spec["merchant_certificate_file"]).read_text(),
+            }
+        )
+
+    def merchant(self, mchid: str) -> dict | None:
+        return self.sandbox.merchants.get(GATEWAY, mchid)
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def notification_for(self, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
+        notifier = self.notifiers.get(order.extra.get("api", "v3"))
+        return notifier.build(self, event, order, refund) if notifier else None
+
+    def attempt_headers(self, notification: Notification) -> dict:
+        return self.notifiers[notification.meta.get("api", "v3")].attempt_headers(self, notification)
+
+    def is_ack(self, notification: Notification, http_status: int, body: str) -> bool:
+        return self.notifiers[notification.meta.get("api", "v3")].is_ack(http_status, body)
+
+    def describe_order(self, order: Order) -> dict:
+        state = trade_state(order)
+        return {"trade_state": state, "trade_state_desc": TRADE_STATE_DESC[state], "api": order.extra.get("api")}
+
+
+def _key_of_32(payload: dict, name: str, required: bool) -> str:
+    value = str(payload.get(name) or "")
+    if not value:
+        if required:
+            raise MissingParameter(name, f"{name} (32 characters) is required")
+        return ""
+    if len(value.encode("utf-8")) != 32 or not value.isascii():
+        raise InvalidParameter(name, f"{name} must be exactly 32 ASCII characters, got {len(value)}")
+    return value

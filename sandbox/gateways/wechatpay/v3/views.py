@@ -1,0 +1,158 @@
+"""The WeChat Pay v3 blueprint: authenticate, dispatch to a handler, sign every 2xx answer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from flask import Blueprint, Response, current_app, request
+
+from sandbox import errors
+from sandbox.gateways.wechatpay.common import GATEWAY
+from sandbox.gateways.wechatpay.v3 import codec, handlers
+from sandbox.gateways.wechatpay.v3.errors import V3Error, from_neutral
+
+log = logging.getLogger("paysandbox.wechatpay")
+bp = Blueprint("wechatpay_v3", __name__, url_prefix="/v3")
+
+
+def _sandbox():
+    return current_app.extensions["paysandbox"]
+
+
+def _raw_uri() -> str:
+    """Path and query exactly as sent: what the merchant signed (Flask's full_path adds a bare '?')."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw and raw.startswith("/"):
+        return raw
+    query = request.query_string.decode("latin-1")
+    return request.path + (f"?{query}" if query else "")
+
+
+def _call() -> handlers.Call:
+    sandbox = _sandbox()
+    if (request.content_length or 0) > sandbox.config.max_body:
+        raise V3Error(400, "INVALID_REQUEST", f"the body is larger than {sandbox.config.max_body} bytes")
+    fields = codec.parse_authorization(request.headers.get("Authorization", ""))
+    gateway = sandbox.gateways[GATEWAY]
+    merchant = gateway.merchant(fields["mchid"])
+    if merchant is None:
+        raise V3Error(
+            400,
+            "MCH_NOT_EXISTS",
+            f"mchid {fields['mchid']} is not registered with the sandbox; register "
+            "it with POST /_sandbox/merchants or use the demo merchant 1900000109",
+        )
+    caller = codec.authenticate(
+        fields,
+        merchant,
+        request.method,
+        _raw_uri(),
+        request.get_data(),
+        sandbox.clock.now().timestamp(),
+        request.headers.get("Wechatpay-Serial", ""),
+        gateway.keys,
+    )
+    base_url = (sandbox.config.public_url or request.host_url).rstrip("/")
+    return handlers.Call(sandbox, caller, base_url)
+
+
+def _json_body() -> dict:
+    try:
+        body = json.loads(request.get_data() or b"{}")
+    except (ValueError, RecursionError):
+        raise V3Error(400, "PARAM_ERROR", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise V3Error(400, "PARAM_ERROR", "the body must be a JSON object")
+    return body
+
+
+def _signed(call: handlers.Call, status: int, payload, content_type: str = "application/json") -> Response:
+    if isinstance(payload, bytes):
+        body_bytes, text = payload, ""
+    else:
+        text = "" if payload is None else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        body_bytes = text.encode("utf-8")
+    sandbox = _sandbox()
+    headers = codec.signed_headers(
+        text,
+        sandbox.gateways[GATEWAY].keys,
+        call.caller.mode,
+        int(time.time()),
+        sandbox.ids.alnum(32),
+        sandbox.ids.hex(32),
+    )
+    response = Response(body_bytes, status=status, headers=headers)
+    if payload is not None:
+        response.content_type = content_type
+    return response
+
+
+def _run(handler, *args) -> Response:
+    call = _call()
+    status, payload = handler(call, *args)
+    return _signed(call, status, payload)
+
+
+@bp.errorhandler(V3Error)
+def v3_error(error: V3Error):
+    return Response(json.dumps(error.body(), ensure_ascii=False), status=error.status, content_type="application/json")
+
+
+@bp.errorhandler(errors.SandboxError)
+def neutral_error(error: errors.SandboxError):
+    return v3_error(from_neutral(error))
+
+
+@bp.post("/pay/transactions/<kind>")
+def prepay(kind: str):
+    if kind not in handlers.TRADE_TYPES:
+        raise V3Error(404, "NOT_FOUND", f"no such endpoint /v3/pay/transactions/{kind}")
+    return _run(handlers.prepay, kind, _json_body())
+
+
+@bp.get("/pay/transactions/id/<transaction_id>")
+def query_by_id(transaction_id: str):
+    return _run(handlers.query_by_transaction_id, transaction_id, request.args.get("mchid", ""))
+
+
+@bp.get("/pay/transactions/out-trade-no/<out_trade_no>")
+def query_by_out_trade_no(out_trade_no: str):
+    return _run(handlers.query_by_out_trade_no, out_trade_no, request.args.get("mchid", ""))
+
+
+@bp.post("/pay/transactions/out-trade-no/<out_trade_no>/close")
+def close(out_trade_no: str):
+    return _run(handlers.close, out_trade_no, _json_body())
+
+
+@bp.post("/pay/transactions/out-trade-no/<out_trade_no>/reverse")
+def reverse(out_trade_no: str):
+    return _run(handlers.reverse, out_trade_no, _json_body())
+
+
+@bp.post("/refund/domestic/refunds")
+def refund():
+    return _run(handlers.refund, _json_body())
+
+
+@bp.get("/refund/domestic/refunds/<out_refund_no>")
+def query_refund(out_refund_no: str):
+    return _run(handlers.query_refund, out_refund_no)
+
+
+@bp.get("/bill/tradebill")
+def trade_bill():
+    return _run(handlers.trade_bill, request.args)
+
+
+@bp.get("/billdownload/file")
+def download_bill():
+    call = _call()
+    return _signed(call, 200, handlers.download_bill(call, request.args.get("token", "")), "application/octet-stream")
+
+
+@bp.get("/certificates")
+def certificates():
+    return _run(handlers.certificates)
