@@ -77,6 +77,7 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     store = config.data_path or "memory"
     print(f"paysandbox {__version__} serving on {where} (store: {store}, clock: {sandbox.clock.mode})", flush=True)
     print(f"  Alipay gateway   {where}/gateway.do   demo app_id 2021000000000001 (`paysandbox keys`)", flush=True)
+    print(f"  WeChat Pay       {where}/v3/... and /pay/...   demo mchid 1900000109", flush=True)
     print(f"  control API      {where}/_sandbox/health", flush=True)
     try:
         server.serve_forever()
@@ -104,8 +105,24 @@ def _keys(args: argparse.Namespace, config: Config) -> int:
             "alipay_root_cert": str(fixtures / "alipay/sandbox/root_cert.pem"),
         },
     }
+    wechat = json.loads((fixtures / "wechatpay/demo/merchant.json").read_text())
+    platform = json.loads((fixtures / "wechatpay/sandbox/platform.json").read_text())
+    wechatpay = {
+        "gateway": "wechatpay",
+        "mchid": wechat["merchant_id"],
+        "appid": wechat["appid"],
+        "base_url": base,
+        "merchant_serial_no": wechat["merchant_serial_no"],
+        "merchant_private_key": (fixtures / "wechatpay/demo" / wechat["merchant_private_key_file"]).read_text(),
+        "apiv3_key": wechat["apiv3_key"],
+        "api_key": wechat["api_key"],
+        "public_key_id": platform["public_key_id"],
+        "platform_public_key": (fixtures / "wechatpay/sandbox/pub_key.pem").read_text(),
+        "platform_serial_no": platform["platform_serial_no"],
+        "platform_certificate": str(fixtures / "wechatpay/sandbox/platform_cert.pem"),
+    }
     if args.json:
-        print(json.dumps({"merchants": [alipay]}, indent=2, ensure_ascii=False))
+        print(json.dumps({"merchants": [alipay, wechatpay]}, indent=2, ensure_ascii=False))
         return 0
     print("TEST-ONLY keys of the demo merchants. Never use them for real money.\n")
     print(f"== Alipay (demo app {alipay['app_id']}) ==")
@@ -120,6 +137,24 @@ def _keys(args: argparse.Namespace, config: Config) -> int:
     print("python-alipay-sdk:   alipay = AliPay(appid=..., app_private_key_string=..., alipay_public_key_string=...)")
     print(f'                     alipay._gateway = "{alipay["gateway_url"]}"')
     print(f'alipay-sdk-python:   config.server_url = "{alipay["gateway_url"]}"  (see the README about its port bug)')
+    print(f"\n== WeChat Pay (demo mchid {wechatpay['mchid']}) ==")
+    for label in (
+        "mchid",
+        "appid",
+        "merchant_serial_no",
+        "apiv3_key",
+        "api_key",
+        "public_key_id",
+        "platform_serial_no",
+        "platform_certificate",
+    ):
+        print(f"{label:<24}{wechatpay[label]}")
+    print("\nmerchant private key (PKCS#8, as wechatpayv3 needs):")
+    print(wechatpay["merchant_private_key"])
+    print("platform public key (public-key mode, goes with public_key_id):")
+    print(wechatpay["platform_public_key"])
+    print(f'wechatpayv3:   wx._core._gate_way = "{base}"')
+    print(f'wechatpy:      pay.API_BASE_URL = "{base}/"  (the trailing slash is required)')
     return 0
 
 

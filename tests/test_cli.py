@@ -93,7 +93,10 @@ def test_keys_prints_what_an_sdk_needs(alipay_demo):
         timeout=30,
         check=True,
     )
-    [alipay] = json.loads(result.stdout)["merchants"]
+    alipay, wechatpay = json.loads(result.stdout)["merchants"]
+    assert wechatpay["mchid"] == "1900000109"
+    assert wechatpay["merchant_private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+    assert wechatpay["public_key_id"].startswith("PUB_KEY_ID_")
     assert alipay["app_id"] == APP
     assert alipay["gateway_url"] == "http://sbx:9000/gateway.do"
     assert alipay["app_private_key"] == alipay_demo.app_private_key
