@@ -15,6 +15,7 @@ from sandbox.gateways.alipay.adapter import AlipayGateway
 from sandbox.gateways.alipay.keys import AlipayKeys
 from sandbox.gateways.wechatpay.adapter import WechatPayGateway
 from sandbox.gateways.wechatpay.keys import WechatKeys
+from sandbox.gateways.wechatpay.v2 import notify as wechatpay_v2_notify
 from sandbox.gateways.wechatpay.v3 import notify as wechatpay_v3_notify
 
 log = logging.getLogger("paysandbox")
@@ -38,19 +39,24 @@ def create_app(config: Config | None = None) -> Flask:
     sandbox.add_gateway(AlipayGateway(sandbox, AlipayKeys.load(config.fixtures_dir)))
     wechatpay = WechatPayGateway(sandbox, WechatKeys.load(config.fixtures_dir))
     wechatpay.notifiers["v3"] = wechatpay_v3_notify
+    wechatpay.notifiers["v2"] = wechatpay_v2_notify
     sandbox.add_gateway(wechatpay)
     sandbox.load()
     app.extensions["paysandbox"] = sandbox
 
     from sandbox.admin.views import bp as admin_bp
     from sandbox.gateways.alipay.views import bp as alipay_bp
+    from sandbox.gateways.wechatpay.v2.views import bp as wechatpay_v2_bp
     from sandbox.gateways.wechatpay.v3.views import bp as wechatpay_v3_bp
     from sandbox.pages.alipay import bp as alipay_pages_bp
+    from sandbox.pages.wechatpay import bp as wechatpay_pages_bp
 
     app.register_blueprint(admin_bp)
     app.register_blueprint(alipay_bp)
     app.register_blueprint(wechatpay_v3_bp)
+    app.register_blueprint(wechatpay_v2_bp)
     app.register_blueprint(alipay_pages_bp)
+    app.register_blueprint(wechatpay_pages_bp)
     _register_error_handlers(app)
     app.config["PAYSANDBOX_VERSION"] = __version__
     return app
@@ -58,12 +64,15 @@ def create_app(config: Config | None = None) -> Flask:
 
 def _register_error_handlers(app: Flask) -> None:
     """Anything no gateway view answered itself: JSON under /_sandbox, plain text elsewhere, never a traceback."""
+    from sandbox.gateways.wechatpay.v2 import views as wechatpay_v2_views
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if request.path.startswith("/v3/"):
             body = {"code": "NOT_FOUND" if error.code == 404 else "INVALID_REQUEST", "message": error.description}
             return jsonify(body), error.code
+        if request.path.startswith(wechatpay_v2_views.PREFIXES):
+            return wechatpay_v2_views.http_error_answer(error)
         if request.path.startswith("/_sandbox"):
             code = (error.name or "error").upper().replace(" ", "_")
             return jsonify(error={"code": code, "message": error.description}), error.code
@@ -81,6 +90,8 @@ def _register_error_handlers(app: Flask) -> None:
         message = f"the sandbox failed unexpectedly (request id {request_id}); see its log"
         if request.path.startswith("/v3/"):
             return jsonify(code="SYSTEM_ERROR", message=message), 500
+        if request.path.startswith(wechatpay_v2_views.PREFIXES):
+            return wechatpay_v2_views.crash_answer(message)
         if request.path.startswith("/_sandbox"):
             return jsonify(error={"code": "INTERNAL_ERROR", "message": message}), 500
         return Response(message + "\n", status=500, content_type="text/plain; charset=utf-8")

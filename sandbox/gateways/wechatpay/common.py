@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUNDED, Order
+from sandbox.errors import OrderStateConflict
 
 GATEWAY = "wechatpay"
 OUT_TRADE_NO = re.compile(r"^[A-Za-z0-9_\-|*]{6,32}$")
@@ -27,12 +28,14 @@ TRADE_STATE_DESC = {
 def trade_state(order: Order) -> str:
     if order.status == PENDING:
         return "USERPAYING" if order.settle_at else "NOTPAY"
+    if order.extra.get("reversed"):
+        return "REVOKED"  # a reversed payment-code order, paid (then refunded in full) or not
     if order.status == PAID:
         return "REFUND" if order.refunds else "SUCCESS"
     if order.status == REFUNDED:
         return "REFUND"
     if order.status == CLOSED:
-        return "REVOKED" if order.failure.get("reason") == "reversed" else "CLOSED"
+        return "CLOSED"
     if order.status == FAILED:
         return "PAYERROR"
     return "NOTPAY"
@@ -76,3 +79,23 @@ def new_order(
         buyer=buyer or {},
     )
     return sandbox.payments.create(draft, lambda: transaction_id(sandbox.clock.now(), sandbox.ids.digits(16)))
+
+
+def reverse(sandbox, order: Order) -> None:
+    """Cancel a payment-code order (v3 reverse, v2 secapi/pay/reverse): unpaid, it is revoked; paid, it is
+    refunded in full and revoked."""
+    if order.extra.get("trade_type") != "MICROPAY":
+        raise OrderStateConflict(f"order {order.out_trade_no} is not a payment-code order; only those reverse")
+    if order.status not in (PENDING, PAID, CLOSED, FAILED, REFUNDED):
+        raise OrderStateConflict(f"order {order.out_trade_no} cannot be reversed")
+    sandbox.payments.annotate(order.key, reversed=True)
+    if order.status == PENDING:
+        sandbox.payments.close(order.key, reason="reversed")
+    elif order.status == PAID:
+        sandbox.payments.refund(
+            order.key,
+            f"{order.out_trade_no}-reverse",
+            order.amount - order.refunded_amount,
+            "reversed",
+            refund_id=lambda: "5030" + sandbox.ids.digits(25),
+        )

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 from cryptography import x509
 
-from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUNDED, Order
+from sandbox.core.models import PAID, PENDING, REFUNDED, Order
 from sandbox.errors import OrderNotFound
-from sandbox.gateways.wechatpay import bills, magic
+from sandbox.gateways.wechatpay import bills, common, magic
 from sandbox.gateways.wechatpay.common import (
     DEFAULT_EXPIRY,
     GATEWAY,
@@ -225,20 +225,7 @@ def reverse(call: Call, out_trade_no: str, body: dict) -> tuple[int, dict]:
     """Cancel a payment-code order: unpaid, it is revoked; paid, it is refunded in full and revoked."""
     mchid_matches(call, text(body, "mchid", max_len=32))
     order = call.order_by_out_trade_no(out_trade_no)
-    if order.extra.get("trade_type") != "MICROPAY":
-        raise V3Error(400, "INVALID_REQUEST", f"order {out_trade_no} is not a payment-code (codepay) order")
-    if order.status == PENDING:
-        call.payments.close(order.key, reason="reversed")
-    elif order.status == PAID:
-        call.payments.refund(
-            order.key,
-            f"{out_trade_no}-reverse",
-            order.amount - order.refunded_amount,
-            "reversed",
-            refund_id=lambda: "5030" + call.sandbox.ids.digits(25),
-        )
-    elif order.status not in (CLOSED, FAILED, REFUNDED):
-        raise V3Error(400, "INVALID_REQUEST", f"order {out_trade_no} cannot be reversed")
+    common.reverse(call.sandbox, order)
     return 200, {"appid": order.extra.get("appid", ""), "mchid": order.merchant_id, "out_trade_no": out_trade_no}
 
 
@@ -317,6 +304,7 @@ def download_bill(call: Call, token: str) -> bytes:
         mchid, bill_date, bill_type, tar_type = (
             base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().split("|")
         )
+        datetime.strptime(bill_date, "%Y-%m-%d")
     except ValueError:
         raise param_error("token", "token is not one the sandbox handed out", "query") from None
     if mchid != call.caller.mchid:
