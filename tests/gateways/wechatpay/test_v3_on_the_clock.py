@@ -1,7 +1,7 @@
 """WeChat Pay v3 notifications and refunds on the sandbox clock: retries, acks, restarts. No sleeping."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -115,3 +115,19 @@ def test_a_pending_refund_survives_a_restart(tmp_path, receiver):
         events = [r["event"] for r in order["notifications"]]
         assert events == ["TRANSACTION.SUCCESS", "REFUND.SUCCESS"]
     second.extensions["paysandbox"].stop()
+
+
+def test_time_expire_closes_an_unpaid_order_silently(wx, live, receiver, sandbox):
+    expire = (sandbox.clock.now() + timedelta(minutes=10)).isoformat(timespec="seconds")
+    wx.pay(description="x", out_trade_no="WXC-0005", amount={"total": 1}, time_expire=expire)
+    sandbox.advance(599)
+    assert json.loads(wx.query(out_trade_no="WXC-0005")[1])["trade_state"] == "NOTPAY"
+    sandbox.advance(1)
+    assert json.loads(wx.query(out_trade_no="WXC-0005")[1])["trade_state"] == "CLOSED"
+    assert notifications(live.url, "WXC-0005") == []  # WeChat does not notify closes
+
+
+def test_an_order_without_time_expire_closes_after_two_hours(wx, sandbox):
+    wx.pay(description="x", out_trade_no="WXC-0006", amount={"total": 1})
+    sandbox.advance(2 * 3600)
+    assert json.loads(wx.query(out_trade_no="WXC-0006")[1])["trade_state"] == "CLOSED"
