@@ -8,10 +8,10 @@ import segno
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 from markupsafe import Markup
 
-from sandbox import errors
 from sandbox.core.models import PAID, PENDING, Order
 from sandbox.core.money import format_yuan
 from sandbox.gateways.alipay.notify import return_params
+from sandbox.pages import buyer
 
 bp = Blueprint("alipay_pages", __name__, url_prefix="/cashier/alipay")
 
@@ -78,23 +78,10 @@ def scan(trade_no: str):
 
 @bp.post("/<trade_no>/pay")
 def act(trade_no: str):
-    order = _order(trade_no)
     action = request.form.get("action", "")
-    payments = _sandbox().payments
-    try:
-        if action == "pay":
-            order = payments.pay(order.key)
-        elif action == "fail":
-            reason = request.form.get("reason", "")
-            if reason not in FAIL_REASONS:
-                abort(400, description=f"unknown failure reason {reason!r}")
-            order = payments.pay(order.key, "fail", reason=reason, message=FAIL_REASONS[reason])
-        elif action == "leave":
-            return _leave(order)
-        else:
-            abort(400, description="action must be pay, fail or leave")
-    except errors.BusinessError:
-        order = _order(trade_no)  # paid or closed meanwhile (another tab, the control API): show where it stands
+    order = buyer.act(_sandbox().payments, _order(trade_no), action, request.form.get("reason", ""), FAIL_REASONS)
+    if action == "leave":
+        return _leave(order)
     # Only a paid trade returns to the merchant: a Pay click on a trade closed meanwhile shows it closed.
     if action == "pay" and order.status == PAID and order.return_url and order.product in ("page", "wap"):
         return redirect(_return_location(order))

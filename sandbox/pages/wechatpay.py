@@ -36,12 +36,12 @@ import segno
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from markupsafe import Markup
 
-from sandbox import errors
 from sandbox.core import crypto
 from sandbox.core.models import PENDING, Order
 from sandbox.core.money import format_yuan
 from sandbox.gateways.wechatpay.common import GATEWAY
 from sandbox.gateways.wechatpay.v2 import codec as v2_codec
+from sandbox.pages import buyer
 
 bp = Blueprint("wechatpay_pages", __name__, url_prefix="/cashier/wechatpay")
 
@@ -357,19 +357,7 @@ def act(trade_no: str):
         abort(400, description="page must be native, h5 or jsapi")
     action = request.form.get("action", "")
     redirect_url = _safe_url(request.form.get("redirect_url", ""))
-    payments = _sandbox().payments
-    try:
-        if action == "pay":
-            order = payments.pay(order.key)
-        elif action == "fail":
-            reason = request.form.get("reason", "")
-            if reason not in FAIL_REASONS:
-                abort(400, description=f"unknown failure reason {reason!r}")
-            order = payments.pay(order.key, "fail", reason=reason, message=FAIL_REASONS[reason])
-        elif action != "leave":
-            abort(400, description="action must be pay, fail or leave")
-    except errors.BusinessError:
-        order = _sandbox().payments.by_trade_no(GATEWAY, trade_no) or order  # paid or closed meanwhile
+    order = buyer.act(_sandbox().payments, order, action, request.form.get("reason", ""), FAIL_REASONS)
     if page == "h5" and redirect_url:
         # WeChat sends the buyer back to redirect_url whatever happened; the merchant queries the order.
         return redirect(redirect_url)
