@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from wechatpayv3 import WeChatPay, WeChatPayType
 
 from sandbox.app import create_app
 from sandbox.config import Config
@@ -28,6 +30,47 @@ class AlipayDemo:
     alipay_public_key_cert: str = (FIXTURES / "alipay/sandbox/alipay_public_key_cert.pem").read_text()
     alipay_root_cert: str = (FIXTURES / "alipay/sandbox/root_cert.pem").read_text()
     alipay_private_key: str = (FIXTURES / "alipay/sandbox/alipay_private_key.pem").read_text()
+
+
+WECHAT = FIXTURES / "wechatpay"
+WECHAT_MERCHANT = json.loads((WECHAT / "demo/merchant.json").read_text())
+WECHAT_PUBLIC_KEY_ID = json.loads((WECHAT / "sandbox/platform.json").read_text())["public_key_id"]
+
+
+def wechatpayv3_client(
+    base_url: str,
+    notify_url: str,
+    *,
+    private_key: str | None = None,
+    cert_dir: str = "",
+    wechatpay_type: WeChatPayType = WeChatPayType.NATIVE,
+) -> WeChatPay:
+    """The real wechatpayv3 SDK as the demo merchant: public-key mode, or certificate mode given a cert_dir."""
+    keys = (
+        {"cert_dir": cert_dir}
+        if cert_dir
+        else {"public_key": (WECHAT / "sandbox/pub_key.pem").read_text(), "public_key_id": WECHAT_PUBLIC_KEY_ID}
+    )
+    wx = WeChatPay(
+        wechatpay_type=wechatpay_type,
+        mchid=WECHAT_MERCHANT["merchant_id"],
+        private_key=private_key or (WECHAT / "demo/merchant_private_key.pem").read_text(),
+        cert_serial_no=WECHAT_MERCHANT["merchant_serial_no"],
+        apiv3_key=WECHAT_MERCHANT["apiv3_key"],
+        appid=WECHAT_MERCHANT["appid"],
+        notify_url=notify_url,
+        timeout=(5, 10),
+        **keys,
+    )
+    wx._core._gate_way = base_url  # the only change to the SDK (PROTOCOLS.md B.8)
+    return wx
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_for_loopback(monkeypatch):
+    # The SDKs call urllib or requests directly, which honour *_proxy from the environment: keep loopback direct.
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
 
 @pytest.fixture(scope="session")

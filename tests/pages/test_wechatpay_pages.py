@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from wechatpayv3 import WeChatPay, WeChatPayType
 
 from sandbox.core import crypto
+from tests.conftest import wechatpayv3_client
 
 pytestmark = pytest.mark.browser
 
@@ -39,20 +40,7 @@ SHEET = "iframe[title='WeChat Pay (paysandbox)']"
 @pytest.fixture
 def wx(live, receiver) -> WeChatPay:
     """The merchant's wechatpayv3 client, in public-key mode, pointed at the live sandbox."""
-    client = WeChatPay(
-        wechatpay_type=WeChatPayType.NATIVE,
-        mchid=MCHID,
-        private_key=PRIVATE_KEY,
-        cert_serial_no=MERCHANT["merchant_serial_no"],
-        apiv3_key=MERCHANT["apiv3_key"],
-        appid=APPID,
-        notify_url=receiver.url + "/notify",
-        public_key=(FIXTURES / "sandbox" / "pub_key.pem").read_text(),
-        public_key_id=json.loads((FIXTURES / "sandbox" / "platform.json").read_text())["public_key_id"],
-        timeout=(5, 10),
-    )
-    client._core._gate_way = live.url
-    return client
+    return wechatpayv3_client(live.url, receiver.url + "/notify")
 
 
 @pytest.fixture

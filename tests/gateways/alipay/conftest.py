@@ -6,13 +6,6 @@ import pytest
 import requests
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy_for_loopback(monkeypatch):
-    # python-alipay-sdk calls urllib's urlopen, which honours *_proxy from the environment: keep loopback direct.
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-
-
 @pytest.fixture
 def gateway_url(live) -> str:
     return f"{live.url}/gateway.do"

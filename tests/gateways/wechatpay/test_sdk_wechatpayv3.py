@@ -26,6 +26,8 @@ import wechatpayv3.core
 import wechatpayv3.utils
 from wechatpayv3 import WeChatPay, WeChatPayType
 
+from tests.conftest import wechatpayv3_client
+
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "wechatpay"
 MERCHANT = json.loads((FIXTURES / "demo/merchant.json").read_text())
 PLATFORM = json.loads((FIXTURES / "sandbox/platform.json").read_text())
@@ -63,24 +65,8 @@ def make_wx(live, receiver, monkeypatch, tmp_path):
     monkeypatch.setattr(wechatpayv3.core.Core, "_init_certificates", init_certificates)
 
     def make(mode: str, private_key: str = MERCHANT_KEY, cert_dir: Path | None = None) -> WeChatPay:
-        keys = (
-            {"public_key": PUB_KEY, "public_key_id": PLATFORM["public_key_id"]}
-            if mode == "public_key"
-            else {"cert_dir": str(cert_dir or tmp_path / "certs")}
-        )
-        wx = WeChatPay(
-            wechatpay_type=WeChatPayType.NATIVE,
-            mchid=MCHID,
-            private_key=private_key,
-            cert_serial_no=MERCHANT["merchant_serial_no"],
-            appid=APPID,
-            apiv3_key=MERCHANT["apiv3_key"],
-            notify_url=f"{receiver.url}/wx",
-            timeout=(5, 10),
-            **keys,
-        )
-        wx._core._gate_way = live.url  # the only change to the SDK
-        return wx
+        certs = "" if mode == "public_key" else str(cert_dir or tmp_path / "certs")
+        return wechatpayv3_client(live.url, f"{receiver.url}/wx", private_key=private_key, cert_dir=certs)
 
     return make
 

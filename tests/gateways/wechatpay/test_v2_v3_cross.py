@@ -12,19 +12,13 @@ from pathlib import Path
 import pytest
 import requests
 from wechatpayv3 import WeChatPay as V3Pay
-from wechatpayv3 import WeChatPayType
 from wechatpy.pay import WeChatPay as V2Pay
+
+from tests.conftest import wechatpayv3_client
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "wechatpay"
 MERCHANT = json.loads((FIXTURES / "demo/merchant.json").read_text())
-PLATFORM = json.loads((FIXTURES / "sandbox/platform.json").read_text())
 MCH_ID, APPID = MERCHANT["merchant_id"], MERCHANT["appid"]
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy_for_loopback(monkeypatch):
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
 
 @pytest.fixture
@@ -35,21 +29,8 @@ def v2(live) -> V2Pay:
 
 
 @pytest.fixture
-def v3(live) -> V3Pay:
-    wx = V3Pay(
-        wechatpay_type=WeChatPayType.NATIVE,
-        mchid=MCH_ID,
-        private_key=(FIXTURES / "demo/merchant_private_key.pem").read_text(),
-        cert_serial_no=MERCHANT["merchant_serial_no"],
-        apiv3_key=MERCHANT["apiv3_key"],
-        appid=APPID,
-        notify_url="http://127.0.0.1:9/v3",
-        public_key=(FIXTURES / "sandbox/pub_key.pem").read_text(),
-        public_key_id=PLATFORM["public_key_id"],
-        timeout=(5, 10),
-    )
-    wx._core._gate_way = live.url
-    return wx
+def v3(live, receiver) -> V3Pay:
+    return wechatpayv3_client(live.url, receiver.url + "/notify")
 
 
 def ok(answer: tuple) -> dict:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from wechatpayv3 import WeChatPay, WeChatPayType
+from wechatpayv3 import WeChatPay
 
 from sandbox.app import create_app
 from sandbox.config import Config
 from sandbox.gateways.wechatpay.adapter import RETRY_SCHEDULE
 from sandbox.testing.server import ThreadedServer
+from tests.conftest import wechatpayv3_client
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "wechatpay"
 MERCHANT = json.loads((FIXTURES / "demo/merchant.json").read_text())
@@ -20,19 +21,7 @@ MCHID = MERCHANT["merchant_id"]
 
 
 def sdk(base_url: str, notify_url: str) -> WeChatPay:
-    wx = WeChatPay(
-        wechatpay_type=WeChatPayType.NATIVE,
-        mchid=MCHID,
-        private_key=(FIXTURES / "demo/merchant_private_key.pem").read_text(),
-        cert_serial_no=MERCHANT["merchant_serial_no"],
-        apiv3_key=MERCHANT["apiv3_key"],
-        appid=MERCHANT["appid"],
-        notify_url=notify_url,
-        public_key=(FIXTURES / "sandbox/pub_key.pem").read_text(),
-        public_key_id=json.loads((FIXTURES / "sandbox/platform.json").read_text())["public_key_id"],
-    )
-    wx._core._gate_way = base_url
-    return wx
+    return wechatpayv3_client(base_url, notify_url)
 
 
 @pytest.fixture
