@@ -1,4 +1,4 @@
-"""WeChat Pay's hosted pages: the Native scan page, the H5 (MWEB) page and the JSAPI (in-WeChat) pay sheet.
+"""WeChat Pay's hosted pages: the Native scan page, the H5 (MWEB) page, the JSAPI (in-WeChat) and APP pay sheets.
 
 How a buyer's browser gets to each page:
 
@@ -23,6 +23,9 @@ How a buyer's browser gets to each page:
   paySign is checked as WeChat does: RSA (API v3) with the merchant's registered public key over
   ``appId\\ntimeStamp\\nnonceStr\\npackage\\n``; MD5 or HMAC-SHA256 (API v2) over the sorted ``k=v`` pairs plus
   ``&key=<API key>``. A wrong one shows what the sandbox verified, and with which key, never the key itself.
+
+* APP: what the WeChat app does with a PayReq: ``GET`` or ``POST /cashier/wechatpay/app?appid=..&partnerid=..&prepayid=..
+  &package=Sign%3DWXPay&noncestr=..&timestamp=..&sign=..`` (RSA for a v3 order; MD5 or HMAC-SHA256 for v2).
 
 Opening a page never changes the order. The buttons POST to ``/cashier/wechatpay/<transaction_id>/pay``.
 """
@@ -64,14 +67,16 @@ JSAPI_ERR_MSG = {
 }
 
 CODE_URL_PREFIX = "weixin://wxpay/bizpayurl?pr="
-KINDS = {"native": "NATIVE", "h5": "MWEB", "jsapi": "JSAPI"}  # page -> the trade_type it pays
+KINDS = {"native": "NATIVE", "h5": "MWEB", "jsapi": "JSAPI", "app": "APP"}  # page -> the trade_type it pays
 API_FOR = {
     "NATIVE": "/v3/pay/transactions/native (v2: pay/unifiedorder trade_type=NATIVE)",
     "MWEB": "/v3/pay/transactions/h5 (v2: pay/unifiedorder trade_type=MWEB)",
     "JSAPI": "/v3/pay/transactions/jsapi (v2: pay/unifiedorder trade_type=JSAPI)",
+    "APP": "/v3/pay/transactions/app (v2: pay/unifiedorder trade_type=APP)",
 }
 SIGN_TYPES = ("RSA", "MD5", "HMAC-SHA256")
 JSAPI_PARAMS = ("appId", "timeStamp", "nonceStr", "package", "signType", "paySign")
+APP_PARAMS = ("appid", "partnerid", "prepayid", "package", "noncestr", "timestamp", "sign")  # the app SDK's PayReq
 
 
 class PageError(Exception):
@@ -260,7 +265,7 @@ def jsapi():
 
 
 def _verify_pay_sign(order: Order, params: dict[str, str]) -> str:
-    """Check paySign as WeChat does; answer how it was checked (for the page), raise PageError if wrong."""
+    """Check a JSAPI paySign as WeChat does; answer how it was checked (for the page), raise PageError if wrong."""
     sign_type, api = params["signType"], order.extra.get("api", "v3")
     if sign_type not in SIGN_TYPES:
         message = f"signType must be RSA (API v3), MD5 or HMAC-SHA256 (API v2), got {sign_type!r}."
@@ -279,53 +284,101 @@ def _verify_pay_sign(order: Order, params: dict[str, str]) -> str:
             f"prepay_id {order.extra['prepay_id']} comes from API v2, whose JSAPI payments are signed with signType "
             "MD5 or HMAC-SHA256 and the API key (wechatpy: jsapi.get_jsapi_params), not RSA.",
         )
+    rsa_lines = [params[name] for name in ("appId", "timeStamp", "nonceStr", "package")]
+    v2_fields = {name: params[name] for name in ("appId", "nonceStr", "package", "signType", "timeStamp")}
+    return _check_signature(
+        order, sign_type, rsa_lines, "appId\\ntimeStamp\\nnonceStr\\npackage\\n", v2_fields, params["paySign"]
+    )
+
+
+def _check_signature(
+    order: Order, sign_type: str, rsa_lines: list[str], rsa_recipe: str, v2_fields: dict[str, str], signature: str
+) -> str:
+    """RSA (v3) over the lines, each followed by a newline, with the merchant key; MD5 or HMAC-SHA256 (v2) over
+    the sorted fields plus &key=<the API key, or the sandbox key for /sandboxnew/ orders>."""
     mchid = order.merchant_id
     merchant = _sandbox().gateways[GATEWAY].merchant(mchid)
     if merchant is None:
         raise PageError(400, "商户不存在 · Unknown merchant", f"mchid {mchid} is not registered with the sandbox.")
     if sign_type == "RSA":
-        message = "".join(params[name] + "\n" for name in ("appId", "timeStamp", "nonceStr", "package"))
+        message = "".join(line + "\n" for line in rsa_lines)
         key = crypto.load_public_key(merchant["merchant_public_key"])
         key_name = (
             f"the merchant public key of mchid {mchid} (certificate serial {merchant.get('merchant_serial_no', '?')}, "
             f"sha256 fingerprint {crypto.fingerprint(key)})"
         )
-        if crypto.verify(key, message.encode("utf-8"), params["paySign"]):
+        if crypto.verify(key, message.encode("utf-8"), signature):
             return f"SHA256withRSA, {key_name}"
-        _bad_sign("SHA256withRSA over appId\\ntimeStamp\\nnonceStr\\npackage\\n", message, key_name, params)
+        _bad_sign(f"SHA256withRSA over {rsa_recipe}", message, key_name, signature)
     api_key = merchant.get("api_key", "")
     if not api_key:
         raise PageError(
             400,
             "支付验证签名失败 · No API key",
-            f"mchid {mchid} has no API v2 key (api_key) registered with the sandbox, so a {sign_type} paySign cannot "
-            "be checked. Register it with POST /_sandbox/merchants.",
+            f"mchid {mchid} has no API v2 key (api_key) registered with the sandbox, so a {sign_type} signature "
+            "cannot be checked. Register it with POST /_sandbox/merchants.",
         )
-    fields = {name: params[name] for name in ("appId", "nonceStr", "package", "signType", "timeStamp")}
-    with_key = v2_codec.signing_string(fields) + "&key="
+    with_key = v2_codec.signing_string(v2_fields) + "&key="
     kind = order.extra.get("sign_key_kind", v2_codec.API_KEY)
     key_name = f"the API key of mchid {mchid}"
     hint = ""
     if kind == v2_codec.SANDBOX_KEY:
         # Ordered under /sandboxnew/: wechatpy(sandbox=True) signs the page params with the getsignkey key too.
         key_name = f"the sandbox key of mchid {mchid} (from sandboxnew/pay/getsignkey)"
-        if hmac.compare_digest(v2_codec.sign(fields, api_key, sign_type), params["paySign"].upper()):
-            hint = "paySign was made with the API key; an order placed under /sandboxnew/ is paid with the sandbox key"
-    if hmac.compare_digest(
-        v2_codec.sign(fields, v2_codec.key_for(merchant, kind), sign_type), params["paySign"].upper()
-    ):
+        if hmac.compare_digest(v2_codec.sign(v2_fields, api_key, sign_type), signature.upper()):
+            hint = "signed with the API key; an order placed under /sandboxnew/ is paid with the sandbox key"
+    if hmac.compare_digest(v2_codec.sign(v2_fields, v2_codec.key_for(merchant, kind), sign_type), signature.upper()):
         return f"{sign_type}, {key_name}"
     recipe = f"{sign_type}, upper-case hex, over the sorted k=v pairs followed by &key=<the key>"
-    _bad_sign(recipe, with_key + f"<{key_name}>", key_name, params, hint)
+    _bad_sign(recipe, with_key + f"<{key_name}>", key_name, signature, hint)
     return ""  # not reached
 
 
-def _bad_sign(recipe: str, message: str, key_name: str, params: dict[str, str], hint: str = "") -> None:
+@bp.route("/app", methods=["GET", "POST"])
+def app_pay():
+    """What the WeChat app does with an APP order's PayReq: appid, partnerid, prepayid, package=Sign=WXPay,
+    noncestr, timestamp, sign (RSA for v3; MD5 or, with signType, HMAC-SHA256 for v2)."""
+    values = request.values
+    params = {name: values.get(name, "") for name in APP_PARAMS}
+    missing = [name for name in APP_PARAMS if not params[name]]
+    if missing:
+        raise PageError(
+            400,
+            "缺少参数 · Missing parameters",
+            f"PayReq needs {', '.join(APP_PARAMS)}; missing: {', '.join(missing)}.",
+        )
+    if params["package"] != "Sign=WXPay":
+        raise PageError(400, "商户参数错误 · Bad package", f'package must be "Sign=WXPay", got {params["package"]!r}.')
+    order = _by_handle(params["prepayid"], f"prepayid {params['prepayid']}")
+    _require_kind(order, "app", f"prepayid {params['prepayid']}")
+    if (params["appid"], params["partnerid"]) != (order.extra.get("appid", ""), order.merchant_id):
+        raise PageError(
+            400,
+            "商户参数错误 · appid or partnerid does not match",
+            f"prepayid {params['prepayid']} belongs to appid {order.extra.get('appid')} and mchid "
+            f"{order.merchant_id}, not appid {params['appid']} and partnerid {params['partnerid']}.",
+        )
+    v3 = order.extra.get("api", "v3") == "v3"
+    sign_type = "RSA" if v3 else values.get("signType", "MD5")
+    if sign_type not in SIGN_TYPES[1:] and not v3:
+        raise PageError(400, "商户参数错误 · Bad signType", f"signType must be MD5 or HMAC-SHA256, got {sign_type!r}.")
+    rsa_lines = [params[name] for name in ("appid", "timestamp", "noncestr", "prepayid")]
+    v2_fields = {name: params[name] for name in APP_PARAMS if name != "sign"}
+    checked_with = _check_signature(
+        order, sign_type, rsa_lines, "appid\\ntimestamp\\nnoncestr\\nprepayid\\n", v2_fields, params["sign"]
+    )
+    context = _context(order, "app", checked_with=checked_with)
+    if order.status != PENDING:
+        return _result(order, context)
+    return render_template("wechatpay/jsapi.html", **context)
+
+
+def _bad_sign(recipe: str, message: str, key_name: str, signature: str, hint: str = "") -> None:
     details = {
         "Algorithm": recipe,
         "String verified": message.replace("\n", "\\n"),
         "Key": key_name,
-        "paySign received": params["paySign"],
+        "Signature received": signature,
     }
     if hint:
         details["Hint"] = hint

@@ -440,3 +440,71 @@ def test_paying_an_order_the_merchant_closed_meanwhile_shows_it_closed(mobile_pa
     expect(page.get_by_test_id("outcome")).to_have_text("This order is closed")
     assert trade_state(wx, "WX-CLOSED") == "CLOSED"
     assert receiver.at("/notify") == []
+
+
+def app_order(wx: WeChatPay, out_trade_no: str, total: int) -> str:
+    return prepay(wx, WeChatPayType.APP, out_trade_no, total)["prepay_id"]
+
+
+def test_app_page_with_a_correct_v3_sign_pays(mobile_page, live, receiver, wx, merchant_name):
+    page = mobile_page
+    prepay_id = app_order(wx, "WX-APP-PAY", 520)
+    stamp, nonce = str(int(time.time())), "APPNONCE0123456789ABCDEF"
+    params = {
+        "appid": APPID,
+        "partnerid": MCHID,
+        "prepayid": prepay_id,
+        "package": "Sign=WXPay",
+        "noncestr": nonce,
+        "timestamp": stamp,
+        "sign": wx.sign([APPID, stamp, nonce, prepay_id]),
+    }
+
+    page.goto(f"{live.url}/cashier/wechatpay/app?{urlencode(params)}")
+
+    expect_summary(page, merchant_name, "5.20", "WX-APP-PAY")
+    page.get_by_test_id("pay").tap()
+    expect(page.get_by_test_id("outcome")).to_have_text("Payment successful")
+    expect_paid_notification(wx, receiver, "WX-APP-PAY", 520)
+
+
+def test_app_page_with_a_wrong_sign_shows_the_appid_timestamp_noncestr_prepayid_string(mobile_page, live, wx):
+    page = mobile_page
+    prepay_id = app_order(wx, "WX-APP-BAD", 520)
+    params = {
+        "appid": APPID,
+        "partnerid": MCHID,
+        "prepayid": prepay_id,
+        "package": "Sign=WXPay",
+        "noncestr": "N1",
+        "timestamp": "1700000000",
+        "sign": wx.sign([APPID, "1700000000", "N2", prepay_id]),
+    }
+
+    response = page.goto(f"{live.url}/cashier/wechatpay/app?{urlencode(params)}")
+
+    assert response is not None and response.status == 400
+    expect(page.get_by_test_id("error-string-verified")).to_have_text(f"{APPID}\\n1700000000\\nN1\\n{prepay_id}\\n")
+    assert order_state(live, "WX-APP-BAD")["status"] == "pending"
+
+
+def test_app_page_takes_wechatpy_v2_app_params(mobile_page, live):
+    from wechatpy.pay import WeChatPay as V2Pay
+
+    v2 = V2Pay(appid=APPID, api_key=MERCHANT["api_key"], mch_id=MCHID, timeout=10)
+    v2.API_BASE_URL = live.url + "/"
+    prepay_id = v2.order.create(
+        trade_type="APP",
+        body="x",
+        total_fee=300,
+        out_trade_no="WX-APP-V2",
+        notify_url="http://127.0.0.1:9/n",
+        client_ip="127.0.0.1",
+    )["prepay_id"]
+    params = v2.order.get_appapi_params(prepay_id)
+
+    mobile_page.goto(f"{live.url}/cashier/wechatpay/app?{urlencode(params)}")
+    expect(mobile_page.get_by_test_id("verified")).to_contain_text("MD5")
+    mobile_page.get_by_test_id("pay").tap()
+    expect(mobile_page.get_by_test_id("outcome")).to_have_text("Payment successful")
+    assert order_state(live, "WX-APP-V2")["status"] == "paid"
