@@ -24,8 +24,8 @@ How a buyer's browser gets to each page:
   ``appId\\ntimeStamp\\nnonceStr\\npackage\\n``; MD5 or HMAC-SHA256 (API v2) over the sorted ``k=v`` pairs plus
   ``&key=<API key>``. A wrong one shows what the sandbox verified, and with which key, never the key itself.
 
-* APP: what the WeChat app does with a PayReq: ``GET`` or ``POST /cashier/wechatpay/app?appid=..&partnerid=..&prepayid=..
-  &package=Sign%3DWXPay&noncestr=..&timestamp=..&sign=..`` (RSA for a v3 order; MD5 or HMAC-SHA256 for v2).
+* APP: what the WeChat app does with a PayReq: ``GET`` or ``POST /cashier/wechatpay/app`` with ``appid, partnerid,
+  prepayid, package=Sign=WXPay, noncestr, timestamp, sign`` (RSA for a v3 order; MD5 or HMAC-SHA256 for v2).
 
 Opening a page never changes the order. The buttons POST to ``/cashier/wechatpay/<transaction_id>/pay``.
 """
