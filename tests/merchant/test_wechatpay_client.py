@@ -21,6 +21,8 @@ from sandbox.merchant.wechatpay import (
     WechatPayClient,
     WechatPayClientError,
     WechatPaySignatureError,
+)
+from sandbox.merchant.wechatpay_v2 import (
     v2_build_xml,
     v2_decrypt_req_info,
     v2_parse_payment_notification,
