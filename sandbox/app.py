@@ -13,6 +13,8 @@ from sandbox.config import Config
 from sandbox.core.sandbox import Sandbox
 from sandbox.gateways.alipay.adapter import AlipayGateway
 from sandbox.gateways.alipay.keys import AlipayKeys
+from sandbox.gateways.unionpay.adapter import UnionPayGateway
+from sandbox.gateways.unionpay.keys import UnionPayKeys
 from sandbox.gateways.wechatpay.adapter import WechatPayGateway
 from sandbox.gateways.wechatpay.keys import WechatKeys
 from sandbox.gateways.wechatpay.v2 import notify as wechatpay_v2_notify
@@ -41,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     wechatpay.notifiers["v3"] = wechatpay_v3_notify
     wechatpay.notifiers["v2"] = wechatpay_v2_notify
     sandbox.add_gateway(wechatpay)
+    sandbox.add_gateway(UnionPayGateway(sandbox, UnionPayKeys.load(config.fixtures_dir)))
     sandbox.load()
     app.extensions["paysandbox"] = sandbox
 

@@ -150,9 +150,45 @@ def make_wechatpay() -> None:
     write("wechatpay/sandbox/platform.json", json.dumps(sandbox, indent=2) + "\n")
 
 
+def make_unionpay() -> None:
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    root_key, middle_key, sign_key, merchant_key = new_key(), new_key(), new_key(), new_key()
+    root_name = name("paysandbox UnionPay Test Root (TEST ONLY)", "paysandbox", "paysandbox")
+    middle_name = name("paysandbox UnionPay Test OCA1 (TEST ONLY)", "paysandbox", "paysandbox")
+    # The CN format clients check (PROTOCOLS.md D.4): the third @-part names the test signing role.
+    sign_name = name("041@Z2024-01-01@00040000:SIGN@00000001", "paysandbox", "paysandbox")
+    write("unionpay/sandbox/root.pem", issue(root_name, root_key, root_name, root_key, 1, ca=True))
+    write("unionpay/sandbox/middle.pem", issue(middle_name, middle_key, root_name, root_key, 2, ca=True))
+    write("unionpay/sandbox/sign.pem", issue(sign_name, sign_key, middle_name, middle_key, 2024000000001, ca=False))
+    write("unionpay/sandbox/sign_private_key.pem", pkcs8_pem(sign_key))
+    mer_id, cert_id = "777290058110097", 69629715588  # the official demo's test merchant and certId
+    merchant_name = name(mer_id, "paysandbox demo shop", "UnionPay merchant (TEST ONLY)")
+    merchant_cert_pem = issue(merchant_name, merchant_key, middle_name, middle_key, cert_id, ca=False)
+    write("unionpay/demo/merchant_cert.pem", merchant_cert_pem)
+    write("unionpay/demo/merchant_private_key.pem", pkcs8_pem(merchant_key))
+    bundle = pkcs12.serialize_key_and_certificates(
+        b"acp_test_sign", merchant_key, x509.load_pem_x509_certificate(merchant_cert_pem.encode()), None,
+        serialization.BestAvailableEncryption(b"000000"),
+    )
+    (FIXTURES / "unionpay/demo/acp_test_sign.pfx").write_bytes(bundle)
+    merchant = {
+        "_comment": "TEST-ONLY demo merchant. Its keys are public; never use them for real money.",
+        "gateway": "unionpay",
+        "merchant_id": mer_id,
+        "name": "paysandbox demo shop",
+        "cert_id": str(cert_id),
+        "merchant_certificate_file": "merchant_cert.pem",
+        "merchant_private_key_file": "merchant_private_key.pem",
+        "pkcs12_file": "acp_test_sign.pfx",
+        "pkcs12_password": "000000",
+    }
+    write("unionpay/demo/merchant.json", json.dumps(merchant, indent=2, ensure_ascii=False) + "\n")
+
+
 if __name__ == "__main__":
     import sys
 
-    makers = {"alipay": make_alipay, "wechatpay": make_wechatpay}
+    makers = {"alipay": make_alipay, "wechatpay": make_wechatpay, "unionpay": make_unionpay}
     for gateway in sys.argv[1:] or makers:
         makers[gateway]()
