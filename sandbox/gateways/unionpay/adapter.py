@@ -35,7 +35,7 @@ class UnionPayGateway:
             raise MissingParameter("merchant_id", "merchant_id (the 15-character merId) is required")
         if not MER_ID.match(mer_id):
             raise InvalidParameter(
-                "merchant_id", f"a merId is 15 letters or digits, e.g. 777290058110097, got {mer_id!r}"
+                "merchant_id", f"merchant_id (the merId) is 15 letters or digits, e.g. 777290058110097, got {mer_id!r}"
             )
         cert_text = str(payload.get("merchant_certificate") or "")
         if not cert_text:
