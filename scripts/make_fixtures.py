@@ -168,7 +168,10 @@ def make_unionpay() -> None:
     write("unionpay/demo/merchant_cert.pem", merchant_cert_pem)
     write("unionpay/demo/merchant_private_key.pem", pkcs8_pem(merchant_key))
     bundle = pkcs12.serialize_key_and_certificates(
-        b"acp_test_sign", merchant_key, x509.load_pem_x509_certificate(merchant_cert_pem.encode()), None,
+        b"acp_test_sign",
+        merchant_key,
+        x509.load_pem_x509_certificate(merchant_cert_pem.encode()),
+        None,
         serialization.BestAvailableEncryption(b"000000"),
     )
     (FIXTURES / "unionpay/demo/acp_test_sign.pfx").write_bytes(bundle)

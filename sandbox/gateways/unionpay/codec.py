@@ -33,6 +33,8 @@ def sign(fields: dict[str, str], key: RSA.RsaKey, version: str = "5.1.0") -> str
 
 
 def verify(fields: dict[str, str], key: RSA.RsaKey, version: str = "5.1.0") -> bool:
+    if version not in HASHES:
+        return False
     _, rsa_hash = HASHES[version]
     try:
         raw = base64.b64decode(fields.get("signature", ""), validate=True)
@@ -48,7 +50,10 @@ def render(fields: dict[str, str]) -> str:
 
 
 def parse(text: str) -> dict[str, str]:
-    """Read a key=value answer as clients do: split on `&` outside {} and [], then on the first `=`."""
+    """Read a key=value answer as clients do: split on `&` outside {} and [], then on the first `=`.
+
+    (The Java client also strips one `{...}` wrapping a whole body; the sandbox never writes one.)
+    """
     fields: dict[str, str] = {}
     depth, start = 0, 0
     for index, char in enumerate(text + "&"):
