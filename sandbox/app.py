@@ -13,6 +13,7 @@ from sandbox.config import Config
 from sandbox.core.sandbox import Sandbox
 from sandbox.gateways.alipay.adapter import AlipayGateway
 from sandbox.gateways.alipay.keys import AlipayKeys
+from sandbox.gateways.unionpay import notify as unionpay_notify
 from sandbox.gateways.unionpay.adapter import UnionPayGateway
 from sandbox.gateways.unionpay.keys import UnionPayKeys
 from sandbox.gateways.wechatpay.adapter import WechatPayGateway
@@ -43,12 +44,15 @@ def create_app(config: Config | None = None) -> Flask:
     wechatpay.notifiers["v3"] = wechatpay_v3_notify
     wechatpay.notifiers["v2"] = wechatpay_v2_notify
     sandbox.add_gateway(wechatpay)
-    sandbox.add_gateway(UnionPayGateway(sandbox, UnionPayKeys.load(config.fixtures_dir)))
+    unionpay = UnionPayGateway(sandbox, UnionPayKeys.load(config.fixtures_dir))
+    unionpay.notifier = unionpay_notify
+    sandbox.add_gateway(unionpay)
     sandbox.load()
     app.extensions["paysandbox"] = sandbox
 
     from sandbox.admin.views import bp as admin_bp
     from sandbox.gateways.alipay.views import bp as alipay_bp
+    from sandbox.gateways.unionpay.views import bp as unionpay_bp
     from sandbox.gateways.wechatpay.v2.views import bp as wechatpay_v2_bp
     from sandbox.gateways.wechatpay.v3.views import bp as wechatpay_v3_bp
     from sandbox.pages.alipay import bp as alipay_pages_bp
@@ -58,6 +62,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(alipay_bp)
     app.register_blueprint(wechatpay_v3_bp)
     app.register_blueprint(wechatpay_v2_bp)
+    app.register_blueprint(unionpay_bp)
     app.register_blueprint(alipay_pages_bp)
     app.register_blueprint(wechatpay_pages_bp)
     _register_error_handlers(app)

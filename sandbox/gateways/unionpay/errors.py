@@ -1,0 +1,68 @@
+"""UnionPay respCode answers (PROTOCOLS.md D.6): the code, its Chinese text, and the neutral mapping.
+
+Every answer is `respCode` + `respMsg`. Real respMsg reads like `成功[0000000]`: a short Chinese text and a
+bracketed detail. The sandbox puts its own explanation of what is wrong inside the brackets (clients split
+the key=value answer on `&` outside brackets, so the detail may hold `&` and `=`).
+"""
+
+from __future__ import annotations
+
+from sandbox import errors
+
+SUCCESS = "00"
+SUCCESS_MSG = "成功[0000000]"
+
+TEXTS = {
+    "00": "成功",
+    "01": "交易失败",
+    "05": "交易已受理，请稍后查询交易结果",
+    "10": "报文格式错误",
+    "11": "验证签名失败",
+    "12": "重复交易",
+    "13": "报文交易要素缺失",
+    "31": "商户状态不正确",
+    "32": "无此交易权限",
+    "34": "查无此交易",
+    "35": "原交易不存在或状态不正确",
+    "36": "交易金额超限或与原交易不符",
+    "45": "原交易已被退货或撤销",
+    "99": "通用错误",
+}
+
+
+def resp_msg(code: str, detail: str) -> str:
+    return f"{TEXTS.get(code, TEXTS['99'])}[{detail}]"
+
+
+class UnionPayError(Exception):
+    """A refused request: respCode and what exactly the sandbox found wrong."""
+
+    def __init__(self, resp_code: str, detail: str) -> None:
+        super().__init__(f"{resp_code}: {detail}")
+        self.resp_code, self.detail = resp_code, detail
+
+    @property
+    def resp_msg(self) -> str:
+        return resp_msg(self.resp_code, self.detail)
+
+
+# Neutral error -> respCode. Documented in the README.
+_NEUTRAL = [
+    (errors.MissingParameter, "13"),
+    (errors.InvalidParameter, "10"),
+    (errors.OrderNotFound, "34"),
+    (errors.RefundNotFound, "34"),
+    (errors.OrderMismatch, "12"),
+    (errors.OrderAlreadyPaid, "12"),
+    (errors.OrderClosed, "12"),
+    (errors.RefundMismatch, "12"),
+    (errors.RefundExceedsPaid, "36"),
+    (errors.OrderStateConflict, "35"),
+]
+
+
+def from_neutral(exc: errors.SandboxError) -> UnionPayError:
+    for kind, code in _NEUTRAL:
+        if isinstance(exc, kind):
+            return UnionPayError(code, exc.message)
+    return UnionPayError("99", exc.message)

@@ -1,0 +1,446 @@
+"""One function per ACP back transaction: app consume (01), query (00), refund (04) and undo (31).
+
+Each takes an authenticated Call and answers the business fields of its sync answer, or raises UnionPayError
+(or a neutral error that errors.from_neutral maps). The views add the echoed envelope and sign.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sandbox.core.clock import BEIJING
+from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUND_PENDING, REFUND_SUCCESS, REFUNDED, Order, Refund
+from sandbox.errors import InvalidParameter, MissingParameter, OrderNotFound
+from sandbox.gateways.unionpay import codec
+from sandbox.gateways.unionpay.adapter import GATEWAY
+from sandbox.gateways.unionpay.errors import SUCCESS, SUCCESS_MSG, UnionPayError, resp_msg
+
+ORDER_ID = re.compile(r"^[0-9A-Za-z]{8,40}$")
+DIGITS_21 = re.compile(r"^[0-9]{21}$")
+DEFAULT_PAY_TIMEOUT = timedelta(hours=1)  # an app consume without payTimeout can be paid for this long
+REFUND_SECONDS = 5  # a refund or undo is accepted (00), then succeeds this long after, on the sandbox clock
+MAX_FEN = 100_000_000_00
+CNY = "156"
+CONSUME_BIZ_TYPE = "000201"
+DEFAULT_CARD = "6216261000000000018"  # the test debit card of PROTOCOLS.md D.7
+PAY_CARD_TYPE, PAY_TYPE = "01", "0001"  # debit card, paid by card authentication
+
+
+@dataclass
+class Call:
+    """An authenticated ACP request: the merchant record and the fields as received (blank values dropped)."""
+
+    sandbox: object
+    merchant: dict
+    params: dict
+    version: str
+
+    @property
+    def mer_id(self) -> str:
+        return self.merchant["merchant_id"]
+
+    @property
+    def payments(self):
+        return self.sandbox.payments
+
+    def now(self) -> datetime:
+        return self.sandbox.clock.now()
+
+
+# -- field helpers ------------------------------------------------------------------------------------------
+
+
+def text(call: Call, name: str, required: bool = True, max_len: int = 256) -> str:
+    value = call.params.get(name, "")
+    if not value:
+        if required:
+            raise MissingParameter(name, f"{name} is required")
+        return ""
+    if len(value) > max_len:
+        raise InvalidParameter(name, f"{name} is longer than {max_len} characters")
+    return value
+
+
+def echoed(call: Call, name: str, max_len: int = 1024) -> str:
+    """A value the answer and the notification repeat as is: it must survive ACP's unencoded key=value text."""
+    value = text(call, name, required=False, max_len=max_len)
+    if value and codec.parse(codec.render({name: value})) != {name: value}:
+        raise InvalidParameter(
+            name,
+            f"{name} holds '&' or '=' outside braces, or unbalanced braces: answers are not URL-encoded, so "
+            "clients could not read it back. Wrap such text in {...} or encode it yourself",
+        )
+    return value
+
+
+def exact(call: Call, name: str, *allowed: str) -> str:
+    value = text(call, name)
+    if value not in allowed:
+        raise InvalidParameter(name, f"{name} must be {' or '.join(allowed)} here, got {value!r}")
+    return value
+
+
+def order_id(call: Call) -> str:
+    value = text(call, "orderId", max_len=40)
+    if not ORDER_ID.match(value):
+        raise InvalidParameter("orderId", f"orderId is 8-40 letters or digits (no - or _), got {value!r}")
+    return value
+
+
+def fen(call: Call, name: str = "txnAmt") -> int:
+    value = text(call, name, max_len=12)
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_FEN:
+        raise InvalidParameter(name, f"{name} is an amount in fen, 1 to {MAX_FEN} digits only, got {value!r}")
+    return int(value)
+
+
+def currency(call: Call) -> None:
+    exact(call, "currencyCode", CNY)
+
+
+def acp_time(call: Call, name: str, required: bool = True) -> datetime | None:
+    value = text(call, name, required=required, max_len=14)
+    if not value:
+        return None
+    try:
+        if len(value) != 14 or not value.isdigit():
+            raise ValueError
+        return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
+    except ValueError:
+        raise InvalidParameter(name, f"{name} is YYYYMMDDhhmmss in Beijing time, got {value!r}") from None
+
+
+def url(call: Call, name: str) -> str:
+    value = text(call, name, max_len=512)
+    if not value.startswith(("http://", "https://")):
+        raise InvalidParameter(name, f"{name} must be an http(s) URL, got {value!r}")
+    return value
+
+
+def new_query_id(call: Call) -> str:
+    """21 digits, as UnionPay's: the moment (YYYYMMDDhhmmss) and 7 more digits."""
+    return call.now().strftime("%Y%m%d%H%M%S") + call.sandbox.ids.digits(7)
+
+
+def pay_timeout(call: Call) -> datetime:
+    now = call.now()
+    moment = acp_time(call, "payTimeout", required=False)
+    if moment is None:
+        return now + DEFAULT_PAY_TIMEOUT
+    # Clients stamp the host's real time; a test may have moved the sandbox clock on: count from either.
+    real_now = datetime.now(BEIJING)
+    if moment <= now < moment - real_now + now:
+        moment = now + (moment - real_now)
+    if moment <= now:
+        raise InvalidParameter("payTimeout", f"payTimeout is already past (sandbox clock: {now:%Y%m%d%H%M%S})")
+    return moment
+
+
+# -- shared answers -----------------------------------------------------------------------------------------
+
+
+def masked(card: str) -> str:
+    return card[:6] + "*" * max(0, len(card) - 10) + card[-4:]
+
+
+def settled_fields(moment: datetime | None, query_id: str, amount: int) -> dict:
+    """traceNo, traceTime, settleAmt, settleDate of a completed transaction."""
+    if moment is None:
+        return {}
+    moment = moment.astimezone(BEIJING)
+    return {
+        "traceNo": query_id[-6:],
+        "traceTime": moment.strftime("%m%d%H%M%S"),
+        "settleAmt": str(amount),
+        "settleCurrencyCode": CNY,
+        "settleDate": moment.strftime("%m%d"),
+    }
+
+
+def consume_fields(order: Order) -> dict:
+    """The fields of a consume as queries and notifications show it (the original txn, not the query)."""
+    return {
+        "queryId": order.trade_no,
+        "txnAmt": str(order.amount),
+        "currencyCode": CNY,
+        "accNo": masked(order.buyer.get("accNo") or DEFAULT_CARD) if order.paid_at else None,
+        "payCardType": PAY_CARD_TYPE if order.paid_at else None,
+        "payType": PAY_TYPE if order.paid_at else None,
+        "reqReserved": order.extra.get("reqReserved"),
+        **settled_fields(order.paid_at, order.trade_no, order.amount),
+    }
+
+
+def refund_fields(order: Order, refund: Refund) -> dict:
+    return {
+        "queryId": refund.refund_id,
+        "origQryId": order.trade_no,
+        "txnAmt": str(refund.amount),
+        "currencyCode": CNY,
+        "reqReserved": refund.extra.get("reqReserved"),
+        **settled_fields(refund.succeeded_at, refund.refund_id, refund.amount),
+    }
+
+
+def consume_outcome(order: Order) -> tuple[str, str]:
+    """(origRespCode, origRespMsg) of a consume."""
+    if order.status in (PAID, REFUNDED):
+        return SUCCESS, SUCCESS_MSG
+    if order.status == PENDING:
+        return "05", resp_msg("05", "the buyer has not paid yet")
+    if order.status == CLOSED:
+        return "01", resp_msg("01", f"the order was {order.failure.get('reason') or 'closed'} before payment")
+    detail = order.failure.get("message") or order.failure.get("reason") or "declined"
+    return "01", resp_msg("01", detail) if order.status == FAILED else resp_msg("01", order.status)
+
+
+def refund_outcome(refund: Refund) -> tuple[str, str]:
+    if refund.status == REFUND_SUCCESS:
+        return SUCCESS, SUCCESS_MSG
+    if refund.status == REFUND_PENDING:
+        return "05", resp_msg("05", "the refund is on its way")
+    return "01", resp_msg("01", f"the refund is {refund.status}")
+
+
+# -- app consume (appTransReq.do, txnType 01) ---------------------------------------------------------------
+
+
+def app_consume(call: Call) -> dict:
+    exact(call, "txnSubType", "01")
+    exact(call, "bizType", CONSUME_BIZ_TYPE)
+    channel = exact(call, "channelType", "08", "07")
+    number, amount = order_id(call), fen(call)
+    currency(call)
+    txn_time = text(call, "txnTime")
+    acp_time(call, "txnTime")
+    back_url = url(call, "backUrl")
+    expires_at = pay_timeout(call)
+    _refuse_refund_order_id(call, number)
+    existing = _consume_or_none(call, number)
+    if existing is not None:
+        return _repeat_consume(existing, txn_time, amount)
+    tn = "7" + call.sandbox.ids.digits(20)
+    draft = Order(
+        gateway=GATEWAY,
+        merchant_id=call.mer_id,
+        out_trade_no=number,
+        trade_no="",
+        amount=amount,
+        created_at=call.now(),
+        subject=text(call, "orderDesc", required=False, max_len=128),
+        product="app",
+        notify_url=back_url,
+        expires_at=expires_at,
+        extra={
+            "txnTime": txn_time,
+            "backUrl": back_url,
+            "reqReserved": echoed(call, "reqReserved"),
+            "channelType": channel,
+            "bizType": CONSUME_BIZ_TYPE,
+            "accessType": call.params.get("accessType", "0"),
+            "version": call.version,
+            "tn": tn,
+            "handles": [f"tn:{tn}"],
+        },
+    )
+    order, _ = call.payments.create(draft, lambda: new_query_id(call))
+    return {"tn": order.extra["tn"], "txnAmt": str(order.amount), "currencyCode": CNY}
+
+
+def _consume_or_none(call: Call, number: str) -> Order | None:
+    try:
+        return call.payments.find(GATEWAY, call.mer_id, out_trade_no=number)
+    except OrderNotFound:
+        return None
+
+
+def _repeat_consume(order: Order, txn_time: str, amount: int) -> dict:
+    """The same consume sent again (same orderId, txnTime, txnAmt, still unpaid) answers its tn again."""
+    if order.status == PENDING and order.extra.get("txnTime") == txn_time and order.amount == amount:
+        return {"tn": order.extra["tn"], "txnAmt": str(order.amount), "currencyCode": CNY}
+    raise UnionPayError(
+        "12",
+        f"orderId {order.out_trade_no} was already used by merId {order.merchant_id} "
+        f"(txnTime {order.extra.get('txnTime')}, txnAmt {order.amount}, {order.status}); use a new orderId",
+    )
+
+
+def _refuse_refund_order_id(call: Call, number: str) -> None:
+    holder = call.payments.find_by_refund(GATEWAY, call.mer_id, number)
+    if holder is not None:
+        kind = holder.find_refund(number).extra.get("txnType", "04")
+        raise UnionPayError(
+            "12", f"orderId {number} was already used by merId {call.mer_id} for a txnType {kind} transaction"
+        )
+
+
+# -- query (queryTrans.do, txnType 00) ----------------------------------------------------------------------
+
+
+def query(call: Call) -> dict:
+    """By queryId, or by orderId + txnTime of the original; consumes, refunds and undos alike."""
+    query_id = text(call, "queryId", required=False, max_len=21)
+    if query_id:
+        order, refund = _by_query_id(call, query_id)
+    else:
+        number = order_id(call)
+        txn_time = text(call, "txnTime")
+        acp_time(call, "txnTime")
+        order, refund = _by_order_id(call, number, txn_time)
+    if refund is None:
+        code, message = consume_outcome(order)
+        fields = {"orderId": order.out_trade_no, "txnTime": order.extra.get("txnTime"), **consume_fields(order)}
+    else:
+        code, message = refund_outcome(refund)
+        fields = {
+            "orderId": refund.out_refund_no,
+            "txnTime": refund.extra.get("txnTime"),
+            **refund_fields(order, refund),
+        }
+    return {"origRespCode": code, "origRespMsg": message, **fields}
+
+
+def _by_query_id(call: Call, query_id: str) -> tuple[Order, Refund | None]:
+    order = call.payments.by_trade_no(GATEWAY, query_id)
+    if order is not None and order.merchant_id == call.mer_id:
+        return order, None
+    order = call.payments.by_handle(GATEWAY, f"qid:{query_id}")
+    refund = next((r for r in order.refund_list if r.refund_id == query_id), None) if order else None
+    if order is None or refund is None or order.merchant_id != call.mer_id:
+        raise UnionPayError("34", f"no transaction with queryId {query_id} for merId {call.mer_id}")
+    return order, refund
+
+
+def _by_order_id(call: Call, number: str, txn_time: str) -> tuple[Order, Refund | None]:
+    order = _consume_or_none(call, number)
+    refund = None
+    if order is None:
+        order = call.payments.find_by_refund(GATEWAY, call.mer_id, number)
+        refund = order.find_refund(number) if order else None
+    if order is None:
+        raise UnionPayError("34", f"no transaction with orderId {number} for merId {call.mer_id}")
+    sent_at = refund.extra.get("txnTime") if refund else order.extra.get("txnTime")
+    if sent_at != txn_time:
+        raise UnionPayError(
+            "34",
+            f"orderId {number} of merId {call.mer_id} was sent with txnTime {sent_at}, not {txn_time} "
+            "(a query carries the txnTime of the original transaction)",
+        )
+    return order, refund
+
+
+# -- refund (04) and undo (31) (backTransReq.do) ------------------------------------------------------------
+
+
+def refund(call: Call) -> dict:
+    return _back_out(call, "04")
+
+
+def undo(call: Call) -> dict:
+    return _back_out(call, "31")
+
+
+def _back_out(call: Call, txn_type: str) -> dict:
+    exact(call, "txnSubType", "00")
+    exact(call, "bizType", CONSUME_BIZ_TYPE, "000000", "000301")
+    number, amount = order_id(call), fen(call)
+    currency(call)
+    txn_time = text(call, "txnTime")
+    acp_time(call, "txnTime")
+    back_url = url(call, "backUrl")
+    orig_qry_id = text(call, "origQryId", max_len=21)
+    if not DIGITS_21.match(orig_qry_id):
+        raise InvalidParameter("origQryId", f"origQryId is the 21-digit queryId of the consume, got {orig_qry_id!r}")
+    if _consume_or_none(call, number) is not None:
+        raise UnionPayError("12", f"orderId {number} was already used by merId {call.mer_id} for a consume")
+    order = call.payments.by_trade_no(GATEWAY, orig_qry_id)
+    if order is None or order.merchant_id != call.mer_id:
+        raise UnionPayError("35", f"no consume with queryId {orig_qry_id} for merId {call.mer_id}")
+    holder = call.payments.find_by_refund(GATEWAY, call.mer_id, number)
+    if holder is not None:
+        return _repeat_back_out(call, holder, number, txn_type, orig_qry_id, amount, txn_time)
+    _check_refundable(call, order, txn_type, amount)
+    query_id = new_query_id(call)
+    order, made, _ = call.payments.refund(
+        order.key,
+        number,
+        amount,
+        "undo" if txn_type == "31" else "refund",
+        refund_id=lambda: query_id,
+        settle_after=REFUND_SECONDS,
+        extra={
+            "txnType": txn_type,
+            "txnTime": txn_time,
+            "backUrl": back_url,
+            "reqReserved": echoed(call, "reqReserved"),
+            "version": call.version,
+        },
+    )
+    call.payments.annotate(order.key, handles=[*order.extra.get("handles", []), f"qid:{query_id}"])
+    return _back_out_answer(order, made)
+
+
+def _check_refundable(call: Call, order: Order, txn_type: str, amount: int) -> None:
+    if order.status not in (PAID, REFUNDED):
+        label = "undone" if txn_type == "31" else "refunded"
+        raise UnionPayError("35", f"consume {order.out_trade_no} is {order.status}; only a paid consume can be {label}")
+    if any(r.extra.get("txnType") == "31" for r in order.refund_list):
+        raise UnionPayError("45", f"consume {order.out_trade_no} was already undone")
+    if order.refunded_amount >= order.amount:
+        raise UnionPayError("45", f"consume {order.out_trade_no} was already refunded in full")
+    if txn_type == "31":
+        if order.refund_list:
+            raise UnionPayError("45", f"consume {order.out_trade_no} was already partly refunded; refund (04) the rest")
+        if amount != order.amount:
+            raise UnionPayError("36", f"an undo is for the full amount: txnAmt must be {order.amount}, not {amount}")
+        paid_day, today = order.paid_at.astimezone(BEIJING).date(), call.now().astimezone(BEIJING).date()
+        if paid_day != today:
+            raise UnionPayError(
+                "35", f"consume {order.out_trade_no} was paid on {paid_day}; an undo is same-day only, refund (04) it"
+            )
+    left = order.amount - order.refunded_amount
+    if amount > left:
+        raise UnionPayError(
+            "36",
+            f"txnAmt {amount} is more than is left to refund on consume {order.out_trade_no}: {left} "
+            f"(paid {order.amount}, refunded or refunding {order.refunded_amount})",
+        )
+
+
+def _repeat_back_out(
+    call: Call, order: Order, number: str, txn_type: str, orig_qry_id: str, amount: int, txn_time: str
+) -> dict:
+    """The same refund or undo again (same orderId and data) is answered 00 again; different data is 12."""
+    made = order.find_refund(number)
+    same = (
+        order.trade_no == orig_qry_id
+        and made.amount == amount
+        and made.extra.get("txnType") == txn_type
+        and made.extra.get("txnTime") == txn_time
+    )
+    if not same:
+        raise UnionPayError(
+            "12",
+            f"orderId {number} was already used by merId {call.mer_id} for a txnType {made.extra.get('txnType')} "
+            f"of {made.amount} fen on queryId {order.trade_no} at {made.extra.get('txnTime')}; use a new orderId",
+        )
+    return _back_out_answer(order, made)
+
+
+def _back_out_answer(order: Order, made: Refund) -> dict:
+    return {
+        "txnAmt": str(made.amount),
+        "origQryId": order.trade_no,
+        "queryId": made.refund_id,
+        "reqReserved": made.extra.get("reqReserved"),
+    }
+
+
+# The transactions each endpoint serves, by txnType.
+ENDPOINTS = {
+    "appTransReq.do": {"01": app_consume},
+    "queryTrans.do": {"00": query},
+    "backTransReq.do": {"04": refund, "31": undo},
+}

@@ -1,0 +1,66 @@
+"""Back notifications (PROTOCOLS.md D.5): a signed form POSTed to the backUrl of the consume, refund or undo.
+
+A paid consume notifies txnType 01; a refund (04) or undo (31) notifies when it succeeds, with origQryId and
+its own orderId and queryId. The body is application/x-www-form-urlencoded with URL-encoded values (`+` in
+base64 travels as %2B), signed as the transaction's version asks. Any HTTP 200 acknowledges (adapter.is_ack);
+the retry schedule is adapter.RETRY_SCHEDULE.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from sandbox.core import ports
+from sandbox.core.models import Order, Refund
+from sandbox.core.ports import NotificationDraft
+from sandbox.gateways.unionpay.errors import SUCCESS, SUCCESS_MSG
+from sandbox.gateways.unionpay.handlers import consume_fields, refund_fields
+
+CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
+EVENTS = {ports.PAID: "CONSUME.SUCCESS", ports.REFUNDED: "REFUND.SUCCESS"}
+
+
+def build(gateway, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
+    """PAID -> the consume notification; REFUNDED -> the refund or undo notification; nothing else notifies."""
+    if event == ports.PAID and refund is None:
+        url, version = order.notify_url, order.extra.get("version", "5.1.0")
+        fields = {
+            "txnType": "01",
+            "txnSubType": "01",
+            "orderId": order.out_trade_no,
+            "txnTime": order.extra.get("txnTime"),
+            **consume_fields(order),
+        }
+    elif event == ports.REFUNDED and refund is not None:
+        url, version = refund.extra.get("backUrl", ""), refund.extra.get("version", "5.1.0")
+        fields = {
+            "txnType": refund.extra.get("txnType", "04"),
+            "txnSubType": "00",
+            "orderId": refund.out_refund_no,
+            "txnTime": refund.extra.get("txnTime"),
+            **refund_fields(order, refund),
+        }
+    else:
+        return None
+    if not url:
+        return None
+    body = {
+        "version": version,
+        "encoding": "UTF-8",
+        "signMethod": "01",
+        "accessType": order.extra.get("accessType", "0"),
+        "bizType": order.extra.get("bizType", "000201"),
+        "merId": order.merchant_id,
+        "respCode": SUCCESS,
+        "respMsg": SUCCESS_MSG,
+        **fields,
+    }
+    signed = gateway.keys.signed({k: str(v) for k, v in body.items() if v not in (None, "")}, version)
+    return NotificationDraft(
+        event=EVENTS[event],
+        url=url,
+        body=urlencode(signed),
+        headers={"Content-Type": CONTENT_TYPE},
+        refund_no=refund.out_refund_no if refund else "",
+        meta={"txnType": fields["txnType"]},
+    )
