@@ -78,6 +78,7 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     print(f"paysandbox {__version__} serving on {where} (store: {store}, clock: {sandbox.clock.mode})", flush=True)
     print(f"  Alipay gateway   {where}/gateway.do   demo app_id 2021000000000001 (`paysandbox keys`)", flush=True)
     print(f"  WeChat Pay       {where}/v3/... and /pay/...   demo mchid 1900000109", flush=True)
+    print(f"  UnionPay         {where}/gateway/api/...   demo merId 777290058110097", flush=True)
     print(f"  control API      {where}/_sandbox/health", flush=True)
     try:
         server.serve_forever()
@@ -121,8 +122,20 @@ def _keys(args: argparse.Namespace, config: Config) -> int:
         "platform_serial_no": platform["platform_serial_no"],
         "platform_certificate": str(fixtures / "wechatpay/sandbox/platform_cert.pem"),
     }
+    union = json.loads((fixtures / "unionpay/demo/merchant.json").read_text())
+    unionpay = {
+        "gateway": "unionpay",
+        "merId": union["merchant_id"],
+        "certId": union["cert_id"],
+        "base_url": f"{base}/gateway/api",
+        "pkcs12": str(fixtures / "unionpay/demo" / union["pkcs12_file"]),
+        "pkcs12_password": union["pkcs12_password"],
+        "merchant_private_key": (fixtures / "unionpay/demo" / union["merchant_private_key_file"]).read_text(),
+        "root_certificate": str(fixtures / "unionpay/sandbox/root.pem"),
+        "middle_certificate": str(fixtures / "unionpay/sandbox/middle.pem"),
+    }
     if args.json:
-        print(json.dumps({"merchants": [alipay, wechatpay]}, indent=2, ensure_ascii=False))
+        print(json.dumps({"merchants": [alipay, wechatpay, unionpay]}, indent=2, ensure_ascii=False))
         return 0
     print("TEST-ONLY keys of the demo merchants. Never use them for real money.\n")
     print(f"== Alipay (demo app {alipay['app_id']}) ==")
@@ -155,6 +168,10 @@ def _keys(args: argparse.Namespace, config: Config) -> int:
     print(wechatpay["platform_public_key"])
     print(f'wechatpayv3:   wx._core._gate_way = "{base}"')
     print(f'wechatpy:      pay.API_BASE_URL = "{base}/"  (the trailing slash is required)')
+    print(f"\n== UnionPay (demo merId {unionpay['merId']}) ==")
+    for label in ("merId", "certId", "base_url", "pkcs12", "pkcs12_password", "root_certificate", "middle_certificate"):
+        print(f"{label:<24}{unionpay[label]}")
+    print("acp_sdk.ini:   acpsdk.backTransUrl = base_url + /backTransReq.do (and so on); ifValidateRemoteCert=false")
     return 0
 
 

@@ -93,7 +93,8 @@ def test_keys_prints_what_an_sdk_needs(alipay_demo):
         timeout=30,
         check=True,
     )
-    alipay, wechatpay = json.loads(result.stdout)["merchants"]
+    alipay, wechatpay, unionpay = json.loads(result.stdout)["merchants"]
+    assert (unionpay["merId"], unionpay["pkcs12_password"]) == ("777290058110097", "000000")
     assert wechatpay["mchid"] == "1900000109"
     assert wechatpay["merchant_private_key"].startswith("-----BEGIN PRIVATE KEY-----")
     assert wechatpay["public_key_id"].startswith("PUB_KEY_ID_")
