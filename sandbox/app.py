@@ -56,6 +56,7 @@ def create_app(config: Config | None = None) -> Flask:
     from sandbox.gateways.wechatpay.v2.views import bp as wechatpay_v2_bp
     from sandbox.gateways.wechatpay.v3.views import bp as wechatpay_v3_bp
     from sandbox.pages.alipay import bp as alipay_pages_bp
+    from sandbox.pages.unionpay import bp as unionpay_pages_bp
     from sandbox.pages.wechatpay import bp as wechatpay_pages_bp
 
     app.register_blueprint(admin_bp)
@@ -65,6 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(unionpay_bp)
     app.register_blueprint(alipay_pages_bp)
     app.register_blueprint(wechatpay_pages_bp)
+    app.register_blueprint(unionpay_pages_bp)
     _register_error_handlers(app)
     app.config["PAYSANDBOX_VERSION"] = __version__
     return app

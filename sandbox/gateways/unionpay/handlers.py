@@ -15,7 +15,7 @@ from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUND_PENDING, R
 from sandbox.errors import InvalidParameter, MissingParameter, OrderNotFound
 from sandbox.gateways.unionpay import codec
 from sandbox.gateways.unionpay.adapter import GATEWAY
-from sandbox.gateways.unionpay.errors import SUCCESS, SUCCESS_MSG, UnionPayError, resp_msg
+from sandbox.gateways.unionpay.errors import SUCCESS, SUCCESS_MSG, TEXTS, UnionPayError, resp_msg
 
 ORDER_ID = re.compile(r"^[0-9A-Za-z]{8,40}$")
 DIGITS_21 = re.compile(r"^[0-9]{21}$")
@@ -161,12 +161,13 @@ def settled_fields(moment: datetime | None, query_id: str, amount: int) -> dict:
 
 def consume_fields(order: Order) -> dict:
     """The fields of a consume as queries and notifications show it (the original txn, not the query)."""
+    card = order.buyer.get("accNo") or order.extra.get("accNo") or DEFAULT_CARD  # extra: a card waiting to settle
     return {
         "queryId": order.trade_no,
         "txnAmt": str(order.amount),
         "currencyCode": CNY,
-        "accNo": masked(order.buyer.get("accNo") or DEFAULT_CARD) if order.paid_at else None,
-        "payCardType": PAY_CARD_TYPE if order.paid_at else None,
+        "accNo": masked(card) if order.paid_at else None,
+        "payCardType": (order.buyer.get("payCardType") or PAY_CARD_TYPE) if order.paid_at else None,
         "payType": PAY_TYPE if order.paid_at else None,
         "reqReserved": order.extra.get("reqReserved"),
         **settled_fields(order.paid_at, order.trade_no, order.amount),
@@ -193,7 +194,12 @@ def consume_outcome(order: Order) -> tuple[str, str]:
     if order.status == CLOSED:
         return "01", resp_msg("01", f"the order was {order.failure.get('reason') or 'closed'} before payment")
     detail = order.failure.get("message") or order.failure.get("reason") or "declined"
-    return "01", resp_msg("01", detail) if order.status == FAILED else resp_msg("01", order.status)
+    if order.status != FAILED:
+        return "01", resp_msg("01", order.status)
+    reason = order.failure.get("reason", "")
+    # A card declined at the bank cashier fails with its respCode as the reason (magic.CARDS): show that code.
+    code = reason if reason in TEXTS and reason not in (SUCCESS, "03", "05") else "01"
+    return code, resp_msg(code, detail)
 
 
 def refund_outcome(refund: Refund) -> tuple[str, str]:
@@ -247,6 +253,64 @@ def app_consume(call: Call) -> dict:
     )
     order, _ = call.payments.create(draft, lambda: new_query_id(call))
     return {"tn": order.extra["tn"], "txnAmt": str(order.amount), "currencyCode": CNY}
+
+
+# -- front consume (frontTransReq.do, txnType 01): the browser then goes to the bank cashier -------------------
+
+
+def front_consume(call: Call) -> Order:
+    """Check a browser's consume and answer its order (new, or the same consume again), pending at the cashier."""
+    exact(call, "txnSubType", "01")
+    exact(call, "bizType", CONSUME_BIZ_TYPE)
+    channel = exact(call, "channelType", "07", "08")
+    number, amount = order_id(call), fen(call)
+    currency(call)
+    txn_time = text(call, "txnTime")
+    acp_time(call, "txnTime")
+    front_url, back_url = url(call, "frontUrl"), url(call, "backUrl")
+    expires_at = pay_timeout(call)
+    _refuse_refund_order_id(call, number)
+    existing = _consume_or_none(call, number)
+    if existing is not None:
+        return _repeat_front_consume(existing, txn_time, amount)
+    draft = Order(
+        gateway=GATEWAY,
+        merchant_id=call.mer_id,
+        out_trade_no=number,
+        trade_no="",
+        amount=amount,
+        created_at=call.now(),
+        subject=text(call, "orderDesc", required=False, max_len=128),
+        product="front",
+        notify_url=back_url,
+        return_url=front_url,
+        expires_at=expires_at,
+        extra={
+            "txnTime": txn_time,
+            "backUrl": back_url,
+            "frontUrl": front_url,
+            "reqReserved": echoed(call, "reqReserved"),
+            "riskRateInfo": text(call, "riskRateInfo", required=False, max_len=1024),
+            "channelType": channel,
+            "bizType": CONSUME_BIZ_TYPE,
+            "accessType": call.params.get("accessType", "0"),
+            "version": call.version,
+        },
+    )
+    order, _ = call.payments.create(draft, lambda: new_query_id(call))
+    return order
+
+
+def _repeat_front_consume(order: Order, txn_time: str, amount: int) -> Order:
+    """The same front consume again (a browser re-posting the form) re-opens its cashier while it is unpaid."""
+    same = order.product == "front" and order.extra.get("txnTime") == txn_time and order.amount == amount
+    if same and order.status == PENDING:
+        return order
+    raise UnionPayError(
+        "12",
+        f"orderId {order.out_trade_no} was already used by merId {order.merchant_id} "
+        f"(txnTime {order.extra.get('txnTime')}, txnAmt {order.amount}, {order.status}); use a new orderId",
+    )
 
 
 def _consume_or_none(call: Call, number: str) -> Order | None:

@@ -8,6 +8,7 @@ the retry schedule is adapter.RETRY_SCHEDULE.
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlencode
 
 from sandbox.core import ports
@@ -24,13 +25,7 @@ def build(gateway, event: str, order: Order, refund: Refund | None) -> Notificat
     """PAID -> the consume notification; REFUNDED -> the refund or undo notification; nothing else notifies."""
     if event == ports.PAID and refund is None:
         url, version = order.notify_url, order.extra.get("version", "5.1.0")
-        fields = {
-            "txnType": "01",
-            "txnSubType": "01",
-            "orderId": order.out_trade_no,
-            "txnTime": order.extra.get("txnTime"),
-            **consume_fields(order),
-        }
+        fields = _consume_notice_fields(order)
     elif event == ports.REFUNDED and refund is not None:
         url, version = refund.extra.get("backUrl", ""), refund.extra.get("version", "5.1.0")
         fields = {
@@ -44,6 +39,45 @@ def build(gateway, event: str, order: Order, refund: Refund | None) -> Notificat
         return None
     if not url:
         return None
+    signed = _signed(gateway.keys, order, version, fields)
+    return NotificationDraft(
+        event=EVENTS[event],
+        url=url,
+        body=urlencode(signed),
+        headers={"Content-Type": CONTENT_TYPE},
+        refund_no=refund.out_refund_no if refund else "",
+        meta={"txnType": fields["txnType"]},
+    )
+
+
+def front_notice(gateway, order: Order) -> dict[str, str]:
+    """The signed front notification of a paid consume: the back notification's fields (D.5), which the
+    cashier's "return to merchant" button POSTs from the browser to frontUrl.
+
+    A browser submitting a form turns every line break into CRLF, so line breaks (the PEM of signPubKeyCert) are
+    CRLF here before signing: the signature then covers exactly what the merchant receives. Pages must write CR
+    as a character reference (&#13;), since HTML parsing drops a literal CR.
+    """
+    fields = {k: _crlf(str(v)) for k, v in _consume_notice_fields(order).items() if v not in (None, "")}
+    keys = dataclasses.replace(gateway.keys, sign_cert_pem=_crlf(gateway.keys.sign_cert_pem))
+    return _signed(keys, order, order.extra.get("version", "5.1.0"), fields)
+
+
+def _crlf(value: str) -> str:
+    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+
+
+def _consume_notice_fields(order: Order) -> dict:
+    return {
+        "txnType": "01",
+        "txnSubType": "01",
+        "orderId": order.out_trade_no,
+        "txnTime": order.extra.get("txnTime"),
+        **consume_fields(order),
+    }
+
+
+def _signed(keys, order: Order, version: str, fields: dict) -> dict[str, str]:
     body = {
         "version": version,
         "encoding": "UTF-8",
@@ -55,12 +89,4 @@ def build(gateway, event: str, order: Order, refund: Refund | None) -> Notificat
         "respMsg": SUCCESS_MSG,
         **fields,
     }
-    signed = gateway.keys.signed({k: str(v) for k, v in body.items() if v not in (None, "")}, version)
-    return NotificationDraft(
-        event=EVENTS[event],
-        url=url,
-        body=urlencode(signed),
-        headers={"Content-Type": CONTENT_TYPE},
-        refund_no=refund.out_refund_no if refund else "",
-        meta={"txnType": fields["txnType"]},
-    )
+    return keys.signed({k: str(v) for k, v in body.items() if v not in (None, "")}, version)

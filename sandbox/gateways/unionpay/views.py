@@ -1,9 +1,13 @@
-"""The UnionPay back-end blueprint: appTransReq.do, queryTrans.do and backTransReq.do (PROTOCOLS.md D).
+"""The UnionPay blueprint: appTransReq.do, queryTrans.do, backTransReq.do and frontTransReq.do (PROTOCOLS.md D).
 
 Every request is read the same way: POST, a bounded UTF-8 form body, the common fields, version 5.1.0 or 5.0.0,
 signMethod 01, a registered merId whose certificate has the request's certId, a valid signature; then the
 handler for the txnType runs. Every answer, refusals included, is HTTP 200 key=value text signed with the
 sandbox's UnionPay signing key (the client checks signPubKeyCert), never HTML and never a 500.
+
+frontTransReq.do is read and verified the same way, but its caller is the buyer's browser: a good consume is
+answered with a 302 to the bank cashier (/cashier/unionpay/<queryId>), a refusal with an HTML error page
+(HTTP 200, as the real gateway) that shows respCode and respMsg.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import logging
 import re
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from sandbox import errors
 from sandbox.core import crypto
@@ -157,3 +161,37 @@ def serve() -> Response:
 def _unserved(name: str, txn_type: str) -> str:
     served = ", ".join(f"{t} ({TXN_NAMES[t]})" for t in handlers.ENDPOINTS[name])
     return f"txnType {txn_type} is not served at {name}; the sandbox serves txnType {served} there"
+
+
+@bp.route("/gateway/api/frontTransReq.do", methods=ALL_METHODS)
+def front() -> Response:
+    """A browser's consume form: 302 to the bank cashier, or the error page."""
+    params: dict = {}
+    try:
+        params = _read_form("frontTransReq.do")
+        version = params["version"] if params.get("version") in codec.HASHES else DEFAULT_VERSION
+        call = _authenticate(params, version)
+        if params["txnType"] != "01":
+            raise UnionPayError("32", f"txnType {params['txnType']} is not served at frontTransReq.do; it serves 01")
+        order = handlers.front_consume(call)
+    except UnionPayError as error:
+        return _error_page(params, error)
+    except errors.SandboxError as error:
+        return _error_page(params, from_neutral(error))
+    except Exception:
+        request_id = _sandbox().ids.hex(16)
+        log.exception("unionpay frontTransReq.do failed (request id %s)", request_id)
+        message = f"the sandbox failed unexpectedly (request id {request_id}); see its log"
+        return _error_page(params, UnionPayError("99", message))
+    return redirect(url_for("unionpay_pages.cashier", query_id=order.trade_no), code=302)
+
+
+def _error_page(params: dict, error: UnionPayError) -> Response:
+    body = render_template(
+        "unionpay/error.html",
+        error=error,
+        order_id=params.get("orderId", ""),
+        mer_id=params.get("merId", ""),
+        cert_id=params.get("certId", ""),
+    )
+    return Response(body, status=200, content_type="text/html; charset=utf-8")

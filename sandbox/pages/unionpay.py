@@ -1,0 +1,171 @@
+"""UnionPay's bank cashier: where frontTransReq.do sends the buyer's browser (PROTOCOLS.md D.1, D.5, D.7).
+
+``GET /cashier/unionpay/<queryId>`` shows the order (merchant, orderDesc, amount, orderId) and a card form: card
+number, holder name, ID number, phone and SMS code ("send code" only shows the demo's code: 111111 on a PC,
+channelType 07; 123456 on a phone, 08. No SMS is sent), plus expiry and CVN2 for a credit card. The card number
+decides the outcome (sandbox/gateways/unionpay/magic.py, CARDS):
+
+* a paying card pays the order; the back notification goes to backUrl and the page shows success with a
+  "return to merchant" button, a form that POSTs the signed front notification (the back notification's
+  fields) to frontUrl from the browser;
+* a declining card (or a wrong SMS code 71, holder details 66, expiry/CVN2 65, an invalid number 61) fails
+  the order with failure.reason = the respCode: a query shows it as origRespCode, and no notification is sent;
+* a pending card answers 05: the order stays pending and settles magic.PENDING_SECONDS later on the sandbox
+  clock (to success, with the back notification, or to failure 01). Reloading the page shows where it stands.
+
+"Cancel" sends no notification (as a real buyer closing the page): it links to the origin of frontUrl, and the
+order stays unpaid until payTimeout closes it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from sandbox import errors
+from sandbox.core.models import FAILED, PAID, PENDING, REFUNDED, Order
+from sandbox.core.money import format_yuan
+from sandbox.gateways.unionpay import magic
+from sandbox.gateways.unionpay.adapter import GATEWAY
+from sandbox.gateways.unionpay.errors import SUCCESS, resp_msg
+from sandbox.gateways.unionpay.handlers import consume_outcome
+from sandbox.gateways.unionpay.notify import front_notice
+
+bp = Blueprint("unionpay_pages", __name__, url_prefix="/cashier/unionpay")
+
+FIELDS = ("accNo", "name", "idNo", "phone", "smsCode", "expiry", "cvn2")
+
+
+def _sandbox():
+    return current_app.extensions["paysandbox"]
+
+
+def _order(query_id: str) -> Order:
+    order = _sandbox().payments.by_trade_no(GATEWAY, query_id)
+    if order is None or order.product != "front":
+        abort(404, description=f"no UnionPay front consume with queryId {query_id} in the sandbox")
+    return order
+
+
+def _merchant_name(order: Order) -> str:
+    record = _sandbox().merchants.get(GATEWAY, order.merchant_id)
+    return record["name"] if record else order.merchant_id
+
+
+def _shop_url(order: Order) -> str:
+    """Where "cancel" and "back to the shop" go: the origin of frontUrl, since no front notification is owed."""
+    parts = urlsplit(order.extra.get("frontUrl") or order.notify_url)
+    return f"{parts.scheme}://{parts.netloc}/" if parts.scheme and parts.netloc else ""
+
+
+def _context(order: Order, **extra) -> dict:
+    channel = order.extra.get("channelType", "07")
+    return {
+        "order": order,
+        "merchant_name": _merchant_name(order),
+        "amount": format_yuan(order.amount),
+        "mobile": channel == "08",
+        "sms_code": magic.sms_code(channel),
+        "cards": magic.CARDS,
+        "credit_cards": sorted(n for n, c in magic.CARDS.items() if c.kind == magic.CREDIT),
+        "holder": magic.HOLDER,
+        "pending_seconds": magic.PENDING_SECONDS,
+        "shop_url": _shop_url(order),
+        "expires_at": order.expires_at.strftime("%Y-%m-%d %H:%M:%S") if order.expires_at else "",
+        **extra,
+    }
+
+
+@bp.get("/<query_id>")
+def cashier(query_id: str):
+    order = _order(query_id)
+    if order.status != PENDING or order.settle_at:
+        return _result(order)
+    return render_template("unionpay/cashier.html", form={**magic.HOLDER}, **_context(order))
+
+
+@bp.post("/<query_id>/pay")
+def pay(query_id: str):
+    order = _order(query_id)
+    if order.status != PENDING or order.settle_at:
+        return _result(order)  # paid, failed or waiting meanwhile: show where it stands
+    form = {name: request.form.get(name, "").strip() for name in FIELDS}
+    form["accNo"] = "".join(form["accNo"].split())
+    missing = [label for name, label in _required(form) if not form[name]]
+    if missing:
+        message = "Please fill in: " + ", ".join(missing)
+        return render_template("unionpay/cashier.html", form=form, problem=message, **_context(order)), 200
+    code, card = _decide(order, form)
+    payments = _sandbox().payments
+    buyer = {"accNo": form["accNo"], "payCardType": magic.PAY_CARD_TYPES[card.kind] if card else "01"}
+    try:
+        if code == SUCCESS:
+            order = payments.pay(order.key, buyer=buyer)
+        elif code == "05":
+            payments.annotate(order.key, accNo=form["accNo"])
+            order = payments.wait_for_buyer(order.key, magic.PENDING_SECONDS, card.settles_to)
+        else:
+            order = payments.pay(order.key, "fail", reason=code, message=_detail(code, card), buyer=buyer)
+    except errors.BusinessError:
+        order = _order(query_id)
+    return _result(order)
+
+
+def _required(form: dict) -> list[tuple[str, str]]:
+    fields = [("accNo", "card number"), ("name", "name"), ("idNo", "ID number"), ("phone", "phone")]
+    card = magic.card_for(form["accNo"]) if form["accNo"] else None
+    if card is not None and card.kind == magic.CREDIT:
+        fields += [("expiry", "expiry"), ("cvn2", "CVN2")]
+    return [*fields, ("smsCode", "SMS code")]
+
+
+def _decide(order: Order, form: dict) -> tuple[str, magic.Card | None]:
+    """The respCode of this payment attempt, checked in the order a real cashier would."""
+    card = magic.card_for(form["accNo"])
+    if card is None:
+        return "61", None
+    if form["accNo"] in magic.CARDS and any(form[k] != v for k, v in magic.HOLDER.items()):
+        return "66", card
+    if card.kind == magic.CREDIT and (form["expiry"] != card.expiry or form["cvn2"] != card.cvn2):
+        return "65", card
+    if form["smsCode"] != magic.sms_code(order.extra.get("channelType", "07")):
+        return "71", card
+    return card.code, card
+
+
+def _detail(code: str, card: magic.Card | None) -> str:
+    if code == "61":
+        return "the card number is not a test card and fails the Luhn check"
+    if code == "71":
+        return "the SMS code does not match the one sent (111111 on PC, 123456 on mobile)"
+    if code == "65":
+        return "the expiry or CVN2 does not match the card's"
+    if code == "66":
+        return "the name, ID number or phone is not the card holder's"
+    return card.label if card else code
+
+
+def _result(order: Order):
+    if order.status in (PAID, REFUNDED):
+        outcome, code = "paid", SUCCESS
+    elif order.status == PENDING and order.settle_at:
+        outcome, code = "pending", "05"
+    elif order.status == PENDING:
+        return redirect(url_for("unionpay_pages.cashier", query_id=order.trade_no))
+    else:
+        outcome, code = ("failed" if order.status == FAILED else "closed"), consume_outcome(order)[0]
+    notice = front_notice(_sandbox().gateways[GATEWAY], order) if outcome == "paid" else {}
+    # A literal CR would be dropped by the HTML parser: write it as &#13; so the browser posts the CRLF signed.
+    notice = {name: Markup(str(escape(value)).replace("\r", "&#13;")) for name, value in notice.items()}
+    message = consume_outcome(order)[1] if outcome != "pending" else resp_msg("05", "the bank is processing it")
+    return render_template(
+        "unionpay/result.html",
+        outcome=outcome,
+        code=code,
+        message=message,
+        notice=notice,
+        front_url=order.extra.get("frontUrl", ""),
+        **_context(order),
+    )
