@@ -7,7 +7,7 @@ decides the outcome (sandbox/gateways/unionpay/magic.py, CARDS):
 
 * a paying card pays the order; the back notification goes to backUrl and the page shows success with a
   "return to merchant" button, a form that POSTs the signed front notification (the back notification's
-  fields) to frontUrl from the browser;
+  fields) to frontUrl from the browser (an app consume has no frontUrl; its tn opens /cashier/unionpay/tn/<tn>);
 * a declining card (or a wrong SMS code 71, holder details 66, expiry/CVN2 65, an invalid number 61) fails
   the order with failure.reason = the respCode: a query shows it as origRespCode, and no notification is sent;
 * a pending card answers 05: the order stays pending and settles magic.PENDING_SECONDS later on the sandbox
@@ -44,8 +44,8 @@ def _sandbox():
 
 def _order(query_id: str) -> Order:
     order = _sandbox().payments.by_trade_no(GATEWAY, query_id)
-    if order is None or order.product != "front":
-        abort(404, description=f"no UnionPay front consume with queryId {query_id} in the sandbox")
+    if order is None or order.product not in ("front", "app"):
+        abort(404, description=f"no UnionPay consume with queryId {query_id} in the sandbox")
     return order
 
 
@@ -76,6 +76,15 @@ def _context(order: Order, **extra) -> dict:
         "expires_at": order.expires_at.strftime("%Y-%m-%d %H:%M:%S") if order.expires_at else "",
         **extra,
     }
+
+
+@bp.get("/tn/<tn>")
+def pay_tn(tn: str):
+    """What the UnionPay app does with the tn an app consume answered: open the same cashier for that order."""
+    order = _sandbox().payments.by_handle(GATEWAY, f"tn:{tn}")
+    if order is None:
+        abort(404, description=f"no UnionPay tn {tn} in the sandbox")
+    return redirect(url_for("unionpay_pages.cashier", query_id=order.trade_no))
 
 
 @bp.get("/<query_id>")

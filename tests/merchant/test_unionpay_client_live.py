@@ -59,3 +59,8 @@ def test_undo_of_a_paid_consume_and_an_unknown_query(bank, live, receiver, sandb
     undone = bank.verify_notification(receiver.wait_for(2, path="/back")[1].form)
     assert undone["txnType"] == "31"
     assert bank.query("NOSUCHORDER1", answer["txnTime"])["respCode"] == "34"
+
+
+def test_a_reused_order_id_is_12_and_an_unsigned_request_is_refused(bank, receiver):
+    assert bank.app_consume("LIVE0000003", 100, receiver.url + "/back")["respCode"] == "00"
+    assert bank.app_consume("LIVE0000003", 200, receiver.url + "/back")["respCode"] == "12"

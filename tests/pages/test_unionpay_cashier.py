@@ -147,3 +147,20 @@ def test_cancel_goes_back_to_the_shop_without_a_notification(page, bank, live, r
     expect(page).to_have_url(f"{receiver.url}/")
     assert sandbox.payments.find("unionpay", MER_ID, out_trade_no="BROWSER0006").status == "pending"
     assert receiver.at("/front") == [] and receiver.at("/back") == []
+
+
+def test_an_app_tn_opens_the_mobile_cashier_and_pays_with_the_mobile_sms_code(mobile_page, bank, live, receiver):
+    answer = bank.app_consume("APPTN000001", 880, f"{receiver.url}/back")
+    mobile_page.goto(f"{live.url}/cashier/unionpay/tn/{answer['tn']}")
+    expect(mobile_page).to_have_url(re.compile(r"/cashier/unionpay/\d{21}$"))
+    mobile_page.get_by_test_id("card-number").fill(DEBIT)
+    mobile_page.get_by_test_id("send-code").tap()
+    expect(mobile_page.get_by_test_id("sms-hint")).to_contain_text("123456")  # channelType 08: the app's code
+    mobile_page.get_by_test_id("sms-code").fill("123456")
+    mobile_page.get_by_test_id("pay").tap()
+    notice = bank.verify_notification(receiver.wait_for(1, timeout=NOTIFY_TIMEOUT, path="/back")[0].form)
+    assert (notice["orderId"], notice["respCode"], notice["txnAmt"]) == ("APPTN000001", "00", "880")
+
+
+def test_an_unknown_tn_is_a_404(page, live):
+    assert page.goto(f"{live.url}/cashier/unionpay/tn/nope").status == 404

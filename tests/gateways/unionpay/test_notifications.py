@@ -62,3 +62,23 @@ def test_undo_notifies_txn_type_31(live, sandbox, receiver):
     form = receiver.wait_for(1, timeout=10, path="/undo")[0].form
     assert codec.verify(form, SANDBOX_KEY)
     assert (form["txnType"], form["origQryId"], form["txnAmt"]) == ("31", qid, "500")
+
+
+def test_a_back_url_that_never_answers_200_gets_unionpays_retries(live, sandbox, receiver):
+    from datetime import datetime
+    from itertools import pairwise
+
+    from sandbox.gateways.unionpay.adapter import RETRY_SCHEDULE
+
+    sandbox.clock.set_mode("manual")
+    receiver.reply("busy", status=503)
+    _post(live, "appTransReq.do", consume("RETRY001", "100", backUrl=f"{receiver.url}/back"))
+    requests.post(f"{live.url}/_sandbox/orders/unionpay/{MER_ID}/RETRY001/pay", json={}, timeout=10)
+    receiver.wait_for(1, timeout=10, path="/back")
+    sandbox.advance(3600)
+    [record] = requests.get(f"{live.url}/_sandbox/notifications?out_trade_no=RETRY001", timeout=10).json()[
+        "notifications"
+    ]
+    assert record["status"] == "failed"
+    times = [datetime.fromisoformat(a["at"]) for a in record["attempts"]]
+    assert [int((b - a).total_seconds()) for a, b in pairwise(times)] == list(RETRY_SCHEDULE)  # 5 sends in all
