@@ -29,7 +29,7 @@ from sandbox.core.models import FAILED, PAID, PENDING, REFUNDED, Order
 from sandbox.core.money import format_yuan
 from sandbox.gateways.unionpay import magic
 from sandbox.gateways.unionpay.adapter import GATEWAY
-from sandbox.gateways.unionpay.errors import SUCCESS, resp_msg
+from sandbox.gateways.unionpay.errors import SUCCESS
 from sandbox.gateways.unionpay.handlers import consume_outcome
 from sandbox.gateways.unionpay.notify import front_notice
 
@@ -112,8 +112,8 @@ def pay(query_id: str):
     try:
         if code == SUCCESS:
             order = payments.pay(order.key, buyer=buyer)
-        elif code == "05":
-            payments.annotate(order.key, accNo=form["accNo"])
+        elif code in magic.PENDING_CODES:
+            payments.annotate(order.key, accNo=form["accNo"], pendingCode=code)
             order = payments.wait_for_buyer(order.key, magic.PENDING_SECONDS, card.settles_to)
         else:
             order = payments.pay(order.key, "fail", reason=code, message=_detail(code, card), buyer=buyer)
@@ -160,7 +160,7 @@ def _result(order: Order):
     if order.status in (PAID, REFUNDED):
         outcome, code = "paid", SUCCESS
     elif order.status == PENDING and order.settle_at:
-        outcome, code = "pending", "05"
+        outcome, code = "pending", order.extra.get("pendingCode", "05")
     elif order.status == PENDING:
         return redirect(url_for("unionpay_pages.cashier", query_id=order.trade_no))
     else:
@@ -168,7 +168,7 @@ def _result(order: Order):
     notice = front_notice(_sandbox().gateways[GATEWAY], order) if outcome == "paid" else {}
     # A literal CR would be dropped by the HTML parser: write it as &#13; so the browser posts the CRLF signed.
     notice = {name: Markup(str(escape(value)).replace("\r", "&#13;")) for name, value in notice.items()}
-    message = consume_outcome(order)[1] if outcome != "pending" else resp_msg("05", "the bank is processing it")
+    message = consume_outcome(order)[1]
     return render_template(
         "unionpay/result.html",
         outcome=outcome,

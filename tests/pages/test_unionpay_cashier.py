@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from sandbox.merchant.unionpay import UnionPayClient
+from sandbox.merchant.unionpay import UnionPayClient, outcome
 
 pytestmark = pytest.mark.browser
 
@@ -127,15 +127,20 @@ def test_a_wrong_sms_code_fails_with_71(page, bank, live, receiver, sandbox):
     assert sandbox.outbox.list("unionpay", MER_ID, "BROWSER0004") == []
 
 
-def test_a_pending_card_answers_05_then_settles_on_the_sandbox_clock(page, bank, live, receiver, sandbox):
+@pytest.mark.parametrize(("card", "code"), [("6216261000000000059", "05"), ("6216261000000000034", "03")])
+def test_a_pending_card_answers_its_code_then_settles_on_the_sandbox_clock(
+    page, bank, live, receiver, sandbox, card, code
+):
     fields = checkout(page, bank, live, receiver, "BROWSER0005", 700)
-    fill_card(page, "6216261000000000059")
+    fill_card(page, card)
     page.get_by_test_id("pay").click()
-    expect(page.get_by_test_id("resp-code")).to_have_text("05")
-    assert bank.query("BROWSER0005", fields["txnTime"])["origRespCode"] == "05"
+    expect(page.get_by_test_id("resp-code")).to_have_text(code)
+    found = bank.query("BROWSER0005", fields["txnTime"])
+    assert found["origRespCode"] == code
+    assert outcome(found["origRespCode"]) == "pending"
     sandbox.advance(30)
     back = bank.verify_notification(receiver.wait_for(1, timeout=NOTIFY_TIMEOUT, path="/back")[0].form)
-    assert back["orderId"] == "BROWSER0005" and back["accNo"].endswith("0059")
+    assert back["orderId"] == "BROWSER0005" and back["accNo"].endswith(card[-4:])
     page.reload()
     expect(page.get_by_test_id("resp-code")).to_have_text("00")
     expect(page.get_by_test_id("return")).to_be_visible()

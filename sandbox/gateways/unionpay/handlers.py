@@ -189,6 +189,9 @@ def consume_outcome(order: Order) -> tuple[str, str]:
     """(origRespCode, origRespMsg) of a consume."""
     if order.status in (PAID, REFUNDED):
         return SUCCESS, SUCCESS_MSG
+    if order.status == PENDING and order.settle_at:
+        code = order.extra.get("pendingCode", "05")  # a pending card: 03 (state unknown) or 05 (accepted)
+        return code, resp_msg(code, "the bank is still processing the payment; query again later")
     if order.status == PENDING:
         return "05", resp_msg("05", "the buyer has not paid yet")
     if order.status == CLOSED:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEBIT, CREDIT = "debit", "credit"
+PENDING_CODES = ("03", "05")  # the answers a client must treat as "query again later" (D.6)
 PENDING_SECONDS = 30  # a pending card (05) settles this long after the buyer paid, on the sandbox clock
 HOLDER = {"name": "全渠道", "idNo": "341126197709218366", "phone": "13552535506"}  # the demo's card holder
 SMS_CODES = {"07": "111111", "08": "123456"}  # channelType -> the SMS code the demo documents (PC / mobile)
@@ -41,6 +42,9 @@ CARDS: dict[str, Card] = {
     "6216261000000000646": Card(DEBIT, "64", "insufficient balance (余额不足)"),
     "6216261000000000737": Card(DEBIT, "73", "card expired (卡已过期)"),
     "6216261000000000638": Card(DEBIT, "63", "card status abnormal (卡状态不正确)"),
+    "6216261000000000034": Card(
+        DEBIT, "03", "timed out (03, state unknown), succeeds 30 s later", settles_to="success"
+    ),
     "6216261000000000059": Card(DEBIT, "05", "accepted (05), succeeds 30 s later", settles_to="success"),
     "6216261000000000158": Card(DEBIT, "05", "accepted (05), fails (01) 30 s later", settles_to="fail"),
 }
