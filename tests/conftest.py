@@ -12,6 +12,7 @@ from wechatpayv3 import WeChatPay, WeChatPayType
 from sandbox.app import create_app
 from sandbox.config import Config
 from sandbox.merchant.alipay import AlipayClient
+from sandbox.merchant.unionpay import UnionPayClient
 from sandbox.testing.receiver import NotificationReceiver
 from sandbox.testing.server import ThreadedServer
 
@@ -64,6 +65,21 @@ def wechatpayv3_client(
     )
     wx._core._gate_way = base_url  # the only change to the SDK (PROTOCOLS.md B.8)
     return wx
+
+
+@pytest.fixture
+def bank(live, sandbox) -> UnionPayClient:
+    """The reference UnionPay client as the demo merchant (its PKCS#12, password 000000), on a manual clock."""
+    sandbox.clock.set_mode("manual")
+    return UnionPayClient.from_pkcs12(
+        "777290058110097",
+        FIXTURES / "unionpay/demo/acp_test_sign.pfx",
+        "000000",
+        base_url=live.url,
+        root_cert=(FIXTURES / "unionpay/sandbox/root.pem").read_text(),
+        middle_cert=(FIXTURES / "unionpay/sandbox/middle.pem").read_text(),
+        clock=lambda: sandbox.clock.now(),
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from sandbox.core.canonical import sorted_query
+from sandbox.core.canonical import sorted_query, split_pairs
 
 TEST_BASE_URL = "https://gateway.test.95516.com"
 API_PATH = "/gateway/api/"
@@ -105,20 +105,7 @@ def parse_answer(text: str) -> dict[str, str]:
     """
     if text.startswith("{") and text.endswith("}"):
         text = text[1:-1]
-    fields: dict[str, str] = {}
-    depth, start = 0, 0
-    for index, char in enumerate(text + "&"):
-        if char in "{[":
-            depth += 1
-        elif char in "}]":
-            depth = max(0, depth - 1)
-        elif char == "&" and depth == 0:
-            part = text[start:index]
-            if part:
-                key, _, value = part.partition("=")
-                fields[key] = value
-            start = index + 1
-    return fields
+    return split_pairs(text)
 
 
 def load_certificate(cert: str | bytes | x509.Certificate) -> x509.Certificate:

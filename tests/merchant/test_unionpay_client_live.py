@@ -2,27 +2,12 @@
 
 from pathlib import Path
 
-import pytest
 import requests
 
-from sandbox.merchant.unionpay import UnionPayClient, outcome
+from sandbox.merchant.unionpay import outcome
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "unionpay"
 MER_ID = "777290058110097"
-
-
-@pytest.fixture
-def bank(live, sandbox) -> UnionPayClient:
-    sandbox.clock.set_mode("manual")
-    return UnionPayClient.from_pkcs12(
-        MER_ID,
-        FIXTURES / "demo/acp_test_sign.pfx",
-        "000000",
-        base_url=live.url,
-        root_cert=(FIXTURES / "sandbox/root.pem").read_text(),
-        middle_cert=(FIXTURES / "sandbox/middle.pem").read_text(),
-        clock=lambda: sandbox.clock.now(),
-    )
 
 
 def pay(live, order_id: str) -> None:

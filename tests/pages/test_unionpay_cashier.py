@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from sandbox.merchant.unionpay import UnionPayClient, outcome
+from sandbox.merchant.unionpay import outcome
 
 pytestmark = pytest.mark.browser
 
@@ -19,20 +19,6 @@ MER_ID = "777290058110097"
 DESC = "测试商品 · Browser test"
 NOTIFY_TIMEOUT = 10.0
 DEBIT = "6216261000000000018"
-
-
-@pytest.fixture
-def bank(live, sandbox) -> UnionPayClient:
-    sandbox.clock.set_mode("manual")
-    return UnionPayClient.from_pkcs12(
-        MER_ID,
-        FIXTURES / "demo/acp_test_sign.pfx",
-        "000000",
-        base_url=live.url,
-        root_cert=(FIXTURES / "sandbox/root.pem").read_text(),
-        middle_cert=(FIXTURES / "sandbox/middle.pem").read_text(),
-        clock=lambda: sandbox.clock.now(),
-    )
 
 
 def checkout(page: Page, bank, live, receiver, order_id: str, amount: int, **options) -> dict:

@@ -10,7 +10,7 @@ from Crypto.Hash import SHA1, SHA256
 from Crypto.PublicKey import RSA
 from Crypto.Signature import pkcs1_15
 
-from sandbox.core.canonical import sorted_query
+from sandbox.core.canonical import sorted_query, split_pairs
 
 # version -> the hash used twice: over the signing string (as hex text), then inside the RSA signature.
 HASHES = {"5.1.0": (hashlib.sha256, SHA256), "5.0.0": (hashlib.sha1, SHA1)}
@@ -50,21 +50,6 @@ def render(fields: dict[str, str]) -> str:
 
 
 def parse(text: str) -> dict[str, str]:
-    """Read a key=value answer as clients do: split on `&` outside {} and [], then on the first `=`.
-
-    (The Java client also strips one `{...}` wrapping a whole body; the sandbox never writes one.)
-    """
-    fields: dict[str, str] = {}
-    depth, start = 0, 0
-    for index, char in enumerate(text + "&"):
-        if char in "{[":
-            depth += 1
-        elif char in "}]":
-            depth = max(0, depth - 1)
-        elif char == "&" and depth == 0:
-            part = text[start:index]
-            if part:
-                key, _, value = part.partition("=")
-                fields[key] = value
-            start = index + 1
-    return fields
+    """Read a key=value answer as clients do (the Java client also strips one `{...}` wrapping a whole body; the
+    sandbox never writes one)."""
+    return split_pairs(text)

@@ -10,8 +10,7 @@ import pytest
 import requests
 
 from sandbox.gateways.unionpay import magic
-from sandbox.merchant.unionpay import UnionPayClient
-from tests.gateways.unionpay.conftest import MER_ID, consume, signed
+from tests.gateways.unionpay.conftest import consume, signed
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "unionpay"
 FRONT = "/gateway/api/frontTransReq.do"
@@ -35,20 +34,6 @@ def error_page(reply) -> tuple[str, str]:
     code = re.search(r'data-testid="resp-code">([^<]*)<', body).group(1)
     message = html.unescape(re.search(r'data-testid="resp-msg" class="wrap">([^<]*)<', body).group(1))
     return code, message
-
-
-@pytest.fixture
-def bank(live, sandbox) -> UnionPayClient:
-    sandbox.clock.set_mode("manual")
-    return UnionPayClient.from_pkcs12(
-        MER_ID,
-        FIXTURES / "demo/acp_test_sign.pfx",
-        "000000",
-        base_url=live.url,
-        root_cert=(FIXTURES / "sandbox/root.pem").read_text(),
-        middle_cert=(FIXTURES / "sandbox/middle.pem").read_text(),
-        clock=lambda: sandbox.clock.now(),
-    )
 
 
 def browser_post(live, fields: dict) -> requests.Response:
