@@ -217,44 +217,7 @@ def refund_outcome(refund: Refund) -> tuple[str, str]:
 
 
 def app_consume(call: Call) -> dict:
-    exact(call, "txnSubType", "01")
-    exact(call, "bizType", CONSUME_BIZ_TYPE)
-    channel = exact(call, "channelType", "08", "07")
-    number, amount = order_id(call), fen(call)
-    currency(call)
-    txn_time = text(call, "txnTime")
-    acp_time(call, "txnTime")
-    back_url = url(call, "backUrl")
-    expires_at = pay_timeout(call)
-    _refuse_refund_order_id(call, number)
-    existing = _consume_or_none(call, number)
-    if existing is not None:
-        return _repeat_consume(existing, txn_time, amount)
-    tn = "7" + call.sandbox.ids.digits(20)
-    draft = Order(
-        gateway=GATEWAY,
-        merchant_id=call.mer_id,
-        out_trade_no=number,
-        trade_no="",
-        amount=amount,
-        created_at=call.now(),
-        subject=text(call, "orderDesc", required=False, max_len=128),
-        product="app",
-        notify_url=back_url,
-        expires_at=expires_at,
-        extra={
-            "txnTime": txn_time,
-            "backUrl": back_url,
-            "reqReserved": echoed(call, "reqReserved"),
-            "channelType": channel,
-            "bizType": CONSUME_BIZ_TYPE,
-            "accessType": call.params.get("accessType", "0"),
-            "version": call.version,
-            "tn": tn,
-            "handles": [f"tn:{tn}"],
-        },
-    )
-    order, _ = call.payments.create(draft, lambda: new_query_id(call))
+    order = _consume(call, "app", ("08", "07"))
     return {"tn": order.extra["tn"], "txnAmt": str(order.amount), "currencyCode": CNY}
 
 
@@ -263,19 +226,39 @@ def app_consume(call: Call) -> dict:
 
 def front_consume(call: Call) -> Order:
     """Check a browser's consume and answer its order (new, or the same consume again), pending at the cashier."""
+    return _consume(call, "front", ("07", "08"))
+
+
+def _consume(call: Call, product: str, channels: tuple[str, ...]) -> Order:
+    """Check a consume (app or front) and answer its order: new, or the same unpaid consume sent again."""
     exact(call, "txnSubType", "01")
     exact(call, "bizType", CONSUME_BIZ_TYPE)
-    channel = exact(call, "channelType", "07", "08")
+    channel = exact(call, "channelType", *channels)
     number, amount = order_id(call), fen(call)
     currency(call)
     txn_time = text(call, "txnTime")
     acp_time(call, "txnTime")
-    front_url, back_url = url(call, "frontUrl"), url(call, "backUrl")
+    front_url = url(call, "frontUrl") if product == "front" else ""
+    back_url = url(call, "backUrl")
     expires_at = pay_timeout(call)
     _refuse_refund_order_id(call, number)
     existing = _consume_or_none(call, number)
     if existing is not None:
-        return _repeat_front_consume(existing, txn_time, amount)
+        return _repeat_consume(existing, product, txn_time, amount)
+    extra = {
+        "txnTime": txn_time,
+        "backUrl": back_url,
+        "reqReserved": echoed(call, "reqReserved"),
+        "channelType": channel,
+        "bizType": CONSUME_BIZ_TYPE,
+        "accessType": call.params.get("accessType", "0"),
+        "version": call.version,
+    }
+    if product == "app":
+        tn = "7" + call.sandbox.ids.digits(20)
+        extra.update(tn=tn, handles=[f"tn:{tn}"])
+    else:
+        extra.update(frontUrl=front_url, riskRateInfo=text(call, "riskRateInfo", required=False, max_len=1024))
     draft = Order(
         gateway=GATEWAY,
         merchant_id=call.mer_id,
@@ -284,29 +267,19 @@ def front_consume(call: Call) -> Order:
         amount=amount,
         created_at=call.now(),
         subject=text(call, "orderDesc", required=False, max_len=128),
-        product="front",
+        product=product,
         notify_url=back_url,
         return_url=front_url,
         expires_at=expires_at,
-        extra={
-            "txnTime": txn_time,
-            "backUrl": back_url,
-            "frontUrl": front_url,
-            "reqReserved": echoed(call, "reqReserved"),
-            "riskRateInfo": text(call, "riskRateInfo", required=False, max_len=1024),
-            "channelType": channel,
-            "bizType": CONSUME_BIZ_TYPE,
-            "accessType": call.params.get("accessType", "0"),
-            "version": call.version,
-        },
+        extra=extra,
     )
     order, _ = call.payments.create(draft, lambda: new_query_id(call))
     return order
 
 
-def _repeat_front_consume(order: Order, txn_time: str, amount: int) -> Order:
-    """The same front consume again (a browser re-posting the form) re-opens its cashier while it is unpaid."""
-    same = order.product == "front" and order.extra.get("txnTime") == txn_time and order.amount == amount
+def _repeat_consume(order: Order, product: str, txn_time: str, amount: int) -> Order:
+    """The same consume again (same kind, orderId, txnTime, txnAmt, still unpaid): its tn or its cashier again."""
+    same = order.product == product and order.extra.get("txnTime") == txn_time and order.amount == amount
     if same and order.status == PENDING:
         return order
     raise UnionPayError(
@@ -321,17 +294,6 @@ def _consume_or_none(call: Call, number: str) -> Order | None:
         return call.payments.find(GATEWAY, call.mer_id, out_trade_no=number)
     except OrderNotFound:
         return None
-
-
-def _repeat_consume(order: Order, txn_time: str, amount: int) -> dict:
-    """The same consume sent again (same orderId, txnTime, txnAmt, still unpaid) answers its tn again."""
-    if order.status == PENDING and order.extra.get("txnTime") == txn_time and order.amount == amount:
-        return {"tn": order.extra["tn"], "txnAmt": str(order.amount), "currencyCode": CNY}
-    raise UnionPayError(
-        "12",
-        f"orderId {order.out_trade_no} was already used by merId {order.merchant_id} "
-        f"(txnTime {order.extra.get('txnTime')}, txnAmt {order.amount}, {order.status}); use a new orderId",
-    )
 
 
 def _refuse_refund_order_id(call: Call, number: str) -> None:

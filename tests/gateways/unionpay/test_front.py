@@ -71,6 +71,13 @@ def test_a_duplicate_order_id_is_12(client, acp):
     assert error_page(client.post(FRONT, data=signed(front("APPORDER01"))))[0] == "12"
 
 
+def test_an_app_consume_reusing_a_front_consumes_order_id_is_12(client, acp):
+    """The same orderId, txnTime and amount, but an app consume: another transaction, not a repeat."""
+    redirected(client.post(FRONT, data=signed(front("FRONT0009"))))
+    answer = acp("appTransReq.do", consume("FRONT0009", amount=front("FRONT0009")["txnAmt"]))
+    assert answer["respCode"] == "12"
+
+
 def test_a_bad_signature_shows_the_string_verified_and_the_cert_id(client):
     form = signed(front("FRONT0004"))
     form["txnAmt"] = "1"  # changed after signing
