@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException
 from sandbox import __version__
 from sandbox.config import Config
 from sandbox.core.sandbox import Sandbox
+from sandbox.gateways import faults
+from sandbox.gateways.alipay import faults as alipay_faults
 from sandbox.gateways.alipay.adapter import AlipayGateway
 from sandbox.gateways.alipay.keys import AlipayKeys
 from sandbox.gateways.unionpay import notify as unionpay_notify
@@ -67,6 +69,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(alipay_pages_bp)
     app.register_blueprint(wechatpay_pages_bp)
     app.register_blueprint(unionpay_pages_bp)
+    faults.install(app, {"alipay": alipay_faults})
     _register_error_handlers(app)
     app.config["PAYSANDBOX_VERSION"] = __version__
     return app

@@ -61,6 +61,7 @@ def notification_summary(record: Notification) -> dict:
         "last_http_status": last.http_status if last else None,
         "last_error": last.error if last else "",
         "next_attempt_at": iso(record.next_attempt_at),
+        "rule": record.scenario.get("rule"),
     }
 
 
@@ -84,9 +85,12 @@ def notification_view(record: Notification) -> dict:
                 "error": a.error,
                 "acked": a.acked,
                 "trigger": a.trigger,
+                "rule": a.rule or None,
+                "effect": a.effect,
             }
             for a in record.attempt_list
         ],
+        "scenario": record.scenario or None,
         "headers": record.headers,
         "body": record.body,
     }

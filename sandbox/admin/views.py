@@ -6,7 +6,9 @@ from flask import Blueprint, current_app, jsonify, request
 
 from sandbox import __version__, errors
 from sandbox.admin.serialize import notification_summary, notification_view, order_view
+from sandbox.core import magic
 from sandbox.core.models import ORDER_STATUSES, order_key
+from sandbox.core.outcomes import Decision
 
 bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
 
@@ -111,9 +113,12 @@ def pay_order(gateway: str, merchant_id: str, out_trade_no: str):
     reason = body.get("reason", "")
     if not isinstance(reason, str):
         raise errors.InvalidParameter("reason", "reason must be a string")
+    if outcome not in ("success", "fail"):
+        raise errors.InvalidParameter("outcome", f"outcome must be 'success' or 'fail', not {outcome!r}")
     sandbox = _sandbox()
-    sandbox.payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
-    order = sandbox.payments.pay(order_key(gateway, merchant_id, out_trade_no), outcome, reason=reason)
+    order = sandbox.payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
+    choice = Decision(outcome, reason, source="buyer")
+    order = sandbox.apply_payment(order, sandbox.decide_payment(order, "control_api", buyer=choice))
     return jsonify(order_view(sandbox, order, with_notifications=True))
 
 
@@ -159,6 +164,49 @@ def replay_notification(notification_id: str):
 def flush_notifications():
     attempted = _sandbox().run_due()
     return jsonify(attempted=[notification_summary(r) for r in attempted])
+
+
+# -- scenarios --------------------------------------------------------------------------------------
+
+
+@bp.post("/scenarios")
+def add_scenario():
+    """One rule, or {"scenarios": [rule, ...]} added all or none (a bad one is named by its index)."""
+    body = _body()
+    scenarios = _sandbox().scenarios
+    if "scenarios" not in body:
+        return jsonify(scenario=scenarios.add(body).view()), 201
+    return jsonify(scenarios=[r.view() for r in scenarios.add_all(body["scenarios"])]), 201
+
+
+@bp.get("/scenarios")
+def list_scenarios():
+    return jsonify(scenarios=[r.view() for r in _sandbox().scenarios.list()])
+
+
+@bp.get("/scenarios/<rule_id>")
+def get_scenario(rule_id: str):
+    return jsonify(scenario=_sandbox().scenarios.get(rule_id).view())
+
+
+@bp.delete("/scenarios/<rule_id>")
+def delete_scenario(rule_id: str):
+    _sandbox().scenarios.delete(rule_id)
+    return jsonify(deleted=[rule_id])
+
+
+@bp.delete("/scenarios")
+def clear_scenarios():
+    scenarios = _sandbox().scenarios
+    ids = [r.id for r in scenarios.list()]
+    scenarios.clear()
+    return jsonify(deleted=ids)
+
+
+@bp.get("/magic")
+def magic_values():
+    """The magic amounts (every gateway) with what each does."""
+    return jsonify(amounts=magic.table())
 
 
 # -- clock ------------------------------------------------------------------------------------------

@@ -35,7 +35,35 @@ class Dispatcher:
             return sandbox.outbox.get(notification_id)
         record = sandbox.outbox.get(notification_id)
         adapter = sandbox.gateways[record.gateway]
-        attempt = Attempt(at=sandbox.clock.now(), trigger=trigger)
+        schedule, scheduled = adapter.retry_schedule, trigger == "schedule"
+        shaping = record.scenario
+        if scheduled and _lost_so_far(record) < shaping.get("drop", 0):
+            lost = Attempt(
+                at=sandbox.clock.now(),
+                error=f"lost on the way (scenario {shaping['rule']}: drop {shaping['drop']}); not sent",
+                rule=shaping["rule"],
+                effect="lost",
+            )
+            return sandbox.outbox.record_attempt(notification_id, lost, schedule, scheduled=True)
+        first_sent = not any(a.effect != "lost" for a in record.attempt_list)
+        attempt = self._send(record, adapter, trigger)
+        record = sandbox.outbox.record_attempt(notification_id, attempt, schedule, scheduled)
+        if first_sent and shaping.get("duplicate"):
+            for copy in range(1, shaping["duplicate"] + 1):
+                attempt = self._send(record, adapter, "duplicate", f"duplicate {copy} of {shaping['duplicate']}")
+                record = sandbox.outbox.record_attempt(notification_id, attempt, schedule, scheduled=False)
+        return record
+
+    def _send(self, record: Notification, adapter, trigger: str, effect: str = "") -> Attempt:
+        """One HTTP attempt, recorded with the merchant's answer (or why there was none)."""
+        shaping = record.scenario
+        notes = "; ".join(shaping.get("notes", []))
+        attempt = Attempt(
+            at=self._sandbox.clock.now(),
+            trigger=trigger,
+            rule=shaping.get("rule", ""),
+            effect="; ".join(e for e in (effect, notes) if e),
+        )
         try:
             reply = self._session().post(
                 record.url,
@@ -49,9 +77,11 @@ class Dispatcher:
             attempt.acked = adapter.is_ack(record, reply.status_code, reply.text)
         except requests.RequestException as exc:
             attempt.error = f"{type(exc).__name__}: {exc}"[:MAX_REPLY]
-        return sandbox.outbox.record_attempt(
-            notification_id, attempt, adapter.retry_schedule, scheduled=trigger == "schedule"
-        )
+        return attempt
+
+
+def _lost_so_far(record: Notification) -> int:
+    return sum(1 for a in record.attempt_list if a.effect == "lost")
 
 
 class Worker:

@@ -81,7 +81,8 @@ class Order(_Record):
     paid_at: datetime | None = None
     closed_at: datetime | None = None
     settle_at: datetime | None = None  # a payment waiting for the buyer settles then ...
-    settle_outcome: str = ""  # ... with this outcome (success | fail)
+    settle_outcome: str = ""  # ... with this outcome (success | fail | close) ...
+    settle_reason: str = ""  # ... and, failing, this failure code
     failure: dict = field(default_factory=dict)  # {"reason": neutral reason, "message": ...}
     buyer: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # gateway wire details (sign_type, passback_params ...)
@@ -124,7 +125,9 @@ class Attempt(_Record):
     response_body: str = ""
     error: str = ""
     acked: bool = False
-    trigger: str = "schedule"  # schedule | replay
+    trigger: str = "schedule"  # schedule | replay | duplicate
+    rule: str = ""  # the scenario rule (or magic amount) that shaped this attempt
+    effect: str = ""  # what the rule did to it: lost, duplicate, a forged message ...
 
     TIMES = ("at",)
 
@@ -145,6 +148,7 @@ class Notification(_Record):
     attempts: list = field(default_factory=list)
     refund_no: str = ""
     meta: dict = field(default_factory=dict)
+    scenario: dict = field(default_factory=dict)  # {"rule", "notes", "delay", "drop", "duplicate"} when shaped
 
     TIMES = ("created_at", "next_attempt_at")
 

@@ -19,8 +19,12 @@ class Outbox:
     def __init__(self, store: Store, clock: Clock, ids: Ids, timers: Timers) -> None:
         self._store, self._clock, self._ids, self._timers = store, clock, ids, timers
 
-    def add(self, gateway: str, merchant_id: str, out_trade_no: str, draft: NotificationDraft) -> Notification:
+    def add(
+        self, gateway: str, merchant_id: str, out_trade_no: str, draft: NotificationDraft, shaping: dict | None = None
+    ) -> Notification:
+        """Store a notification; a scenario's `shaping` may delay its first attempt."""
         now = self._clock.now()
+        first = now + timedelta(seconds=(shaping or {}).get("delay", 0))
         record = Notification(
             id=f"ntf_{self._ids.hex(20)}",
             gateway=gateway,
@@ -31,12 +35,13 @@ class Outbox:
             body=draft.body,
             headers=dict(draft.headers),
             created_at=now,
-            next_attempt_at=now,
+            next_attempt_at=first,
             refund_no=draft.refund_no,
             meta=dict(draft.meta),
+            scenario=dict(shaping or {}),
         )
         self._save(record)
-        self._timers.schedule(now, "notify", record.id)
+        self._timers.schedule(first, "notify", record.id)
         return record
 
     def get(self, notification_id: str) -> Notification:

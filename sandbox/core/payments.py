@@ -109,7 +109,8 @@ class Payments:
             self._save(draft)
         if draft.expires_at:
             self._timers.schedule(draft.expires_at, "expire", draft.key)
-        return draft, True
+        self._on_event(ports.CREATED, draft, None)
+        return self._load(draft.key), True
 
     def pay(
         self,
@@ -125,9 +126,9 @@ class Payments:
             raise InvalidParameter("outcome", f"outcome must be 'success' or 'fail', not {outcome!r}")
         with self._store.lock:
             order = self._load(key)
-            self._require_pending(order)
+            self.require_pending(order)
             now = self._clock.now()
-            order.settle_at, order.settle_outcome = None, ""
+            order.settle_at, order.settle_outcome, order.settle_reason = None, "", ""
             if buyer:
                 order.buyer.update(buyer)
             if outcome == "success":
@@ -141,13 +142,16 @@ class Payments:
         self._on_event(event, order, None)
         return order
 
-    def wait_for_buyer(self, key: str, seconds: float, outcome: str) -> Order:
-        """Leave the order pending; it settles with `outcome` after `seconds` of sandbox time."""
+    def wait_for_buyer(self, key: str, seconds: float, outcome: str, reason: str = "") -> Order:
+        """Leave the order pending; it settles with `outcome` (success, fail or close) after `seconds`.
+
+        `reason` is the failure code it will carry if it fails.
+        """
         with self._store.lock:
             order = self._load(key)
-            self._require_pending(order)
+            self.require_pending(order)
             order.settle_at = self._clock.now() + timedelta(seconds=seconds)
-            order.settle_outcome = outcome
+            order.settle_outcome, order.settle_reason = outcome, reason
             self._save(order)
         self._timers.schedule(order.settle_at, "settle", key)
         return order
@@ -165,9 +169,9 @@ class Payments:
             order = self._load(key)
             if order.status == CLOSED:
                 raise OrderClosed(f"order {order.out_trade_no} is already closed")
-            self._require_pending(order)
+            self.require_pending(order)
             order.status, order.closed_at = CLOSED, self._clock.now()
-            order.settle_at, order.settle_outcome = None, ""
+            order.settle_at, order.settle_outcome, order.settle_reason = None, "", ""
             order.failure = {"reason": reason}
             self._save(order)
         self._on_event(ports.CLOSED, order, None)
@@ -279,7 +283,10 @@ class Payments:
     def settle(self, key: str) -> None:
         with self._store.lock:
             if order := self._pending_and_due(key, "settle_at"):
-                self.pay(key, order.settle_outcome or "success", reason="declined")
+                if order.settle_outcome == "close":
+                    self.close(key, reason="cancelled")
+                else:
+                    self.pay(key, order.settle_outcome or "success", reason=order.settle_reason or "declined")
 
     def _pending_and_due(self, key: str, moment_field: str) -> Order | None:
         """The order if it is still pending and its `moment_field` has come (timers may be stale)."""
@@ -325,7 +332,8 @@ class Payments:
                 return candidate
 
     @staticmethod
-    def _require_pending(order: Order) -> None:
+    def require_pending(order: Order) -> None:
+        """Raise the conflict a payment of a paid, failed or closed order meets."""
         if order.status in (PAID, REFUNDED):
             raise OrderAlreadyPaid(f"order {order.out_trade_no} is already paid")
         if order.status in (CLOSED, FAILED):
@@ -333,7 +341,7 @@ class Payments:
 
     @staticmethod
     def _check_reusable(order: Order, draft: Order) -> None:
-        Payments._require_pending(order)
+        Payments.require_pending(order)
         if order.amount != draft.amount:
             raise OrderMismatch(
                 f"out_trade_no {order.out_trade_no} already exists with amount {order.amount} fen; "

@@ -8,7 +8,7 @@ from typing import Protocol
 from sandbox.core.models import Notification, Order, Refund
 
 # Neutral events the core emits on state changes; each gateway decides what (if anything) it notifies.
-PAID, FAILED, CLOSED, REFUNDED = "paid", "failed", "closed", "refunded"
+CREATED, PAID, FAILED, CLOSED, REFUNDED = "created", "paid", "failed", "closed", "refunded"
 REFUND_ABNORMAL, REFUND_CLOSED = "refund_abnormal", "refund_closed"
 
 
@@ -27,6 +27,9 @@ class NotificationDraft:
 class GatewayAdapter(Protocol):
     name: str
     retry_schedule: tuple[int, ...]  # seconds from one attempt to the next retry
+    payment_codes: dict[str, str]  # native payment failure code -> its message, for scenario rules
+    api_errors: dict[str, str]  # native business error code an API call can answer -> its message
+    neutral_codes: dict[str, str]  # neutral code (rules.NEUTRAL_CODES) -> the native one
 
     def notification_for(self, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
         """Build the signed notification for a state change, or None when none is due."""
@@ -48,3 +51,9 @@ class GatewayAdapter(Protocol):
 
     def describe_order(self, order: Order) -> dict:
         """Gateway-native extras for the control API view of an order (e.g. trade_status)."""
+
+    def shape_notification(self, draft: NotificationDraft, order: Order, effects: dict) -> tuple:
+        """Forge a notification as a scenario asks (signature, tamper, timestamp, merchant).
+
+        Answers the new draft and notes of what was done (or why an effect does not apply to this gateway).
+        """

@@ -7,14 +7,18 @@ import threading
 from datetime import timedelta
 
 from sandbox.config import Config
+from sandbox.core import ports
 from sandbox.core.clock import Clock
 from sandbox.core.dispatcher import Dispatcher, Worker
 from sandbox.core.ids import Ids
 from sandbox.core.merchants import Merchants
 from sandbox.core.models import Order, Refund
 from sandbox.core.outbox import Outbox
+from sandbox.core.outcomes import Decision, native_code
 from sandbox.core.payments import Payments
 from sandbox.core.ports import GatewayAdapter
+from sandbox.core.rules import Context
+from sandbox.core.scenarios import Scenarios
 from sandbox.core.store import Store
 from sandbox.core.timers import Timers
 from sandbox.errors import InvalidParameter
@@ -32,6 +36,7 @@ class Sandbox:
         self.timers = Timers()
         self.gateways: dict[str, GatewayAdapter] = {}
         self.merchants = Merchants(self.store)
+        self.scenarios = Scenarios(self.store, self.ids, self.gateways)
         self.outbox = Outbox(self.store, self.clock, self.ids, self.timers)
         self.payments = Payments(self.store, self.clock, self.ids, self.timers, self._on_event)
         self.dispatcher = Dispatcher(self, timeout=config.notify_timeout)
@@ -108,14 +113,74 @@ class Sandbox:
         with self._run_lock, self.store.lock:
             self.payments.clear()
             self.outbox.clear()
+            self.scenarios.clear()
             self.timers.clear()
             if merchants:
                 self.merchants.clear()
                 for adapter in self.gateways.values():
                     adapter.register_demo_merchants()
 
+    # -- outcomes --------------------------------------------------------------------------------
+
+    def decide_payment(
+        self, order: Order, method: str = "", magic: Decision | None = None, buyer: Decision | None = None
+    ) -> Decision:
+        """How the buyer's payment of `order` ends: a rule, a magic amount, the gateway's magic, the buyer, success."""
+        self.payments.require_pending(order)  # a rule is spent only on a payment that can happen
+        rule = self.scenarios.take("payment", self._context(order, "pay", method))
+        decision = Decision.from_rule(rule) if rule else magic or buyer or Decision("success")
+        adapter = self.gateways[order.gateway]
+        if decision.outcome == "fail" or (decision.outcome == "pending" and decision.then == "fail"):
+            code = native_code(decision.code or "declined", adapter, self.gateways)
+            decision = Decision(decision.outcome, code, decision.settle_after, decision.then, decision.source)
+        return decision
+
+    def apply_payment(self, order: Order, decision: Decision, buyer: dict | None = None) -> Order:
+        """Carry out a decision on a pending order and answer it as it now stands."""
+        key = order.key
+        if decision.outcome == "success":
+            return self.payments.pay(key, buyer=buyer)
+        if decision.outcome == "fail":
+            message = self.gateways[order.gateway].payment_codes.get(decision.code, "")
+            return self.payments.pay(key, "fail", reason=decision.code, message=message, buyer=buyer)
+        if decision.outcome == "pending":
+            return self.payments.wait_for_buyer(key, decision.settle_after, decision.then, reason=decision.code)
+        return self.payments.close(key, reason="cancelled")
+
+    def _context(self, order: Order, operation: str, method: str = "") -> Context:
+        return Context(order.gateway, operation, method, order.merchant_id, order.out_trade_no, order.amount)
+
+    def _on_created(self, order: Order) -> None:
+        """A rule naming the creation pays (or fails, or closes) the order without a buyer, settle_after later."""
+        rule = self.scenarios.take("payment", self._context(order, "create", order.extra.get("method", "")))
+        if rule is None:
+            return
+        decision = Decision.from_rule(rule)
+        code = native_code(decision.code or "declined", self.gateways[order.gateway], self.gateways)
+        self.payments.wait_for_buyer(order.key, decision.settle_after, decision.outcome, reason=code)
+
     def _on_event(self, event: str, order: Order, refund: Refund | None) -> None:
+        if event == ports.CREATED:
+            self._on_created(order)
+            return
         adapter = self.gateways.get(order.gateway)
         draft = adapter.notification_for(event, order, refund) if adapter else None
-        if draft is not None:
-            self.outbox.add(order.gateway, order.merchant_id, order.out_trade_no, draft)
+        if draft is None:
+            return
+        rule = self.scenarios.take("notify", self._context(order, "notify", draft.event))
+        shaping = None
+        if rule is not None:
+            draft, shaping = self._shape(adapter, draft, order, rule)
+        self.outbox.add(order.gateway, order.merchant_id, order.out_trade_no, draft, shaping)
+
+    @staticmethod
+    def _shape(adapter, draft, order: Order, rule) -> tuple:
+        """Apply a notify rule: message effects by the gateway, delivery effects (delay, drop, duplicate) by us."""
+        effect = rule.notify
+        notes: list[str] = []
+        message_effects = {k: v for k, v in effect.items() if k in ("signature", "tamper", "timestamp", "merchant")}
+        if message_effects:
+            draft, notes = adapter.shape_notification(draft, order, message_effects)
+        shaping = {"rule": rule.id, "notes": notes}
+        shaping.update({k: effect[k] for k in ("delay", "drop", "duplicate") if effect.get(k)})
+        return draft, shaping

@@ -79,7 +79,7 @@ def scan(trade_no: str):
 @bp.post("/<trade_no>/pay")
 def act(trade_no: str):
     action = request.form.get("action", "")
-    order = buyer.act(_sandbox().payments, _order(trade_no), action, request.form.get("reason", ""), FAIL_REASONS)
+    order = buyer.act(_sandbox(), _order(trade_no), action, request.form.get("reason", ""), FAIL_REASONS)
     if action == "leave":
         return _leave(order)
     # Only a paid trade returns to the merchant: a Pay click on a trade closed meanwhile shows it closed.

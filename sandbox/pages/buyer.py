@@ -6,25 +6,26 @@ from flask import abort
 
 from sandbox import errors
 from sandbox.core.models import Order
+from sandbox.core.outcomes import Decision
 
 ACTIONS = ("pay", "fail", "leave")
 
 
-def act(payments, order: Order, action: str, reason: str, reasons: dict[str, str]) -> Order:
+def act(sandbox, order: Order, action: str, reason: str, reasons: dict[str, str]) -> Order:
     """Apply the buyer's action and answer the order as it now stands.
 
-    An order paid or closed meanwhile (another tab, the control API, the merchant) is not an error for the
-    buyer: the page then shows where the order stands.
+    The buyer's choice comes after scenario rules and magic amounts (Sandbox.decide_payment). An order
+    paid or closed meanwhile (another tab, the control API, the merchant) is not an error for the buyer:
+    the page then shows where the order stands.
     """
     if action not in ACTIONS:
         abort(400, description="action must be pay, fail or leave")
     if action == "fail" and reason not in reasons:
         abort(400, description=f"unknown failure reason {reason!r}")
+    if action == "leave":
+        return order
+    choice = Decision("success", source="buyer") if action == "pay" else Decision("fail", reason, source="buyer")
     try:
-        if action == "pay":
-            return payments.pay(order.key)
-        if action == "fail":
-            return payments.pay(order.key, "fail", reason=reason, message=reasons[reason])
+        return sandbox.apply_payment(order, sandbox.decide_payment(order, "cashier", buyer=choice))
     except errors.BusinessError:
-        return payments.find(order.gateway, order.merchant_id, out_trade_no=order.out_trade_no)
-    return order
+        return sandbox.payments.find(order.gateway, order.merchant_id, out_trade_no=order.out_trade_no)

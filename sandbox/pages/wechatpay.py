@@ -410,7 +410,7 @@ def act(trade_no: str):
         abort(400, description="page must be native, h5 or jsapi")
     action = request.form.get("action", "")
     redirect_url = _safe_url(request.form.get("redirect_url", ""))
-    order = buyer.act(_sandbox().payments, order, action, request.form.get("reason", ""), FAIL_REASONS)
+    order = buyer.act(_sandbox(), order, action, request.form.get("reason", ""), FAIL_REASONS)
     if page == "h5" and redirect_url:
         # WeChat sends the buyer back to redirect_url whatever happened; the merchant queries the order.
         return redirect(redirect_url)

@@ -11,7 +11,7 @@ from sandbox.core import crypto
 from sandbox.core.models import Order, Refund
 from sandbox.core.ports import NotificationDraft
 from sandbox.errors import InvalidParameter, MissingParameter
-from sandbox.gateways.alipay import notify
+from sandbox.gateways.alipay import errors, notify
 from sandbox.gateways.alipay.keys import AlipayKeys, cert_sn
 
 NAME = "alipay"
@@ -20,6 +20,9 @@ NAME = "alipay"
 class AlipayGateway:
     name = NAME
     retry_schedule = notify.RETRY_SCHEDULE
+    payment_codes = errors.PAYMENT_FAILURES
+    api_errors = errors.API_ERRORS
+    neutral_codes = errors.NEUTRAL_CODES
 
     def __init__(self, sandbox, keys: AlipayKeys) -> None:
         self.sandbox = sandbox
@@ -114,6 +117,9 @@ class AlipayGateway:
             self.keys,
             self.seller_id(order.merchant_id),
         )
+
+    def shape_notification(self, draft: NotificationDraft, order: Order, effects: dict) -> tuple:
+        return notify.shape(draft, effects, self.keys, self.sandbox.clock.now())
 
     def attempt_headers(self, notification) -> dict:
         return notification.headers

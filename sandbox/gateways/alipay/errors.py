@@ -43,8 +43,53 @@ SUB_MSG = {
     "ACQ.BUYER_BALANCE_NOT_ENOUGH": "买家余额不足",
     "ACQ.BUYER_ENABLE_STATUS_FORBID": "买家状态非法",
     "ACQ.SYSTEM_ERROR": "系统错误",
+    "ACQ.SELLER_BALANCE_NOT_ENOUGH": "卖家余额不足",
+    "ACQ.RISK_CONTROL_REJECT": "风控拒绝",
+    "ACQ.PAYMENT_FAIL": "支付失败",
+    "ACQ.ACCESS_FORBIDDEN": "无权限使用接口",
+    "ACQ.EXIST_FORBIDDEN_WORD": "订单信息中包含违禁词",
+    "ACQ.TOTAL_FEE_EXCEED": "订单总金额超过限额",
+    "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL_OR_NOT_ALLOW": "退款金额超限",
     "isp.unknow-error": "系统繁忙",
     "isp.bill_not_exist": "账单不存在",
+}
+
+
+# Scenario codes (README, "Scenarios"): how a payment can fail, and what an API call can answer instead.
+PAYMENT_FAILURES = {
+    code: SUB_MSG[code]
+    for code in (
+        "ACQ.BUYER_BALANCE_NOT_ENOUGH",
+        "ACQ.BUYER_ENABLE_STATUS_FORBID",
+        "ACQ.RISK_CONTROL_REJECT",
+        "ACQ.PAYMENT_FAIL",
+        "ACQ.PAYMENT_AUTH_CODE_INVALID",
+    )
+}
+API_ERRORS = {
+    code: SUB_MSG[code]
+    for code in (
+        "ACQ.SYSTEM_ERROR",
+        "isp.unknow-error",
+        "ACQ.SELLER_BALANCE_NOT_ENOUGH",
+        "ACQ.TRADE_NOT_EXIST",
+        "ACQ.TRADE_HAS_SUCCESS",
+        "ACQ.TRADE_HAS_CLOSE",
+        "ACQ.TRADE_STATUS_ERROR",
+        "ACQ.ACCESS_FORBIDDEN",
+        "ACQ.EXIST_FORBIDDEN_WORD",
+        "ACQ.TOTAL_FEE_EXCEED",
+        "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL_OR_NOT_ALLOW",
+        *PAYMENT_FAILURES,
+    )
+}
+NEUTRAL_CODES = {
+    "declined": "ACQ.PAYMENT_FAIL",
+    "balance_not_enough": "ACQ.BUYER_BALANCE_NOT_ENOUGH",
+    "merchant_balance_not_enough": "ACQ.SELLER_BALANCE_NOT_ENOUGH",
+    "system_error": "ACQ.SYSTEM_ERROR",
+    "risk_rejected": "ACQ.RISK_CONTROL_REJECT",
+    "card_expired": "ACQ.PAYMENT_FAIL",
 }
 
 

@@ -241,16 +241,17 @@ def trade_pay(call: Call) -> dict:
     if outcome == "invalid":
         raise business(detail, f"auth_code {auth_code!r} is not a payment code: 16-24 digits starting 25-30")
     order = new_order(call, "barcode", visible=True)
-    if outcome == "pay":
-        order = call.payments.pay(order.key)
+    code_says = magic.decision(outcome, detail)
+    decision = call.sandbox.decide_payment(order, call.method, magic=code_says)
+    order = call.sandbox.apply_payment(order, decision)
+    if decision.outcome == "success":
         return {**paid_fields(order), "gmt_payment": wire_time(order.paid_at)}
-    if outcome == "wait":
-        order = call.payments.wait_for_buyer(order.key, magic.BUYER_CONFIRM_SECONDS, detail)
+    if decision.outcome == "pending":
         return {"code": "10003", "msg": "order success pay inprocess", **paid_fields(order)}
-    order = call.payments.pay(order.key, "fail", reason=detail)
+    code = decision.code if decision.outcome == "fail" else "ACQ.TRADE_HAS_CLOSE"
     raise business(
-        detail,
-        f"auth_code {auth_code} is the sandbox's magic code for {detail}",
+        code,
+        magic.explain(decision, auth_code),
         out_trade_no=order.out_trade_no,
         trade_no=order.trade_no,
         buyer_user_id=buyer(order)["buyer_user_id"],

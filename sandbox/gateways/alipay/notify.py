@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from urllib.parse import urlencode
+import base64
+from dataclasses import replace
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlencode
 
 from sandbox.core import ports
 from sandbox.core.canonical import sorted_query
@@ -15,6 +17,8 @@ from sandbox.gateways.alipay.keys import AlipayKeys
 
 # 4m, 10m, 10m, 1h, 2h, 6h, 15h: eight attempts over about 25 hours (PROTOCOLS.md A.7).
 RETRY_SCHEDULE = (240, 600, 600, 3600, 7200, 21600, 54000)
+OTHER_APP_ID = "2021000000009999"  # the app a `merchant: wrong` notification claims to be for
+STALE_BY = timedelta(days=1)
 TRADE_STATUS = {
     PENDING: "WAIT_BUYER_PAY",
     PAID: "TRADE_SUCCESS",
@@ -132,3 +136,37 @@ def return_params(order: Order, method: str, now: datetime, keys: AlipayKeys, se
         "timestamp": wire_time(now),
     }
     return signed(fields, keys, order.extra.get("sign_type", "RSA2"))
+
+
+def shape(draft: NotificationDraft, effects: dict, keys: AlipayKeys, now: datetime) -> tuple[NotificationDraft, list]:
+    """A notification forged as a scenario asks; an honest merchant must reject every one of them."""
+    fields = dict(parse_qsl(draft.body, keep_blank_values=True))
+    sign_type = fields.get("sign_type", "RSA2")
+    notes = []
+    if effects.get("merchant") == "wrong":
+        fields["app_id"] = fields["auth_app_id"] = OTHER_APP_ID
+        notes.append(f"merchant: signed correctly for another app_id, {OTHER_APP_ID}")
+    if effects.get("timestamp") == "stale":
+        fields["notify_time"] = wire_time(now - STALE_BY)
+        notes.append(f"timestamp: notify_time {fields['notify_time']}, a day old, signed correctly")
+    fields = signed({k: v for k, v in fields.items() if k not in ("sign", "sign_type")}, keys, sign_type)
+    for name, value in effects.get("tamper", {}).items():
+        wire = ("total_amount", "receipt_amount", "buyer_pay_amount", "invoice_amount") if name == "amount" else (name,)
+        for field_name in wire:
+            fields[field_name] = format_yuan(int(value)) if name == "amount" else str(value)
+        notes.append(f"tamper: {', '.join(wire)} = {fields[wire[0]]} after signing")
+    if effects.get("signature") == "invalid":
+        fields["sign"] = spoil(fields["sign"])
+        notes.append("signature: invalid (the sign of another message)")
+    elif effects.get("signature") == "missing":
+        fields.pop("sign")
+        fields.pop("sign_type")
+        notes.append("signature: missing (no sign, no sign_type)")
+    return replace(draft, body=urlencode(fields)), notes
+
+
+def spoil(sign: str) -> str:
+    """A well-formed signature that verifies nothing: the same bytes with one flipped."""
+    raw = bytearray(base64.b64decode(sign))
+    raw[len(raw) // 2] ^= 0x01
+    return base64.b64encode(bytes(raw)).decode()

@@ -12,6 +12,7 @@ from sandbox.core import crypto
 from sandbox.core.models import Notification, Order, Refund
 from sandbox.core.ports import NotificationDraft
 from sandbox.errors import InvalidParameter, MissingParameter
+from sandbox.gateways.unionpay import errors
 from sandbox.gateways.unionpay.keys import UnionPayKeys
 
 GATEWAY = "unionpay"
@@ -23,6 +24,9 @@ RETRY_SCHEDULE = (60, 120, 240, 300)
 class UnionPayGateway:
     name = GATEWAY
     retry_schedule = RETRY_SCHEDULE
+    payment_codes = errors.PAYMENT_FAILURES
+    api_errors = errors.API_ERRORS
+    neutral_codes = errors.NEUTRAL_CODES
 
     def __init__(self, sandbox, keys: UnionPayKeys) -> None:
         self.sandbox = sandbox
@@ -85,6 +89,9 @@ class UnionPayGateway:
 
     def notification_for(self, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
         return self.notifier.build(self, event, order, refund) if self.notifier else None
+
+    def shape_notification(self, draft: NotificationDraft, order: Order, effects: dict) -> tuple:
+        return draft, [f"{', '.join(effects)}: not built for this gateway yet"]
 
     def attempt_headers(self, notification: Notification) -> dict:
         return notification.headers

@@ -37,6 +37,18 @@ TEXTS = {
     "99": "通用错误",
 }
 
+# Scenario codes (README, "Scenarios"): how a card payment fails, and what a call can answer instead.
+PAYMENT_FAILURES = {code: TEXTS[code] for code in ("01", "61", "63", "64", "65", "66", "71", "73")}
+API_ERRORS = {code: TEXTS[code] for code in ("01", "03", "05", "12", "31", "32", "34", "35", "36", "45", "99")}
+NEUTRAL_CODES = {
+    "declined": "01",
+    "balance_not_enough": "64",
+    "merchant_balance_not_enough": "01",
+    "system_error": "03",
+    "risk_rejected": "01",
+    "card_expired": "73",
+}
+
 
 def resp_msg(code: str, detail: str) -> str:
     return f"{TEXTS.get(code, TEXTS['99'])}[{detail}]"

@@ -12,6 +12,7 @@ from sandbox.core import crypto
 from sandbox.core.models import Notification, Order, Refund
 from sandbox.core.ports import NotificationDraft
 from sandbox.errors import InvalidParameter, MissingParameter
+from sandbox.gateways.wechatpay import codes
 from sandbox.gateways.wechatpay.common import GATEWAY, TRADE_STATE_DESC, trade_state
 from sandbox.gateways.wechatpay.keys import WechatKeys
 
@@ -22,6 +23,9 @@ RETRY_SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 108
 class WechatPayGateway:
     name = GATEWAY
     retry_schedule = RETRY_SCHEDULE
+    payment_codes = codes.PAYMENT_FAILURES
+    api_errors = codes.API_MESSAGES
+    neutral_codes = codes.NEUTRAL_CODES
 
     def __init__(self, sandbox, keys: WechatKeys) -> None:
         self.sandbox = sandbox
@@ -121,6 +125,9 @@ class WechatPayGateway:
     def notification_for(self, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
         notifier = self.notifiers.get(order.extra.get("api", "v3"))
         return notifier.build(self, event, order, refund) if notifier else None
+
+    def shape_notification(self, draft: NotificationDraft, order: Order, effects: dict) -> tuple:
+        return draft, [f"{', '.join(effects)}: not built for this gateway yet"]
 
     def attempt_headers(self, notification: Notification) -> dict:
         return self.notifiers[notification.meta.get("api", "v3")].attempt_headers(self, notification)

@@ -1,0 +1,92 @@
+"""The scenario registry: rules kept in the store (so they survive a restart), tried in API.md's order.
+
+Order: one-shot rules (with `times`) before standing ones, each in the order they were added; then the
+magic amounts. Taking a rule for an effect uses one of that effect's `times`; a rule is gone once every
+effect it has is used up.
+"""
+
+from __future__ import annotations
+
+from sandbox.core import magic
+from sandbox.core.ids import Ids
+from sandbox.core.outcomes import check_codes
+from sandbox.core.rules import Context, Rule, parse_rule
+from sandbox.core.store import Store
+from sandbox.errors import InvalidParameter, NotFound
+
+COLLECTION = "scenarios"
+
+
+class Scenarios:
+    def __init__(self, store: Store, ids: Ids, gateways: dict) -> None:
+        self._store, self._ids = store, ids
+        self._gateways = gateways  # the Sandbox's own dict of adapters, so gateways added later count
+        self._magic: list[Rule] | None = None
+
+    def add(self, payload, source: str = "api") -> Rule:
+        rule = parse_rule(payload, tuple(self._gateways), f"scn_{self._ids.hex(12)}", source)
+        check_codes(rule, self._gateways)
+        with self._store.lock:
+            rule.seq = max((d.get("seq", 0) for d in self._store.all(COLLECTION)), default=0) + 1
+            self._store.put(COLLECTION, rule.id, rule.to_doc())
+        return rule
+
+    def add_all(self, payloads, source: str = "api") -> list[Rule]:
+        """Several rules, all or none: a bad one is named by its place, e.g. scenarios[2].notify.drop."""
+        if not isinstance(payloads, list):
+            raise InvalidParameter("scenarios", "scenarios must be a list of rules")
+        for index, payload in enumerate(payloads):
+            try:
+                check_codes(parse_rule(payload, tuple(self._gateways)), self._gateways)
+            except InvalidParameter as exc:
+                raise InvalidParameter(f"scenarios[{index}].{exc.name}", f"scenarios[{index}]: {exc.message}") from None
+        with self._store.lock:
+            return [self.add(payload, source) for payload in payloads]
+
+    def list(self) -> list[Rule]:
+        rules = [Rule.from_doc(d) for d in self._store.all(COLLECTION)]
+        return sorted(rules, key=lambda r: (r.times is None, r.seq))
+
+    def get(self, rule_id: str) -> Rule:
+        doc = self._store.get(COLLECTION, rule_id)
+        if doc is None:
+            raise NotFound(f"no scenario {rule_id!r}")
+        return Rule.from_doc(doc)
+
+    def delete(self, rule_id: str) -> None:
+        with self._store.lock:
+            self.get(rule_id)
+            self._store.delete(COLLECTION, rule_id)
+
+    def clear(self, source: str = "") -> None:
+        """Remove every rule, or those loaded from one source (e.g. a scenarios file being loaded again)."""
+        with self._store.lock:
+            if not source:
+                self._store.clear(COLLECTION)
+                return
+            for doc in self._store.all(COLLECTION):
+                if doc.get("source") == source:
+                    self._store.delete(COLLECTION, doc["id"])
+
+    def take(self, effect: str, ctx: Context) -> Rule | None:
+        """The first rule whose `effect` matches `ctx`, with one use of that effect spent; else a magic amount."""
+        with self._store.lock:
+            for rule in self.list():
+                if rule.matches(effect, ctx):
+                    self._spend(rule, effect)
+                    return rule
+        return next((r for r in self.magic_rules() if r.matches(effect, ctx)), None)
+
+    def magic_rules(self) -> list[Rule]:
+        if self._magic is None:
+            self._magic = magic.rules(tuple(self._gateways))
+        return self._magic
+
+    def _spend(self, rule: Rule, effect: str) -> None:
+        if rule.times is None:
+            return
+        rule.remaining[effect] -= 1
+        if rule.left == 0:
+            self._store.delete(COLLECTION, rule.id)
+        else:
+            self._store.put(COLLECTION, rule.id, rule.to_doc())
