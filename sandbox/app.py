@@ -15,9 +15,11 @@ from sandbox.gateways import faults
 from sandbox.gateways.alipay import faults as alipay_faults
 from sandbox.gateways.alipay.adapter import AlipayGateway
 from sandbox.gateways.alipay.keys import AlipayKeys
+from sandbox.gateways.unionpay import faults as unionpay_faults
 from sandbox.gateways.unionpay import notify as unionpay_notify
 from sandbox.gateways.unionpay.adapter import UnionPayGateway
 from sandbox.gateways.unionpay.keys import UnionPayKeys
+from sandbox.gateways.wechatpay import faults as wechatpay_faults
 from sandbox.gateways.wechatpay.adapter import WechatPayGateway
 from sandbox.gateways.wechatpay.keys import WechatKeys
 from sandbox.gateways.wechatpay.v2 import notify as wechatpay_v2_notify
@@ -69,7 +71,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(alipay_pages_bp)
     app.register_blueprint(wechatpay_pages_bp)
     app.register_blueprint(unionpay_pages_bp)
-    faults.install(app, {"alipay": alipay_faults})
+    faults.install(app, {"alipay": alipay_faults, "wechatpay": wechatpay_faults, "unionpay": unionpay_faults})
     _register_error_handlers(app)
     app.config["PAYSANDBOX_VERSION"] = __version__
     return app
