@@ -52,6 +52,8 @@ def create_app(config: Config | None = None) -> Flask:
     unionpay.notifier = unionpay_notify
     sandbox.add_gateway(unionpay)
     sandbox.load()
+    if config.scenarios_file:
+        sandbox.scenarios.load_file(config.scenarios_file)
     app.extensions["paysandbox"] = sandbox
 
     from sandbox.admin.views import bp as admin_bp

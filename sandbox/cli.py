@@ -11,6 +11,8 @@ from pathlib import Path
 
 from sandbox import __version__
 from sandbox.config import Config
+from sandbox.control import DEFAULT_URL, Control, ControlError
+from sandbox.errors import SandboxError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +28,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--factor", type=float, help="clock speed in accelerated mode")
     serve.add_argument("--seed", type=int, help="make generated ids repeatable")
     serve.add_argument("--public-url", help="base URL handed out in QR codes and bill links")
+    serve.add_argument("--scenarios", metavar="FILE", help="load scenario rules from a JSON or YAML file at start")
     serve.set_defaults(handler=_serve)
+
+    scenarios = commands.add_parser("scenarios", help="load, list or clear scenario rules on a running sandbox")
+    actions = scenarios.add_subparsers(dest="action", required=True)
+    load = actions.add_parser("load", help="add the rules of a JSON or YAML file (all or none)")
+    load.add_argument("file")
+    load.add_argument("--replace", action="store_true", help="delete every rule first")
+    listing = actions.add_parser("list", help="the rules in the order they are tried")
+    clear = actions.add_parser("clear", help="delete every rule")
+    for action in (load, listing, clear):
+        action.add_argument("--url", default=DEFAULT_URL, help=f"the sandbox base URL (default {DEFAULT_URL})")
+        action.add_argument("--json", action="store_true", help="machine-readable output")
+    scenarios.set_defaults(handler=_scenarios)
 
     keys = commands.add_parser("keys", help="print the demo merchants' keys and how to point an SDK here")
     keys.add_argument("--url", default=None, help="the sandbox base URL (default http://127.0.0.1:8008)")
@@ -55,12 +70,17 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
         "clock_factor": args.factor,
         "seed": args.seed,
         "public_url": args.public_url,
+        "scenarios_file": args.scenarios,
     }
     for name, value in overrides.items():
         if value is not None:
             setattr(config, name, value)
     logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except (SandboxError, OSError) as exc:
+        print(f"paysandbox: cannot load {config.scenarios_file}: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
     sandbox = app.extensions["paysandbox"]
     try:
         server = make_server(config.host, config.port, app, threaded=True)
@@ -88,6 +108,52 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
         server.server_close()
         sandbox.stop()  # flushes a file store, so pending notifications survive the restart
     return 0
+
+
+def _scenarios(args: argparse.Namespace, config: Config) -> int:
+    from sandbox.core.scenarios import read_file
+
+    control = Control(args.url)
+    try:
+        if args.action == "load":
+            rules = read_file(args.file)
+            if args.replace:
+                control.call("DELETE", "/scenarios")
+            answer = control.call("POST", "/scenarios", {"scenarios": rules})
+        elif args.action == "clear":
+            answer = control.call("DELETE", "/scenarios")
+        else:
+            answer = control.call("GET", "/scenarios")
+    except (ControlError, OSError) as exc:
+        print(f"paysandbox: {exc}", file=sys.stderr)
+        return 1
+    except SandboxError as exc:
+        print(f"paysandbox: {args.file}: {exc.message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(answer, indent=2, ensure_ascii=False))
+    elif args.action == "clear":
+        print(f"deleted {len(answer['deleted'])} rule(s)")
+    else:
+        _print_rules(answer["scenarios"], "loaded" if args.action == "load" else "")
+    return 0
+
+
+def _print_rules(rules: list[dict], verb: str) -> None:
+    if verb:
+        print(f"{verb} {len(rules)} rule(s)")
+    if not rules:
+        print("no scenario rules: every payment follows magic values, the buyer, or succeeds")
+        return
+    print(f"{'id':<17} {'left':>5}  {'match':<40} effects")
+    for rule in rules:
+        match = " ".join(f"{k}={v}" for k, v in rule["match"].items()) or "*"
+        effects = "; ".join(
+            f"{e} {json.dumps(rule[e], ensure_ascii=False)}" for e in ("payment", "notify", "api") if e in rule
+        )
+        left = "∞" if rule["remaining"] is None else str(rule["remaining"])
+        label = f"  # {rule['name']}" if rule.get("name") else ""
+        print(f"{rule['id']:<17} {left:>5}  {match:<40} {effects}{label}")
 
 
 def _keys(args: argparse.Namespace, config: Config) -> int:

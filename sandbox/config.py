@@ -22,6 +22,7 @@ class Config:
     notify_timeout: float = 10.0  # SANDBOX_NOTIFY_TIMEOUT: seconds a merchant has to answer
     max_body: int = 1024 * 1024  # SANDBOX_MAX_BODY: bytes; larger requests get a native error
     log_level: str = "INFO"  # SANDBOX_LOG_LEVEL
+    scenarios_file: str | None = None  # SANDBOX_SCENARIOS: JSON or YAML rules loaded at start
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> Config:
@@ -43,4 +44,6 @@ class Config:
 
 
 def _env_name(field_name: str) -> str:
-    return {"data_path": "DATA", "fixtures_dir": "FIXTURES"}.get(field_name, field_name.upper())
+    return {"data_path": "DATA", "fixtures_dir": "FIXTURES", "scenarios_file": "SCENARIOS"}.get(
+        field_name, field_name.upper()
+    )

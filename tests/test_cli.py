@@ -118,3 +118,79 @@ def test_an_invalid_environment_variable_is_reported(variable):
     )
     assert result.returncode == 2
     assert "SANDBOX_" in result.stderr and "Traceback" not in result.stderr
+
+
+SCENARIOS_YAML = """\
+# Loaded with `paysandbox serve --scenarios` or `paysandbox scenarios load`.
+scenarios:
+  - name: the first query fails
+    match: {gateway: alipay, operation: query}
+    times: 1
+    api: {error: ACQ.SYSTEM_ERROR}
+  - name: notifications arrive twice
+    notify: {duplicate: 1}
+"""
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sandbox", *args], capture_output=True, text=True, timeout=30)
+
+
+def test_serve_loads_a_yaml_scenarios_file_at_start(tmp_path):
+    path = tmp_path / "qa.yaml"
+    path.write_text(SCENARIOS_YAML)
+    process, url = serve("--scenarios", str(path))
+    try:
+        rules = requests.get(f"{url}/_sandbox/scenarios", timeout=5).json()["scenarios"]
+        assert [r["name"] for r in rules] == ["the first query fails", "notifications arrive twice"]
+        assert {r["source"] for r in rules} == {"file:qa.yaml"}
+    finally:
+        stop(process)
+
+
+def test_serve_refuses_a_scenarios_file_it_cannot_understand(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('[{"notify": {"dorp": 1}}]')
+    result = cli("serve", "--port", str(free_port()), "--scenarios", str(path))
+    assert result.returncode == 2
+    assert "scenarios[0].notify.dorp" in result.stderr or "notify.dorp" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_scenarios_load_list_and_clear_against_a_running_sandbox(tmp_path):
+    path = tmp_path / "qa.yml"
+    path.write_text(SCENARIOS_YAML)
+    process, url = serve()
+    try:
+        loaded = cli("scenarios", "load", str(path), "--url", url)
+        assert loaded.returncode == 0, loaded.stderr
+        assert "loaded 2 rule(s)" in loaded.stdout
+        listed = cli("scenarios", "list", "--url", url)
+        assert "the first query fails" in listed.stdout and "operation=query" in listed.stdout
+        as_json = json.loads(cli("scenarios", "list", "--url", url, "--json").stdout)
+        assert len(as_json["scenarios"]) == 2
+        assert cli("scenarios", "load", str(path), "--url", url, "--replace").returncode == 0
+        assert len(requests.get(f"{url}/_sandbox/scenarios", timeout=5).json()["scenarios"]) == 2
+        cleared = cli("scenarios", "clear", "--url", url)
+        assert "deleted 2 rule(s)" in cleared.stdout
+        assert "no scenario rules" in cli("scenarios", "list", "--url", url).stdout
+    finally:
+        stop(process)
+
+
+def test_scenarios_commands_say_clearly_when_no_sandbox_answers():
+    result = cli("scenarios", "list", "--url", f"http://127.0.0.1:{free_port()}")
+    assert result.returncode == 1
+    assert "no sandbox answers at" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_scenarios_load_reports_a_rule_the_server_refuses(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('[{"api": {"status": 418}}]')
+    process, url = serve()
+    try:
+        result = cli("scenarios", "load", str(path), "--url", url)
+        assert result.returncode == 1
+        assert "api.status" in result.stderr
+    finally:
+        stop(process)

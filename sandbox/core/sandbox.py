@@ -158,6 +158,7 @@ class Sandbox:
         decision = Decision.from_rule(rule)
         code = native_code(decision.code or "declined", self.gateways[order.gateway], self.gateways)
         self.payments.wait_for_buyer(order.key, decision.settle_after, decision.outcome, reason=code)
+        self.payments.annotate(order.key, buyerless=True)  # the cashier still offers to pay meanwhile
 
     def _on_event(self, event: str, order: Order, refund: Refund | None) -> None:
         if event == ports.CREATED:

@@ -7,6 +7,11 @@ effect it has is used up.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import yaml
+
 from sandbox.core import magic
 from sandbox.core.ids import Ids
 from sandbox.core.outcomes import check_codes
@@ -15,6 +20,21 @@ from sandbox.core.store import Store
 from sandbox.errors import InvalidParameter, NotFound
 
 COLLECTION = "scenarios"
+
+
+def read_file(path: str | Path) -> list:
+    """The rules in a JSON or YAML file: a list of rules, or {"scenarios": [...]} as GET /_sandbox/scenarios answers."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        content = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        kind = "JSON" if str(path).endswith(".json") else "YAML"
+        raise InvalidParameter("file", f"{path} is not valid {kind}: {exc}") from None
+    if isinstance(content, dict) and "scenarios" in content:
+        content = content["scenarios"]
+    if not isinstance(content, list):
+        raise InvalidParameter("file", f'{path} must hold a list of rules, or {{"scenarios": [...]}}')
+    return content
 
 
 class Scenarios:
@@ -42,6 +62,14 @@ class Scenarios:
                 raise InvalidParameter(f"scenarios[{index}].{exc.name}", f"scenarios[{index}]: {exc.message}") from None
         with self._store.lock:
             return [self.add(payload, source) for payload in payloads]
+
+    def load_file(self, path: str | Path) -> list[Rule]:
+        """Load a scenarios file at start; loading the same file again replaces what it loaded before."""
+        rules = read_file(path)
+        source = f"file:{Path(path).name}"
+        with self._store.lock:
+            self.clear(source)
+            return self.add_all(rules, source)
 
     def list(self) -> list[Rule]:
         rules = [Rule.from_doc(d) for d in self._store.all(COLLECTION)]

@@ -12,6 +12,7 @@ from sandbox.core.models import PAID, PENDING, Order
 from sandbox.core.money import format_yuan
 from sandbox.gateways.alipay.notify import return_params
 from sandbox.pages import buyer
+from sandbox.pages.buyer import processing
 
 bp = Blueprint("alipay_pages", __name__, url_prefix="/cashier/alipay")
 
@@ -62,7 +63,7 @@ def _seen(order: Order) -> Order:
 def cashier(trade_no: str):
     order = _seen(_order(trade_no))
     template = "alipay/wap.html" if order.product == "wap" else "alipay/cashier.html"
-    if order.status != PENDING:
+    if order.status != PENDING or processing(order):
         return _result(order)
     return render_template(template, **_context(order))
 
@@ -114,4 +115,6 @@ def _shop_url(order: Order) -> str:
 
 def _result(order: Order):
     outcome = {"paid": "paid", "refunded": "paid", "failed": "failed", "closed": "closed"}.get(order.status, "left")
+    if processing(order):
+        outcome = "processing"
     return render_template("alipay/result.html", outcome=outcome, back_url=_shop_url(order), **_context(order))

@@ -11,6 +11,11 @@ from sandbox.core.outcomes import Decision
 ACTIONS = ("pay", "fail", "leave")
 
 
+def processing(order: Order) -> bool:
+    """The buyer paid but a scenario or magic amount left the payment pending: it settles on its own."""
+    return order.status == "pending" and order.settle_at is not None and not order.extra.get("buyerless")
+
+
 def act(sandbox, order: Order, action: str, reason: str, reasons: dict[str, str]) -> Order:
     """Apply the buyer's action and answer the order as it now stands.
 
