@@ -1,0 +1,69 @@
+"""The README's QA cookbook, run as tests: every rule of its curl lines is accepted, every Python recipe passes."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def cookbook() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## QA cookbook")
+    end = text.index("\n## ", start + 1)
+    return text[start:end]
+
+
+def blocks(language: str, text: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+
+
+def recipes() -> list[tuple[str, str]]:
+    """(title, python code) for every numbered recipe."""
+    found = []
+    for section in re.split(r"\n### ", cookbook())[1:]:
+        title = section.splitlines()[0]
+        [code] = blocks("python", section)
+        found.append((title, code))
+    return found
+
+
+def curl_rules() -> list[dict]:
+    import json
+
+    rules = []
+    for script in blocks("bash", cookbook()):
+        for line in script.splitlines():
+            if "/_sandbox/scenarios" in line and " -d " in line:
+                words = shlex.split(line.replace("$J", ""))
+                rules.append(json.loads(words[words.index("-d") + 1]))
+    return rules
+
+
+def test_the_cookbook_has_at_least_ten_recipes_each_with_curl_and_python():
+    sections = re.split(r"\n### ", cookbook())[1:]
+    assert len(sections) >= 10
+    for section in sections:
+        assert blocks("bash", section) and blocks("python", section), section.splitlines()[0]
+
+
+def test_every_curl_rule_is_accepted(client):
+    rules = curl_rules()
+    assert len(rules) >= 10
+    for rule in rules:
+        reply = client.post("/_sandbox/scenarios", json=rule)
+        assert reply.status_code == 201, (rule, reply.get_json())
+
+
+@pytest.mark.parametrize(("title", "code"), recipes(), ids=[t.split(".")[0] for t, _ in recipes()])
+def test_recipe(title, code, live, receiver, sandbox, monkeypatch):
+    monkeypatch.chdir(README.parent)  # the prelude reads fixtures/ relative to the repository root
+    [prelude] = blocks("python", cookbook().split("\n### ")[0])
+    namespace: dict = {}
+    for source in (prelude, code):
+        source = source.replace("http://127.0.0.1:8008", live.url).replace("http://127.0.0.1:5000", receiver.url)
+        exec(compile(source, f"README recipe {title}", "exec"), namespace)
