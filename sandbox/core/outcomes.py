@@ -19,6 +19,7 @@ class Decision:
     settle_after: float = 0
     then: str = "success"  # how a pending payment ends
     source: str = "default"  # a scenario id, magic_601, the gateway magic value, buyer, default
+    message: str = ""  # what the buyer saw, when it differs from the code's standard text
 
     @classmethod
     def from_rule(cls, rule: Rule) -> Decision:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 from sandbox.config import Config
@@ -132,7 +133,7 @@ class Sandbox:
         adapter = self.gateways[order.gateway]
         if decision.outcome == "fail" or (decision.outcome == "pending" and decision.then == "fail"):
             code = native_code(decision.code or "declined", adapter, self.gateways)
-            decision = Decision(decision.outcome, code, decision.settle_after, decision.then, decision.source)
+            decision = replace(decision, code=code)
         return decision
 
     def apply_payment(self, order: Order, decision: Decision, buyer: dict | None = None) -> Order:
@@ -141,7 +142,7 @@ class Sandbox:
         if decision.outcome == "success":
             return self.payments.pay(key, buyer=buyer)
         if decision.outcome == "fail":
-            message = self.gateways[order.gateway].payment_codes.get(decision.code, "")
+            message = decision.message or self.gateways[order.gateway].payment_codes.get(decision.code, "")
             return self.payments.pay(key, "fail", reason=decision.code, message=message, buyer=buyer)
         if decision.outcome == "pending":
             return self.payments.wait_for_buyer(key, decision.settle_after, decision.then, reason=decision.code)

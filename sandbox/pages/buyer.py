@@ -29,7 +29,9 @@ def act(sandbox, order: Order, action: str, reason: str, reasons: dict[str, str]
         abort(400, description=f"unknown failure reason {reason!r}")
     if action == "leave":
         return order
-    choice = Decision("success", source="buyer") if action == "pay" else Decision("fail", reason, source="buyer")
+    choice = Decision("success", source="buyer")
+    if action == "fail":
+        choice = Decision("fail", reason, source="buyer", message=reasons[reason])
     try:
         return sandbox.apply_payment(order, sandbox.decide_payment(order, "cashier", buyer=choice))
     except errors.BusinessError:

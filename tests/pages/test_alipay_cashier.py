@@ -291,3 +291,36 @@ def test_page_pay_with_a_bad_signature_shows_the_error_page_with_the_signing_str
     expect(page.get_by_test_id("pay")).to_have_count(0)
     page.screenshot(path=tmp_path / "error.png", full_page=True)
     assert get_order(live, alipay_demo.app_id, "WEB-BADSIGN-1").status_code == 404  # no order was made
+
+
+# -- scenarios on the cashier -------------------------------------------------------------------------
+
+
+def test_a_magic_pending_amount_shows_processing_and_settles_on_the_clock(
+    page, live, sandbox, receiver, alipay_client, alipay_demo, urls
+):
+    sandbox.clock.set_mode("manual")
+    page.goto(alipay_client.page_pay_url("WEB-MAGIC-602", 602, SUBJECT, **urls))
+    page.get_by_test_id("pay").click()
+
+    expect(page.get_by_test_id("outcome")).to_have_text("Payment processing")
+    order = order_state(live, alipay_demo.app_id, "WEB-MAGIC-602")
+    assert order["status"] == "pending"
+    page.goto(f"{live.url}/cashier/alipay/{order['trade_no']}")  # re-opened: no second chance to pay
+    expect(page.get_by_test_id("outcome")).to_have_text("Payment processing")
+
+    sandbox.advance(60)
+    expect_notification(receiver, alipay_client, alipay_demo, "WEB-MAGIC-602", "TRADE_SUCCESS")
+    page.reload()
+    expect(page.get_by_test_id("outcome")).to_have_text("Payment successful")
+
+
+def test_a_scenario_rule_declines_the_buyers_pay_click(page, live, sandbox, alipay_client, alipay_demo, urls):
+    rule = {"match": {"out_trade_no": "WEB-RULE-*"}, "payment": {"outcome": "fail", "code": "ACQ.RISK_CONTROL_REJECT"}}
+    sandbox.scenarios.add(rule)
+    page.goto(alipay_client.page_pay_url("WEB-RULE-1", 990, SUBJECT, **urls))
+    page.get_by_test_id("pay").click()
+
+    expect(page.get_by_test_id("outcome")).to_have_text("Payment failed")
+    order = order_state(live, alipay_demo.app_id, "WEB-RULE-1")
+    assert (order["status"], order["failure"]["reason"]) == ("failed", "ACQ.RISK_CONTROL_REJECT")
