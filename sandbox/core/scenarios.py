@@ -42,6 +42,8 @@ class Scenarios:
         self._store, self._ids = store, ids
         self._gateways = gateways  # the Sandbox's own dict of adapters, so gateways added later count
         self._magic: list[Rule] | None = None
+        # Parsed and sorted once per change: every gateway call looks rules up (bench/scenarios.py).
+        self._sorted: list[Rule] | None = None
 
     def add(self, payload, source: str = "api") -> Rule:
         rule = parse_rule(payload, tuple(self._gateways), f"scn_{self._ids.hex(12)}", source)
@@ -49,6 +51,7 @@ class Scenarios:
         with self._store.lock:
             rule.seq = max((d.get("seq", 0) for d in self._store.all(COLLECTION)), default=0) + 1
             self._store.put(COLLECTION, rule.id, rule.to_doc())
+            self._sorted = None
         return rule
 
     def add_all(self, payloads, source: str = "api") -> list[Rule]:
@@ -72,8 +75,15 @@ class Scenarios:
             return self.add_all(rules, source)
 
     def list(self) -> list[Rule]:
-        rules = [Rule.from_doc(d) for d in self._store.all(COLLECTION)]
-        return sorted(rules, key=lambda r: (r.times is None, r.seq))
+        with self._store.lock:
+            return [Rule.from_doc(r.to_doc()) for r in self._rules()]
+
+    def _rules(self) -> list[Rule]:
+        """The live, sorted rules (callers hold the store lock and must not hand them out)."""
+        if self._sorted is None:
+            rules = [Rule.from_doc(d) for d in self._store.all(COLLECTION)]
+            self._sorted = sorted(rules, key=lambda r: (r.times is None, r.seq))
+        return self._sorted
 
     def get(self, rule_id: str) -> Rule:
         doc = self._store.get(COLLECTION, rule_id)
@@ -85,10 +95,12 @@ class Scenarios:
         with self._store.lock:
             self.get(rule_id)
             self._store.delete(COLLECTION, rule_id)
+            self._sorted = None
 
     def clear(self, source: str = "") -> None:
         """Remove every rule, or those loaded from one source (e.g. a scenarios file being loaded again)."""
         with self._store.lock:
+            self._sorted = None
             if not source:
                 self._store.clear(COLLECTION)
                 return
@@ -99,10 +111,10 @@ class Scenarios:
     def take(self, effect: str, ctx: Context) -> Rule | None:
         """The first rule whose `effect` matches `ctx`, with one use of that effect spent; else a magic amount."""
         with self._store.lock:
-            for rule in self.list():
+            for rule in self._rules():
                 if rule.matches(effect, ctx):
                     self._spend(rule, effect)
-                    return rule
+                    return Rule.from_doc(rule.to_doc())
         return next((r for r in self.magic_rules() if r.matches(effect, ctx)), None)
 
     def magic_rules(self) -> list[Rule]:
@@ -116,5 +128,6 @@ class Scenarios:
         rule.remaining[effect] -= 1
         if rule.left == 0:
             self._store.delete(COLLECTION, rule.id)
+            self._sorted = None
         else:
             self._store.put(COLLECTION, rule.id, rule.to_doc())
