@@ -257,6 +257,8 @@ def _parse_notify(notify) -> dict:
         for key, value in tamper.items():
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise InvalidParameter(f"notify.tamper.{key}", f"notify.tamper.{key} must be a string or a number")
+        if "amount" in tamper and (not _is_int(tamper["amount"]) or tamper["amount"] < 0):
+            raise InvalidParameter("notify.tamper.amount", "notify.tamper.amount is in fen: a whole number, e.g. 1")
         parsed["tamper"] = dict(tamper)
     return parsed
 

@@ -145,6 +145,8 @@ class Sandbox:
             message = decision.message or self.gateways[order.gateway].payment_codes.get(decision.code, "")
             return self.payments.pay(key, "fail", reason=decision.code, message=message, buyer=buyer)
         if decision.outcome == "pending":
+            if order.extra.get("buyerless"):  # the buyer came after all: their payment is what is pending now
+                self.payments.annotate(key, buyerless=False)
             return self.payments.wait_for_buyer(key, decision.settle_after, decision.then, reason=decision.code)
         return self.payments.close(key, reason="cancelled")
 
@@ -182,7 +184,11 @@ class Sandbox:
         notes: list[str] = []
         message_effects = {k: v for k, v in effect.items() if k in ("signature", "tamper", "timestamp", "merchant")}
         if message_effects:
-            draft, notes = adapter.shape_notification(draft, order, message_effects)
+            try:
+                draft, notes = adapter.shape_notification(draft, order, message_effects)
+            except Exception:  # a forgery that cannot be made must not lose the notification itself
+                log.exception("scenario %s could not shape a %s notification", rule.id, order.gateway)
+                notes = [f"{', '.join(message_effects)}: could not be applied (see the sandbox log); sent as is"]
         shaping = {"rule": rule.id, "notes": notes}
         shaping.update({k: effect[k] for k in ("delay", "drop", "duplicate") if effect.get(k)})
         return draft, shaping

@@ -10,8 +10,13 @@ decides the outcome (sandbox/gateways/unionpay/magic.py, CARDS):
   fields) to frontUrl from the browser (an app consume has no frontUrl; its tn opens /cashier/unionpay/tn/<tn>);
 * a declining card (or a wrong SMS code 71, holder details 66, expiry/CVN2 65, an invalid number 61) fails
   the order with failure.reason = the respCode: a query shows it as origRespCode, and no notification is sent;
-* a pending card answers 05: the order stays pending and settles magic.PENDING_SECONDS later on the sandbox
-  clock (to success, with the back notification, or to failure 01). Reloading the page shows where it stands.
+* a pending card answers 05 (or 03): the order stays pending and settles magic.PENDING_SECONDS later on the
+  sandbox clock (to success, with the back notification, or to failure 01). Reloading the page shows where it
+  stands.
+
+Once the form is filled in right, a scenario rule or magic amount decides before the card does
+(Sandbox.decide_payment): a rule's `fail` code (64, or a neutral one) fails even the paying card, `pending` shows
+05 and settles `settle_after` later, `success` pays even a declining card. Input errors come first and spend no rule.
 
 "Cancel" sends no notification (as a real buyer closing the page): it links to the origin of frontUrl, and the
 order stays unpaid until payTimeout closes it.
@@ -19,6 +24,7 @@ order stays unpaid until payTimeout closes it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -27,15 +33,23 @@ from markupsafe import Markup, escape
 from sandbox import errors
 from sandbox.core.models import FAILED, PAID, PENDING, REFUNDED, Order
 from sandbox.core.money import format_yuan
+from sandbox.core.outcomes import Decision
 from sandbox.gateways.unionpay import magic
 from sandbox.gateways.unionpay.adapter import GATEWAY
 from sandbox.gateways.unionpay.errors import SUCCESS
 from sandbox.gateways.unionpay.handlers import consume_outcome
 from sandbox.gateways.unionpay.notify import front_notice
+from sandbox.pages.buyer import processing
 
 bp = Blueprint("unionpay_pages", __name__, url_prefix="/cashier/unionpay")
 
 FIELDS = ("accNo", "name", "idNo", "phone", "smsCode", "expiry", "cvn2")
+INPUT_ERRORS = {  # respCode -> what the buyer typed wrong, checked before any decision (and spending no rule)
+    "61": "the card number is not a test card and fails the Luhn check",
+    "66": "the name, ID number or phone is not the card holder's",
+    "65": "the expiry or CVN2 does not match the card's",
+    "71": "the SMS code does not match the one sent (111111 on PC, 123456 on mobile)",
+}
 
 
 def _sandbox():
@@ -90,7 +104,7 @@ def pay_tn(tn: str):
 @bp.get("/<query_id>")
 def cashier(query_id: str):
     order = _order(query_id)
-    if order.status != PENDING or order.settle_at:
+    if order.status != PENDING or processing(order):
         return _result(order)
     return render_template("unionpay/cashier.html", form={**magic.HOLDER}, **_context(order))
 
@@ -98,7 +112,7 @@ def cashier(query_id: str):
 @bp.post("/<query_id>/pay")
 def pay(query_id: str):
     order = _order(query_id)
-    if order.status != PENDING or order.settle_at:
+    if order.status != PENDING or processing(order):
         return _result(order)  # paid, failed or waiting meanwhile: show where it stands
     form = {name: request.form.get(name, "").strip() for name in FIELDS}
     form["accNo"] = "".join(form["accNo"].split())
@@ -106,20 +120,33 @@ def pay(query_id: str):
     if missing:
         message = "Please fill in: " + ", ".join(missing)
         return render_template("unionpay/cashier.html", form=form, problem=message, **_context(order)), 200
-    code, card = _decide(order, form)
-    payments = _sandbox().payments
+    card = magic.card_for(form["accNo"])
     buyer = {"accNo": form["accNo"], "payCardType": magic.PAY_CARD_TYPES[card.kind] if card else "01"}
+    sandbox = _sandbox()
     try:
-        if code == SUCCESS:
-            order = payments.pay(order.key, buyer=buyer)
-        elif code in magic.PENDING_CODES:
-            payments.annotate(order.key, accNo=form["accNo"], pendingCode=code)
-            order = payments.wait_for_buyer(order.key, magic.PENDING_SECONDS, card.settles_to)
+        problem = _input_error(order, form, card)
+        if problem:
+            typed = Decision("fail", problem, source="buyer", message=INPUT_ERRORS[problem])
+            order = sandbox.apply_payment(order, typed, buyer=buyer)
         else:
-            order = payments.pay(order.key, "fail", reason=code, message=_detail(code, card), buyer=buyer)
+            order = _charge(sandbox, order, card, buyer)
     except errors.BusinessError:
         order = _order(query_id)
     return _result(order)
+
+
+def _charge(sandbox, order: Order, card: magic.Card, buyer: dict) -> Order:
+    """Charge the card as decided: a scenario rule or magic amount first, then the test card's own outcome."""
+    decided = sandbox.decide_payment(order, "consume", magic=magic.decision(card))
+    if decided.outcome != "success" and not decided.message:
+        decided = replace(decided, message=magic.explain(decided.source))
+    if decided.outcome == "pending":
+        # Payments.settle pays with no buyer and no message: keep the card, the code the bank answers meanwhile
+        # and the reason it may fail with, for the query and the page.
+        pending_code = card.code if decided.source == magic.CARD else "05"
+        details = {**buyer, "pendingCode": pending_code, "decidedBy": decided.message, "buyerless": False}
+        sandbox.payments.annotate(order.key, **details)
+    return sandbox.apply_payment(order, decided, buyer=buyer)
 
 
 def _required(form: dict) -> list[tuple[str, str]]:
@@ -130,36 +157,23 @@ def _required(form: dict) -> list[tuple[str, str]]:
     return [*fields, ("smsCode", "SMS code")]
 
 
-def _decide(order: Order, form: dict) -> tuple[str, magic.Card | None]:
-    """The respCode of this payment attempt, checked in the order a real cashier would."""
-    card = magic.card_for(form["accNo"])
+def _input_error(order: Order, form: dict, card: magic.Card | None) -> str:
+    """The respCode of what the buyer typed wrong, checked in the order a real cashier would; "" when all is right."""
     if card is None:
-        return "61", None
+        return "61"
     if form["accNo"] in magic.CARDS and any(form[k] != v for k, v in magic.HOLDER.items()):
-        return "66", card
+        return "66"
     if card.kind == magic.CREDIT and (form["expiry"] != card.expiry or form["cvn2"] != card.cvn2):
-        return "65", card
+        return "65"
     if form["smsCode"] != magic.sms_code(order.extra.get("channelType", "07")):
-        return "71", card
-    return card.code, card
-
-
-def _detail(code: str, card: magic.Card | None) -> str:
-    if code == "61":
-        return "the card number is not a test card and fails the Luhn check"
-    if code == "71":
-        return "the SMS code does not match the one sent (111111 on PC, 123456 on mobile)"
-    if code == "65":
-        return "the expiry or CVN2 does not match the card's"
-    if code == "66":
-        return "the name, ID number or phone is not the card holder's"
-    return card.label if card else code
+        return "71"
+    return ""
 
 
 def _result(order: Order):
     if order.status in (PAID, REFUNDED):
         outcome, code = "paid", SUCCESS
-    elif order.status == PENDING and order.settle_at:
+    elif processing(order):
         outcome, code = "pending", order.extra.get("pendingCode", "05")
     elif order.status == PENDING:
         return redirect(url_for("unionpay_pages.cashier", query_id=order.trade_no))

@@ -40,6 +40,7 @@ def rule(payload: dict, rule_id: str = "scn_1"):
         ({"notify": {"signature": "wrong"}}, "notify.signature"),
         ({"notify": {"tamper": {}}}, "notify.tamper"),
         ({"notify": {"tamper": {"amount": [1]}}}, "notify.tamper.amount"),
+        ({"notify": {"tamper": {"amount": "9.99"}}}, "notify.tamper.amount"),
         ({"notify": {"timestamp": "old"}}, "notify.timestamp"),
         ({"api": {"status": 418}}, "api.status"),
         ({"api": {"delay": 301}}, "api.delay"),

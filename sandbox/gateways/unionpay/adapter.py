@@ -31,7 +31,7 @@ class UnionPayGateway:
     def __init__(self, sandbox, keys: UnionPayKeys) -> None:
         self.sandbox = sandbox
         self.keys = keys
-        self.notifier = None  # module with build(gateway, event, order, refund) and is_ack(status, body)
+        self.notifier = None  # the notify module (build, shape), set by create_app: it imports the handlers
 
     def register_merchant(self, payload: dict) -> dict:
         mer_id = str(payload.get("merchant_id") or "").strip()
@@ -91,7 +91,10 @@ class UnionPayGateway:
         return self.notifier.build(self, event, order, refund) if self.notifier else None
 
     def shape_notification(self, draft: NotificationDraft, order: Order, effects: dict) -> tuple:
-        return draft, [f"{', '.join(effects)}: not built for this gateway yet"]
+        """Forge a back notification as a scenario asks (notify.shape): tamper, signature, merchant; no timestamp."""
+        if self.notifier is None:
+            return draft, [f"{', '.join(effects)}: no notifier wired, sent unchanged"]
+        return self.notifier.shape(draft, effects, self.keys)
 
     def attempt_headers(self, notification: Notification) -> dict:
         return notification.headers

@@ -167,7 +167,9 @@ def consume_fields(order: Order) -> dict:
         "txnAmt": str(order.amount),
         "currencyCode": CNY,
         "accNo": masked(card) if order.paid_at else None,
-        "payCardType": (order.buyer.get("payCardType") or PAY_CARD_TYPE) if order.paid_at else None,
+        "payCardType": (order.buyer.get("payCardType") or order.extra.get("payCardType") or PAY_CARD_TYPE)
+        if order.paid_at
+        else None,
         "payType": PAY_TYPE if order.paid_at else None,
         "reqReserved": order.extra.get("reqReserved"),
         **settled_fields(order.paid_at, order.trade_no, order.amount),
@@ -189,20 +191,28 @@ def consume_outcome(order: Order) -> tuple[str, str]:
     """(origRespCode, origRespMsg) of a consume."""
     if order.status in (PAID, REFUNDED):
         return SUCCESS, SUCCESS_MSG
-    if order.status == PENDING and order.settle_at:
+    if order.status == PENDING and order.settle_at and not order.extra.get("buyerless"):
         code = order.extra.get("pendingCode", "05")  # a pending card: 03 (state unknown) or 05 (accepted)
         return code, resp_msg(code, "the bank is still processing the payment; query again later")
     if order.status == PENDING:
         return "05", resp_msg("05", "the buyer has not paid yet")
     if order.status == CLOSED:
         return "01", resp_msg("01", f"the order was {order.failure.get('reason') or 'closed'} before payment")
-    detail = order.failure.get("message") or order.failure.get("reason") or "declined"
     if order.status != FAILED:
         return "01", resp_msg("01", order.status)
     reason = order.failure.get("reason", "")
-    # A card declined at the bank cashier fails with its respCode as the reason (magic.CARDS): show that code.
+    # A declined payment fails with its respCode as the reason (a test card, a scenario rule): show that code.
     code = reason if reason in TEXTS and reason not in (SUCCESS, "03", "05") else "01"
-    return code, resp_msg(code, detail)
+    return code, resp_msg(code, _failure_detail(order, code))
+
+
+def _failure_detail(order: Order, code: str) -> str:
+    """Why a consume failed: the cashier's words, else why a payment left pending failed (Payments.settle keeps
+    no message), else a plain one. The code's own text is no detail: respMsg already starts with it."""
+    message = order.failure.get("message", "")
+    if message and message != TEXTS[code]:
+        return message
+    return order.extra.get("decidedBy") or "the bank declined the payment"
 
 
 def refund_outcome(refund: Refund) -> tuple[str, str]:

@@ -10,11 +10,16 @@ holder details; otherwise it is an invalid card number (61). The SMS code is 111
 and 123456 on a phone (08); a wrong one answers 71. A credit card also needs its expiry (YYMM) and CVN2;
 a wrong one answers 65. Every failure fails the order with failure.reason = the respCode, which a query
 shows as origRespCode; only a successful payment sends the back notification (D.5).
+
+A card's outcome is gateway magic: scenario rules and magic amounts come first (Sandbox.decide_payment), so a
+rule can fail the paying card or pay a declining one. Input errors (61, 65, 66, 71) are checked before that.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from sandbox.core.outcomes import Decision
 
 DEBIT, CREDIT = "debit", "credit"
 PENDING_CODES = ("03", "05")  # the answers a client must treat as "query again later" (D.6)
@@ -48,6 +53,8 @@ CARDS: dict[str, Card] = {
     "6216261000000000059": Card(DEBIT, "05", "accepted (05), succeeds 30 s later", settles_to="success"),
     "6216261000000000158": Card(DEBIT, "05", "accepted (05), fails (01) 30 s later", settles_to="fail"),
 }
+SETTLE_FAILURE = "01"  # what a pending card that then fails answers when it settles
+CARD = "card"  # Decision.source of a test card's own outcome
 
 
 def luhn_ok(number: str) -> bool:
@@ -73,3 +80,20 @@ def card_for(number: str) -> Card | None:
 
 def sms_code(channel_type: str) -> str:
     return SMS_CODES.get(channel_type, SMS_CODES["07"])
+
+
+def decision(card: Card) -> Decision | None:
+    """What a test card says about the payment, for Sandbox.decide_payment; None for a card that pays."""
+    if card.code in PENDING_CODES:
+        code = SETTLE_FAILURE if card.settles_to == "fail" else ""
+        return Decision(
+            "pending", code, settle_after=PENDING_SECONDS, then=card.settles_to, source=CARD, message=card.label
+        )
+    if card.code != "00":
+        return Decision("fail", card.code, source=CARD, message=card.label)
+    return None
+
+
+def explain(source: str) -> str:
+    """Why a payment did not simply succeed when a rule or a magic amount decided, for respMsg."""
+    return f"decided by {source} (a sandbox scenario rule or magic amount; GET /_sandbox/scenarios)"

@@ -4,12 +4,17 @@ A paid consume notifies txnType 01; a refund (04) or undo (31) notifies when it 
 its own orderId and queryId. The body is application/x-www-form-urlencoded with URL-encoded values (`+` in
 base64 travels as %2B), signed as the transaction's version asks. Any HTTP 200 acknowledges (adapter.is_ack);
 the retry schedule is adapter.RETRY_SCHEDULE.
+
+`shape` forges one as a scenario rule asks (API.md, "Scenarios"); every forgery is one an honest merchant refuses,
+by the signature check or by the merId check.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from sandbox.core import ports
 from sandbox.core.models import Order, Refund
@@ -18,7 +23,10 @@ from sandbox.gateways.unionpay.errors import SUCCESS, SUCCESS_MSG
 from sandbox.gateways.unionpay.handlers import consume_fields, refund_fields
 
 CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
-EVENTS = {ports.PAID: "CONSUME.SUCCESS", ports.REFUNDED: "REFUND.SUCCESS"}
+# A notification's event (API.md) by txnType; it is also the method a `notify` rule's match.operation may name.
+EVENTS = {"01": "consume", "04": "refund", "31": "undo"}
+OTHER_MER_ID = "777290058119999"  # the merchant a `merchant: wrong` notification claims to be for
+AMOUNT_FIELDS = ("txnAmt", "settleAmt")  # what the neutral `amount` of a tamper means here
 
 
 def build(gateway, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
@@ -41,7 +49,7 @@ def build(gateway, event: str, order: Order, refund: Refund | None) -> Notificat
         return None
     signed = _signed(gateway.keys, order, version, fields)
     return NotificationDraft(
-        event=EVENTS[event],
+        event=EVENTS[fields["txnType"]],
         url=url,
         body=urlencode(signed),
         headers={"Content-Type": CONTENT_TYPE},
@@ -90,3 +98,47 @@ def _signed(keys, order: Order, version: str, fields: dict) -> dict[str, str]:
         **fields,
     }
     return keys.signed({k: str(v) for k, v in body.items() if v not in (None, "")}, version)
+
+
+def shape(draft: NotificationDraft, effects: dict, keys) -> tuple[NotificationDraft, list[str]]:
+    """A back notification forged as a scenario asks, and notes of what was done (or why not)."""
+    fields = dict(parse_qsl(draft.body, keep_blank_values=True))
+    version = fields.get("version", "5.1.0")
+    notes = []
+    if effects.get("merchant") == "wrong":
+        fields["merId"] = OTHER_MER_ID
+        fields = keys.signed(fields, version)
+        notes.append(f"merchant: signed correctly for another merId, {OTHER_MER_ID}")
+    if effects.get("timestamp"):
+        notes.append(
+            "timestamp: does not apply to UnionPay, whose notifications carry no send time "
+            "(txnTime is the merchant's own order time); sent unchanged"
+        )
+    for name, value in effects.get("tamper", {}).items():
+        wire = _amount_fields(fields) if name == "amount" else [name]  # other keys are wire names
+        for field_name in wire:
+            fields[field_name] = str(value)
+        notes.append(f"tamper: {', '.join(wire)} = {value} after signing")
+    if effects.get("signature") == "invalid":
+        fields["signature"] = spoil(fields["signature"])
+        notes.append("signature: invalid (the signature of another message)")
+    elif effects.get("signature") == "missing":
+        fields.pop("signature", None)
+        notes.append("signature: missing (no signature field; signPubKeyCert kept)")
+    return dataclasses.replace(draft, body=urlencode(fields)), notes
+
+
+def _amount_fields(fields: dict) -> list[str]:
+    """The amount fields a message carries (settleAmt only once settled); amounts are fen, as the neutral one."""
+    return [name for name in AMOUNT_FIELDS if name in fields] or ["txnAmt"]
+
+
+def spoil(signature: str) -> str:
+    """A well-formed signature that verifies nothing: the same bytes with one flipped."""
+    try:
+        raw = bytearray(base64.b64decode(signature, validate=True))
+    except (ValueError, binascii.Error):
+        raw = bytearray(signature.encode())
+    if raw:
+        raw[len(raw) // 2] ^= 0x01
+    return base64.b64encode(bytes(raw)).decode()

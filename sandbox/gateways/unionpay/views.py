@@ -55,7 +55,7 @@ def _answer(params: dict, version: str, fields: dict) -> Response:
     return Response(codec.render(_gateway().keys.signed(body, version)), status=200, content_type=TEXT)
 
 
-def _refusal(params: dict, version: str, error: UnionPayError) -> Response:
+def refusal(params: dict, version: str, error: UnionPayError) -> Response:
     return _answer(params, version, {"respCode": error.resp_code, "respMsg": error.resp_msg})
 
 
@@ -147,14 +147,14 @@ def serve() -> Response:
             raise UnionPayError("32", _unserved(name, params["txnType"]))
         fields = handler(call)
     except UnionPayError as error:
-        return _refusal(params, version, error)
+        return refusal(params, version, error)
     except errors.SandboxError as error:
-        return _refusal(params, version, from_neutral(error))
+        return refusal(params, version, from_neutral(error))
     except Exception:
         request_id = _sandbox().ids.hex(16)
         log.exception("unionpay %s failed (request id %s)", name, request_id)
         message = f"the sandbox failed unexpectedly (request id {request_id}); see its log"
-        return _refusal(params, version, UnionPayError("99", message))
+        return refusal(params, version, UnionPayError("99", message))
     return _answer(params, version, {"respCode": SUCCESS, "respMsg": SUCCESS_MSG, **fields})
 
 
@@ -175,18 +175,18 @@ def front() -> Response:
             raise UnionPayError("32", f"txnType {params['txnType']} is not served at frontTransReq.do; it serves 01")
         order = handlers.front_consume(call)
     except UnionPayError as error:
-        return _error_page(params, error)
+        return error_page(params, error)
     except errors.SandboxError as error:
-        return _error_page(params, from_neutral(error))
+        return error_page(params, from_neutral(error))
     except Exception:
         request_id = _sandbox().ids.hex(16)
         log.exception("unionpay frontTransReq.do failed (request id %s)", request_id)
         message = f"the sandbox failed unexpectedly (request id {request_id}); see its log"
-        return _error_page(params, UnionPayError("99", message))
+        return error_page(params, UnionPayError("99", message))
     return redirect(url_for("unionpay_pages.cashier", query_id=order.trade_no), code=302)
 
 
-def _error_page(params: dict, error: UnionPayError) -> Response:
+def error_page(params: dict, error: UnionPayError) -> Response:
     body = render_template(
         "unionpay/error.html",
         error=error,
