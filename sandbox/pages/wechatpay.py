@@ -64,6 +64,9 @@ JSAPI_ERR_MSG = {
     "closed": "get_brand_wcpay_request:fail",
     "left": "get_brand_wcpay_request:cancel",
     "error": "get_brand_wcpay_request:fail",
+    # The buyer did their part and the payment is processing: WeChat answers ok, and ok never proves payment
+    # (the shop must query or await the notification), so nothing misleading is said.
+    "processing": "get_brand_wcpay_request:ok",
 }
 
 CODE_URL_PREFIX = "weixin://wxpay/bizpayurl?pr="
@@ -142,6 +145,7 @@ def _context(order: Order, page: str, **extra) -> dict:
         "expires_at": order.expires_at.strftime("%Y-%m-%d %H:%M:%S") if order.expires_at else "",
         "reasons": FAIL_REASONS,
         "mobile": page in ("h5", "jsapi"),
+        "processing": buyer.processing(order),
         "redirect_url": "",
         "return_to": "",
         **extra,
@@ -223,7 +227,7 @@ def h5():
             f"redirect_url must be an http(s) URL, url-encoded after the h5_url; got {raw_redirect!r}.",
         )
     context = _context(order, "h5", redirect_url=redirect_url)
-    if order.status != PENDING:
+    if order.status != PENDING or context["processing"]:
         return _result(order, context)
     return render_template("wechatpay/h5.html", **context)
 
@@ -258,6 +262,8 @@ def jsapi():
         )
     checked_with = _verify_pay_sign(order, params)
     context = _context(order, "jsapi", return_to=_safe_url(values.get("return_to", "")), checked_with=checked_with)
+    if context["processing"]:
+        return _result(order, context)
     if order.status != PENDING:
         # WeChat refuses to pay an order that is already paid or closed: the callback gets :fail.
         return _result(order, context, err_msg=JSAPI_ERR_MSG["error"])
@@ -368,7 +374,7 @@ def app_pay():
         order, sign_type, rsa_lines, "appid\\ntimestamp\\nnoncestr\\nprepayid\\n", v2_fields, params["sign"]
     )
     context = _context(order, "app", checked_with=checked_with)
-    if order.status != PENDING:
+    if order.status != PENDING or context["processing"]:
         return _result(order, context)
     return render_template("wechatpay/jsapi.html", **context)
 
@@ -410,7 +416,8 @@ def act(trade_no: str):
         abort(400, description="page must be native, h5 or jsapi")
     action = request.form.get("action", "")
     redirect_url = _safe_url(request.form.get("redirect_url", ""))
-    order = buyer.act(_sandbox(), order, action, request.form.get("reason", ""), FAIL_REASONS)
+    if not buyer.processing(order):  # a second tap while it processes changes nothing
+        order = buyer.act(_sandbox(), order, action, request.form.get("reason", ""), FAIL_REASONS)
     if page == "h5" and redirect_url:
         # WeChat sends the buyer back to redirect_url whatever happened; the merchant queries the order.
         return redirect(redirect_url)
@@ -430,6 +437,8 @@ def _result(order: Order, context: dict, left: bool = False, err_msg: str = ""):
     outcome = {"paid": "paid", "refunded": "paid", "failed": "failed", "closed": "closed"}.get(order.status, "left")
     if left and order.status == PENDING:
         outcome = "left"
+    if context["processing"]:
+        outcome = "processing"  # paid by the buyer, left pending by a scenario or magic amount: it settles alone
     back_url = context["redirect_url"] or context["return_to"] or _shop_url(order)
     if context["page"] == "jsapi":
         err_msg = err_msg or JSAPI_ERR_MSG[outcome]

@@ -127,7 +127,8 @@ class WechatPayGateway:
         return notifier.build(self, event, order, refund) if notifier else None
 
     def shape_notification(self, draft: NotificationDraft, order: Order, effects: dict) -> tuple:
-        return draft, [f"{', '.join(effects)}: not built for this gateway yet"]
+        """Forged by the notifier of the order's API version (v3/notify.py, v2/notify.py)."""
+        return self.notifiers[draft.meta.get("api", "v3")].shape(self, draft, order, effects)
 
     def attempt_headers(self, notification: Notification) -> dict:
         return self.notifiers[notification.meta.get("api", "v3")].attempt_headers(self, notification)

@@ -1,19 +1,22 @@
 """Scenario codes for WeChat Pay (README, "Scenarios"): how a payment fails, and what an API call can answer.
 
-v3 and v2 name some errors differently (SYSTEM_ERROR / SYSTEMERROR); rules use the v3 names, and a v2 call
-answers the v2 spelling (V2_SPELLING).
+v3 and v2 name some errors differently (SYSTEM_ERROR / SYSTEMERROR). A rule may use either spelling; a v3
+call answers the v3 one (V3_SPELLING) and a v2 call the v2 one (V2_SPELLING).
 """
 
 from __future__ import annotations
 
+# How a payment-code payment (v3 codepay, v2 micropay) or a hosted-page payment fails: err_code -> message.
 PAYMENT_FAILURES = {
     "NOTENOUGH": "余额不足",
     "BANKERROR": "银行系统异常",
     "USERPAYING_TIMEOUT": "用户支付超时",
     "PAYERROR": "支付失败",
     "AUTHCODEEXPIRE": "二维码已过期，请用户在微信上刷新后再试",
+    "TRADE_ERROR": "交易错误（风控拒绝）",
+    "SYSTEM_ERROR": "系统错误",  # v2 micropay answers SYSTEMERROR (V2_SPELLING)
 }
-# code -> (v3 HTTP status, message)
+# code (v3 spelling) -> (v3 HTTP status, message)
 API_ERRORS = {
     "SYSTEM_ERROR": (500, "系统错误"),
     "BANK_ERROR": (500, "银行系统异常"),
@@ -26,7 +29,6 @@ API_ERRORS = {
     "USERPAYING": (202, "用户支付中，需要输入密码"),
     "NO_AUTH": (403, "商户无权限"),
 }
-API_MESSAGES = {code: message for code, (_, message) in API_ERRORS.items()}
 V2_SPELLING = {
     "SYSTEM_ERROR": "SYSTEMERROR",
     "BANK_ERROR": "BANKERROR",
@@ -39,6 +41,10 @@ V2_SPELLING = {
     "USERPAYING": "USERPAYING",
     "NO_AUTH": "NOAUTH",
 }
+V3_SPELLING = {v2: v3 for v3, v2 in V2_SPELLING.items()}
+# Every code a rule's api.error may name, in either spelling -> its message (the adapter's api_errors).
+API_MESSAGES = {code: message for code, (_, message) in API_ERRORS.items()}
+API_MESSAGES.update({V2_SPELLING[code]: message for code, message in list(API_MESSAGES.items())})
 NEUTRAL_CODES = {
     "declined": "PAYERROR",
     "balance_not_enough": "NOTENOUGH",

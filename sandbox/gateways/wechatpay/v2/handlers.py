@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from sandbox.core.clock import BEIJING
-from sandbox.core.models import PAID, REFUNDED, Order
+from sandbox.core.models import PAID, PENDING, REFUNDED, Order
 from sandbox.errors import BillNotReady, InvalidParameter, MissingParameter, OrderNotFound, SandboxError
-from sandbox.gateways.wechatpay import bills, common, magic
+from sandbox.gateways.wechatpay import bills, codes, common, magic
 from sandbox.gateways.wechatpay.common import (
     DEFAULT_EXPIRY,
     GATEWAY,
@@ -20,7 +20,7 @@ from sandbox.gateways.wechatpay.common import (
     REFUND_SECONDS,
     new_order,
 )
-from sandbox.gateways.wechatpay.v2.errors import RETURN, V2Error, from_neutral
+from sandbox.gateways.wechatpay.v2.errors import DESCRIPTIONS, RETURN, V2Error, from_neutral
 from sandbox.gateways.wechatpay.v2.resources import order_fields, paid_fields, refund_query_fields
 
 UNIFIED_TRADE_TYPES = ("JSAPI", "NATIVE", "APP", "MWEB")
@@ -239,19 +239,26 @@ def micropay(call: Call) -> dict:
     order, created = new_order(call.sandbox, call.mchid, number, amount, body, "", expires, extra)
     if not created and order.extra.get("trade_type") != "MICROPAY":
         raise V2Error("OUT_TRADE_NO_USED", f"out_trade_no {number} is already a {order.extra.get('trade_type')} order")
-    if outcome == "pay":
-        fields = paid_fields(call.payments.pay(order.key))
-        return {**fields, "cash_fee_type": "CNY"}
-    if outcome == "wait":
-        if order.settle_at is None:
-            call.payments.wait_for_buyer(order.key, magic.BUYER_CONFIRM_SECONDS, detail)
-        raise V2Error(
-            "USERPAYING",
-            f"the buyer is entering the password; query pay/orderquery for the outcome (the sandbox settles "
-            f"it {magic.BUYER_CONFIRM_SECONDS} s later on its clock)",
-        )
-    call.payments.pay(order.key, "fail", reason=detail)
-    raise V2Error(detail, f"auth_code {auth_code} is the sandbox's magic code for {detail}")
+    if order.status == PENDING and order.settle_at is not None and not order.extra.get("buyerless"):
+        raise _userpaying()  # a repeat while the buyer confirms: still waiting, nothing decided again
+    decision = call.sandbox.decide_payment(order, "pay/micropay", magic=magic.decision(outcome, detail))
+    order = call.sandbox.apply_payment(order, decision)
+    if decision.outcome == "success":
+        return {**paid_fields(order), "cash_fee_type": "CNY"}
+    if decision.outcome == "pending":
+        raise _userpaying()
+    if decision.outcome == "close":
+        raise V2Error("ORDERCLOSED", magic.explain(decision, auth_code))
+    code, why = codes.V2_SPELLING.get(decision.code, decision.code), magic.explain(decision, auth_code)
+    # V2Error leads with WeChat's description where it has one; otherwise the payment code's own text does.
+    raise V2Error(code, why if code in DESCRIPTIONS else f"{codes.PAYMENT_FAILURES.get(decision.code, code)}: {why}")
+
+
+def _userpaying() -> V2Error:
+    return V2Error(
+        "USERPAYING",
+        "the buyer is entering the password; query pay/orderquery for the outcome (it settles on the sandbox clock)",
+    )
 
 
 def reverse(call: Call) -> dict:

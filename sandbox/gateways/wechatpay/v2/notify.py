@@ -7,12 +7,20 @@ whose return_code is SUCCESS; anything else is retried on WeChat's schedule.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from dataclasses import replace
+
+from Crypto.Cipher import AES
+from Crypto.Util.Padding import unpad
+
 from sandbox.core import ports
 from sandbox.core.models import Notification, Order, Refund
 from sandbox.core.ports import NotificationDraft
 from sandbox.gateways.wechatpay.v2 import codec
 from sandbox.gateways.wechatpay.v2.errors import V2Error
 from sandbox.gateways.wechatpay.v2.resources import paid_fields, refund_notification_fields
+from sandbox.gateways.wechatpay.v3.notify import fen
 
 EVENTS = {
     ports.PAID: "TRANSACTION.SUCCESS",
@@ -21,6 +29,9 @@ EVENTS = {
     ports.REFUND_CLOSED: "REFUND.CLOSED",
 }
 MAX_ACK = 64 * 1024  # bytes of a merchant's reply the ack check reads
+OTHER_MCH_ID = "1900009999"  # the merchant a `merchant: wrong` notification claims to be for
+UNCHANGED = "tamper: the values given are those already sent, so the message is unchanged and still verifies"
+NOT_THE_KEY = "paysandbox-not-the-merchant-key!"  # seals a refund's req_info that must not decrypt
 
 
 def build(gateway, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
@@ -68,3 +79,79 @@ def is_ack(http_status: int, body: str) -> bool:
     except V2Error:
         return False
     return fields.get("return_code", "").strip() == "SUCCESS"
+
+
+# -- scenario forgeries -----------------------------------------------------------------------------------
+
+
+def shape(gateway, draft: NotificationDraft, order: Order, effects: dict) -> tuple[NotificationDraft, list[str]]:
+    """A notification forged as a scenario asks; an honest merchant rejects every one of them."""
+    fields = codec.parse(draft.body.encode("utf-8"), MAX_ACK * 16)
+    merchant = gateway.merchant(order.merchant_id)
+    key = codec.key_for(merchant, order.extra.get("sign_key_kind") or codec.API_KEY)
+    shaper = _shape_refund if "req_info" in fields else _shape_payment
+    body, notes = shaper(fields, key, effects)
+    if effects.get("timestamp"):
+        notes.append("timestamp: does not apply, a v2 notification carries no send time (time_end is the payment's)")
+    return replace(draft, body=body), notes
+
+
+def _shape_payment(fields: dict, key: str, effects: dict) -> tuple[str, list[str]]:
+    """The MD5 sign covers every field: merchant wrong re-signs, tamper keeps the old sign, signature spoils it."""
+    notes = []
+    sign = fields.pop("sign", "")
+    if effects.get("merchant") == "wrong":
+        fields["mch_id"] = OTHER_MCH_ID
+        sign = codec.sign(fields, key)
+        notes.append(f"merchant: mch_id {OTHER_MCH_ID}, signed correctly")
+    signed_fields = dict(fields)
+    for name, value in effects.get("tamper", {}).items():
+        wire = ("total_fee", "cash_fee") if name == "amount" else (name,)
+        fields.update({field: str(fen(value) if name == "amount" else value) for field in wire})
+        notes.append(f"tamper: {', '.join(wire)} = {fields[wire[0]]} after signing")
+    sign = fields.pop("sign", sign)  # a tampered sign is the sign sent
+    if effects.get("tamper") and fields == signed_fields:
+        notes.append(UNCHANGED)
+    if effects.get("signature") == "invalid":
+        sign = spoil_hex(sign)
+        notes.append("signature: invalid (a sign that is not the MD5 of this message)")
+    elif effects.get("signature") == "missing":
+        sign = ""
+        notes.append("signature: missing (no <sign>)")
+    return codec.render(fields, sign), notes
+
+
+def _shape_refund(fields: dict, key: str, effects: dict) -> tuple[str, list[str]]:
+    """A refund notification has no sign: only req_info's encryption vouches for it, so a forged signature or a
+    tampered field becomes a req_info that does not decrypt with the merchant's key."""
+    notes = []
+    inner = _open_req_info(fields["req_info"], key)
+    if effects.get("merchant") == "wrong":
+        fields["mch_id"] = OTHER_MCH_ID
+        notes.append(f"merchant: mch_id {OTHER_MCH_ID}; req_info still decrypts with this merchant's key")
+    for name, value in effects.get("tamper", {}).items():
+        wire = ("refund_fee", "settlement_refund_fee") if name == "amount" else (name,)
+        target, where = (fields, "") if name in fields and name != "req_info" else (inner, "req_info ")
+        target.update({field: str(fen(value) if name == "amount" else value) for field in wire})
+        notes.append(f"tamper: {where}{', '.join(wire)} = {target[wire[0]]}; req_info sealed with another key")
+    if effects.get("signature"):
+        notes.append(
+            f"signature: {effects['signature']} does not apply (a refund notification has no sign); "
+            "req_info is sealed with another key instead"
+        )
+    forged = effects.get("signature") or effects.get("tamper")
+    fields["req_info"] = codec.encrypt_req_info(NOT_THE_KEY if forged else key, codec.render(inner, root="root"))
+    return codec.render(fields), notes
+
+
+def _open_req_info(req_info: str, key: str) -> dict:
+    aes_key = hashlib.md5(key.encode("utf-8")).hexdigest().encode("ascii")
+    plain = unpad(AES.new(aes_key, AES.MODE_ECB).decrypt(base64.b64decode(req_info)), AES.block_size)
+    return codec.parse(plain.replace(b"<root>", b"<xml>").replace(b"</root>", b"</xml>"), MAX_ACK * 16)
+
+
+def spoil_hex(sign: str) -> str:
+    """An upper-case hex sign of the same length that is not the right one."""
+    if not sign:
+        return "0" * 32
+    return sign[:-1] + ("0" if sign[-1] != "0" else "1")

@@ -14,7 +14,7 @@ from cryptography import x509
 
 from sandbox.core.models import PAID, PENDING, REFUNDED, Order
 from sandbox.errors import OrderNotFound
-from sandbox.gateways.wechatpay import bills, common, magic
+from sandbox.gateways.wechatpay import bills, codes, common, magic
 from sandbox.gateways.wechatpay.common import (
     DEFAULT_EXPIRY,
     GATEWAY,
@@ -28,6 +28,7 @@ from sandbox.gateways.wechatpay.v3.codec import Caller
 from sandbox.gateways.wechatpay.v3.errors import V3Error, param_error
 from sandbox.gateways.wechatpay.v3.resources import refund_resource, rfc3339, transaction
 
+USERPAYING = {"code": "USERPAYING", "message": codes.API_ERRORS["USERPAYING"][1]}
 TRADE_TYPES = {"native": "NATIVE", "jsapi": "JSAPI", "app": "APP", "h5": "MWEB", "codepay": "MICROPAY"}
 
 
@@ -188,13 +189,22 @@ def codepay(
         )
     expires = call.sandbox.clock.now() + DEFAULT_EXPIRY
     order, _ = new_order(call.sandbox, call.caller.mchid, out_trade_no, amount, description, "", expires, extra)
-    if outcome == "pay":
-        return 200, transaction(call.payments.pay(order.key))
-    if outcome == "wait":
-        call.payments.wait_for_buyer(order.key, magic.BUYER_CONFIRM_SECONDS, detail)
-        return 202, {"code": "USERPAYING", "message": "用户支付中，需要输入密码"}
-    call.payments.pay(order.key, "fail", reason=detail)
-    raise V3Error(403, detail, f"auth_code {auth_code} is the sandbox's magic code for {detail}")
+    if order.status == PENDING and order.settle_at is not None and not order.extra.get("buyerless"):
+        return 202, USERPAYING  # a repeat while the buyer confirms: still waiting, nothing decided again
+    decision = call.sandbox.decide_payment(order, "transactions.codepay", magic=magic.decision(outcome, detail))
+    order = call.sandbox.apply_payment(order, decision)
+    if decision.outcome == "success":
+        return 200, transaction(order)
+    if decision.outcome == "pending":
+        return 202, USERPAYING
+    if decision.outcome == "close":
+        status, message = codes.API_ERRORS["ORDER_CLOSED"]
+        raise V3Error(status, "ORDER_CLOSED", f"{message}: {magic.explain(decision, auth_code)}")
+    raise V3Error(
+        403,
+        decision.code,
+        f"{codes.PAYMENT_FAILURES.get(decision.code, decision.code)}: {magic.explain(decision, auth_code)}",
+    )
 
 
 def query_by_transaction_id(call: Call, transaction_id: str, mchid: str) -> tuple[int, dict]:

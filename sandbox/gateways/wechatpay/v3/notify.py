@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
+from dataclasses import replace
+
+from Crypto.Cipher import AES
 
 from sandbox.core import ports
 from sandbox.core.models import Notification, Order, Refund
@@ -12,6 +16,8 @@ from sandbox.gateways.wechatpay.keys import CERTIFICATE_MODE, aead_encrypt
 from sandbox.gateways.wechatpay.v3 import codec
 from sandbox.gateways.wechatpay.v3.resources import refund_notification_resource, rfc3339, transaction
 
+OTHER_MCHID = "1900009999"  # the merchant a `merchant: wrong` notification claims to be for
+STALE_SECONDS = 600  # how old a `timestamp: stale` notification's Wechatpay-Timestamp is
 EVENTS = {
     ports.PAID: ("TRANSACTION.SUCCESS", "支付成功"),
     ports.REFUNDED: ("REFUND.SUCCESS", "退款成功"),
@@ -57,17 +63,119 @@ def build(gateway, event: str, order: Order, refund: Refund | None) -> Notificat
 
 
 def attempt_headers(gateway, notification: Notification) -> dict:
-    """Signed afresh for each attempt, stamped with real time: merchant SDKs check it against their own clock."""
-    mode = notification.meta.get("signing_mode", CERTIFICATE_MODE)
+    """Signed afresh for each attempt, stamped with real time: merchant SDKs check it against their own clock.
+
+    A scenario's flags in `meta` (see shape) forge the signature: over the body before tampering, over another
+    message, left out, or stamped STALE_SECONDS in the past.
+    """
+    meta = notification.meta
+    signed_over = meta.get("signed_body", notification.body)
+    if meta.get("signature") == "invalid":
+        signed_over += " "  # another message: the signature is well-formed but verifies nothing sent
+    stamp = int(time.time()) - (STALE_SECONDS if meta.get("timestamp") == "stale" else 0)
     signed = codec.signed_headers(
-        notification.body,
+        signed_over,
         gateway.keys,
-        mode,
-        int(time.time()),
+        meta.get("signing_mode", CERTIFICATE_MODE),
+        stamp,
         gateway.sandbox.ids.alnum(32),
         gateway.sandbox.ids.hex(32),
     )
+    if meta.get("signature") == "missing":
+        del signed["Wechatpay-Signature"]
     return {**notification.headers, **signed}
+
+
+# -- scenario forgeries -----------------------------------------------------------------------------------
+
+
+def shape(gateway, draft: NotificationDraft, order: Order, effects: dict) -> tuple[NotificationDraft, list[str]]:
+    """A notification forged as a scenario asks; an honest merchant rejects every one of them.
+
+    merchant: the resource names another mchid, re-encrypted and signed correctly. tamper: fields of the
+    resource (or of the body) change after signing, so the signature covers the original. signature and
+    timestamp: flags for attempt_headers, which signs each attempt.
+    """
+    body, meta, notes = json.loads(draft.body), dict(draft.meta), []
+    merchant = gateway.merchant(order.merchant_id)  # whose APIv3 key encrypted the resource
+    if effects.get("merchant") == "wrong":
+        body = _reseal(gateway, body, merchant, {"mchid": OTHER_MCHID})
+        notes.append(f"merchant: the resource names mchid {OTHER_MCHID}, encrypted and signed correctly")
+    tamper = effects.get("tamper")
+    if tamper:
+        meta["signed_body"] = _text(body)
+        body, changed = _tampered(gateway, body, merchant, tamper)
+        notes.append(f"tamper: {', '.join(changed)} changed after signing (the signature covers the original)")
+    if effects.get("signature"):
+        meta["signature"] = effects["signature"]
+        how = "over another message" if effects["signature"] == "invalid" else "no Wechatpay-Signature header"
+        notes.append(f"signature: {effects['signature']} ({how})")
+    if effects.get("timestamp") == "stale":
+        meta["timestamp"] = "stale"
+        notes.append(f"timestamp: Wechatpay-Timestamp {STALE_SECONDS // 60} minutes old, signed correctly")
+    return replace(draft, body=_text(body), meta=meta), notes
+
+
+def _text(body: dict) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def _open(body: dict, merchant: dict) -> dict:
+    resource = body["resource"]
+    cipher = AES.new(merchant["apiv3_key"].encode("utf-8"), AES.MODE_GCM, nonce=resource["nonce"].encode("utf-8"))
+    cipher.update(resource["associated_data"].encode("utf-8"))
+    sealed = base64.b64decode(resource["ciphertext"])
+    return json.loads(cipher.decrypt_and_verify(sealed[:-16], sealed[-16:]))
+
+
+def _reseal(gateway, body: dict, merchant: dict, changes: dict) -> dict:
+    """The body with its resource decrypted, changed at dotted paths, and encrypted again with a fresh nonce."""
+    content = _open(body, merchant)
+    for path, value in changes.items():
+        _set(content, path, value)
+    nonce = gateway.sandbox.ids.alnum(12)
+    resource = body["resource"]
+    plain = json.dumps(content, ensure_ascii=False)
+    sealed = aead_encrypt(merchant["apiv3_key"], nonce, plain, resource["associated_data"])
+    return {**body, "resource": {**resource, "ciphertext": sealed, "nonce": nonce}}
+
+
+def _tampered(gateway, body: dict, merchant: dict, tamper: dict) -> tuple[dict, list[str]]:
+    """Neutral `amount` (fen) is amount.total and amount.payer_total; a top-level body field changes the body;
+    any other key is a dotted path into the decrypted resource."""
+    outer, inner, changed = {}, {}, []
+    for name, value in tamper.items():
+        if name == "amount":
+            inner.update({"amount.total": fen(value), "amount.payer_total": fen(value)})
+        elif name in body and name != "resource":
+            outer[name] = value
+        else:
+            inner[name] = value
+    for name, value in outer.items():
+        body = {**body, name: value}
+        changed.append(f"{name} = {value}")
+    if inner:
+        body = _reseal(gateway, body, merchant, inner)
+        changed += [f"resource.{name} = {value}" for name, value in inner.items()]
+    return body, changed
+
+
+def fen(value):
+    """A tamper rule's neutral amount as fen; a value that is not a number goes in as it is (still a forgery)."""
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def _set(content: dict, path: str, value) -> None:
+    *parents, last = path.split(".")
+    for name in parents:
+        child = content.get(name)
+        if not isinstance(child, dict):
+            child = content[name] = {}
+        content = child
+    content[last] = value
 
 
 def is_ack(http_status: int, body: str) -> bool:
