@@ -33,11 +33,12 @@ def shop(request, live, receiver, sandbox):
 
 
 @pytest.fixture
-def control(live):
+def control(live, sandbox):
     session = requests.Session()
     session.trust_env = False
 
     def control(method: str, path: str, body: dict | None = None) -> dict:
+        sandbox.advance(0)  # waits for a delivery the dispatcher thread may still be recording
         reply = session.request(method, f"{live.url}/_sandbox{path}", json=body, timeout=10)
         assert reply.status_code < 300, reply.text
         return reply.json()
