@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from wechatpayv3 import WeChatPay, WeChatPayType
 
 from sandbox.app import create_app
@@ -156,3 +157,23 @@ def alipay_call(client, alipay_demo):
         return inner
 
     return call
+
+
+@pytest.fixture
+def http():
+    """Plain requests that never go through a proxy from the environment (a browser or a QA script)."""
+    with requests.Session() as session:
+        session.trust_env = False
+        yield session
+
+
+@pytest.fixture
+def rule(live, http):
+    """rule(**body): add a scenario rule over the control API; answers the stored rule."""
+
+    def add(**body) -> dict:
+        reply = http.post(f"{live.url}/_sandbox/scenarios", json=body)
+        assert reply.status_code == 201, reply.text
+        return reply.json()["scenario"]
+
+    return add

@@ -33,6 +33,22 @@ class Decision:
         )
 
 
+def from_auth_code(outcome: str, detail: str, confirm_seconds: float) -> Decision | None:
+    """What a barcode magic code says ("wait" then success/fail, or "decline" with a code); None: no opinion."""
+    if outcome == "wait":
+        return Decision("pending", settle_after=confirm_seconds, then=detail, source="auth_code")
+    if outcome == "decline":
+        return Decision("fail", detail, source="auth_code")
+    return None
+
+
+def explain_auth_code(decided: Decision, auth_code: str) -> str:
+    """Why a barcode payment did not simply succeed, for the gateway's error message."""
+    if decided.source == "auth_code":
+        return f"auth_code {auth_code} is the sandbox's magic code for {decided.code or decided.then}"
+    return f"decided by {decided.source} (a sandbox scenario rule or magic amount; GET /_sandbox/scenarios)"
+
+
 def native_code(code: str, adapter, gateways: dict, kind: str = "payment") -> str:
     """`code` in the words of `adapter`'s gateway: its own, mapped from neutral, or from another gateway's."""
     known = adapter.payment_codes if kind == "payment" else adapter.api_errors

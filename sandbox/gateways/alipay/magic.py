@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sandbox.core.outcomes import Decision
+from sandbox.core.outcomes import Decision, explain_auth_code, from_auth_code
 
 # What a real Alipay payment code looks like: 16-24 digits starting 25-30.
 AUTH_CODE_FORMAT = re.compile(r"^(2[5-9]|30)\d{14,22}$")
@@ -29,15 +29,7 @@ def barcode_outcome(auth_code: str) -> tuple[str, str]:
 
 def decision(outcome: str, detail: str) -> Decision | None:
     """What an auth code says about the payment, for Sandbox.decide_payment; None for an ordinary code."""
-    if outcome == "wait":
-        return Decision("pending", settle_after=BUYER_CONFIRM_SECONDS, then=detail, source="auth_code")
-    if outcome == "decline":
-        return Decision("fail", detail, source="auth_code")
-    return None
+    return from_auth_code(outcome, detail, BUYER_CONFIRM_SECONDS)
 
 
-def explain(decided: Decision, auth_code: str) -> str:
-    """Why a barcode payment was refused, for sub_msg."""
-    if decided.source == "auth_code":
-        return f"auth_code {auth_code} is the sandbox's magic code for {decided.code}"
-    return f"decided by {decided.source} (a sandbox scenario rule or magic amount; GET /_sandbox/scenarios)"
+explain = explain_auth_code

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import requests
+from alipay import AliPay
 
 
 @pytest.fixture
@@ -17,11 +17,16 @@ def notify_url(receiver) -> str:
 
 
 @pytest.fixture
-def http():
-    """A browser stand-in: plain requests that never go through a proxy from the environment."""
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
+def alipay(gateway_url, alipay_demo) -> AliPay:
+    """python-alipay-sdk as the demo app, unmodified but for its gateway URL."""
+    client = AliPay(
+        appid=alipay_demo.app_id,
+        app_private_key_string=alipay_demo.app_private_key,
+        alipay_public_key_string=alipay_demo.alipay_public_key,
+        sign_type="RSA2",
+    )
+    client._gateway = gateway_url  # the only change to the SDK (PROTOCOLS.md A.12)
+    return client
 
 
 @pytest.fixture

@@ -25,28 +25,6 @@ def manual_clock(sandbox):
     sandbox.clock.set_mode("manual")
 
 
-@pytest.fixture
-def alipay(gateway_url, alipay_demo) -> AliPay:
-    client = AliPay(
-        appid=alipay_demo.app_id,
-        app_private_key_string=alipay_demo.app_private_key,
-        alipay_public_key_string=alipay_demo.alipay_public_key,
-        sign_type="RSA2",
-    )
-    client._gateway = gateway_url  # the only change to the SDK (PROTOCOLS.md A.12)
-    return client
-
-
-@pytest.fixture
-def rule(live, http):
-    def rule(**body) -> dict:
-        reply = http.post(f"{live.url}/_sandbox/scenarios", json=body)
-        assert reply.status_code == 201, reply.text
-        return reply.json()["scenario"]
-
-    return rule
-
-
 def create(alipay: AliPay, out_trade_no: str, notify_url: str, total_amount: str = "10.00") -> dict:
     return alipay.api_alipay_trade_create(
         subject="scenario",

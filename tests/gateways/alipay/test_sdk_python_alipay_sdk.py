@@ -22,18 +22,6 @@ BILL_METHOD = "alipay.data.dataservice.bill.downloadurl.query"
 
 
 @pytest.fixture
-def alipay(gateway_url, alipay_demo) -> AliPay:
-    client = AliPay(
-        appid=alipay_demo.app_id,
-        app_private_key_string=alipay_demo.app_private_key,
-        alipay_public_key_string=alipay_demo.alipay_public_key,
-        sign_type="RSA2",
-    )
-    client._gateway = gateway_url  # the only change to the SDK (PROTOCOLS.md A.12)
-    return client
-
-
-@pytest.fixture
 def precreated(alipay, http, notify_url):
     """A QR trade the buyer has scanned (Alipay creates a precreate trade only then)."""
 
