@@ -9,6 +9,7 @@ from sandbox.admin.serialize import notification_summary, notification_view, ord
 from sandbox.core import magic
 from sandbox.core.models import ORDER_STATUSES, order_key
 from sandbox.core.outcomes import Decision
+from sandbox.core.payments import check_outcome
 
 bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
 
@@ -113,8 +114,7 @@ def pay_order(gateway: str, merchant_id: str, out_trade_no: str):
     reason = body.get("reason", "")
     if not isinstance(reason, str):
         raise errors.InvalidParameter("reason", "reason must be a string")
-    if outcome not in ("success", "fail"):
-        raise errors.InvalidParameter("outcome", f"outcome must be 'success' or 'fail', not {outcome!r}")
+    check_outcome(outcome)  # before any rule is spent on it
     sandbox = _sandbox()
     order = sandbox.payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
     choice = Decision(outcome, reason, source="buyer")

@@ -39,6 +39,12 @@ COLLECTION = "orders"
 EventSink = Callable[[str, Order, Refund | None], None]
 
 
+def check_outcome(outcome: str) -> None:
+    """How a payment can end when someone (a buyer, a test) says so."""
+    if outcome not in ("success", "fail"):
+        raise InvalidParameter("outcome", f"outcome must be 'success' or 'fail', not {outcome!r}")
+
+
 class Payments:
     def __init__(self, store: Store, clock: Clock, ids: Ids, timers: Timers, on_event: EventSink) -> None:
         self._store, self._clock, self._ids, self._timers = store, clock, ids, timers
@@ -122,8 +128,7 @@ class Payments:
         buyer: dict | None = None,
     ) -> Order:
         """The buyer pays (success) or the payment is declined (fail). Only a pending order can."""
-        if outcome not in ("success", "fail"):
-            raise InvalidParameter("outcome", f"outcome must be 'success' or 'fail', not {outcome!r}")
+        check_outcome(outcome)
         with self._store.lock:
             order = self._load(key)
             self.require_pending(order)

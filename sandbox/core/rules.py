@@ -30,16 +30,14 @@ NEUTRAL_CODES = (
     "card_expired",
 )
 
-# Neutral operations a call is classified as; `match.operation` may also name a wire method.
-OPERATIONS = ("create", "pay", "query", "close", "cancel", "refund", "bill", "keys", "notify")
-
 
 @dataclass(frozen=True)
 class Context:
     """What a rule is matched against: one call, one payment, or one notification."""
 
     gateway: str
-    operation: str  # neutral, one of OPERATIONS
+    # Neutral: create, pay, query, close, cancel, refund, bill, keys or notify (README, "Scenarios").
+    operation: str
     method: str = ""  # the wire method or event, e.g. alipay.trade.query, TRANSACTION.SUCCESS
     merchant_id: str = ""
     out_trade_no: str = ""

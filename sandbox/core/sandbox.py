@@ -130,11 +130,13 @@ class Sandbox:
         self.payments.require_pending(order)  # a rule is spent only on a payment that can happen
         rule = self.scenarios.take("payment", self._context(order, "pay", method))
         decision = Decision.from_rule(rule) if rule else magic or buyer or Decision("success")
-        adapter = self.gateways[order.gateway]
         if decision.outcome == "fail" or (decision.outcome == "pending" and decision.then == "fail"):
-            code = native_code(decision.code or "declined", adapter, self.gateways)
-            decision = replace(decision, code=code)
+            decision = replace(decision, code=self._failure_code(order, decision))
         return decision
+
+    def _failure_code(self, order: Order, decision: Decision) -> str:
+        """The decision's failure code in the order's gateway's words (its generic decline when none is given)."""
+        return native_code(decision.code or "declined", self.gateways[order.gateway], self.gateways)
 
     def apply_payment(self, order: Order, decision: Decision, buyer: dict | None = None) -> Order:
         """Carry out a decision on a pending order and answer it as it now stands."""
@@ -159,7 +161,7 @@ class Sandbox:
         if rule is None:
             return
         decision = Decision.from_rule(rule)
-        code = native_code(decision.code or "declined", self.gateways[order.gateway], self.gateways)
+        code = self._failure_code(order, decision)
         self.payments.wait_for_buyer(order.key, decision.settle_after, decision.outcome, reason=code)
         self.payments.annotate(order.key, buyerless=True)  # the cashier still offers to pay meanwhile
 

@@ -46,33 +46,45 @@ class Scenarios:
         self._sorted: list[Rule] | None = None
 
     def add(self, payload, source: str = "api") -> Rule:
-        rule = parse_rule(payload, tuple(self._gateways), f"scn_{self._ids.hex(12)}", source)
-        check_codes(rule, self._gateways)
-        with self._store.lock:
-            rule.seq = max((d.get("seq", 0) for d in self._store.all(COLLECTION)), default=0) + 1
-            self._store.put(COLLECTION, rule.id, rule.to_doc())
-            self._sorted = None
-        return rule
+        return self._keep([self._parse(payload, source)])[0]
 
     def add_all(self, payloads, source: str = "api") -> list[Rule]:
         """Several rules, all or none: a bad one is named by its place, e.g. scenarios[2].notify.drop."""
-        if not isinstance(payloads, list):
-            raise InvalidParameter("scenarios", "scenarios must be a list of rules")
-        for index, payload in enumerate(payloads):
-            try:
-                check_codes(parse_rule(payload, tuple(self._gateways)), self._gateways)
-            except InvalidParameter as exc:
-                raise InvalidParameter(f"scenarios[{index}].{exc.name}", f"scenarios[{index}]: {exc.message}") from None
-        with self._store.lock:
-            return [self.add(payload, source) for payload in payloads]
+        return self._keep(self._parse_all(payloads, source))
 
     def load_file(self, path: str | Path) -> list[Rule]:
         """Load a scenarios file at start; loading the same file again replaces what it loaded before."""
-        rules = read_file(path)
         source = f"file:{Path(path).name}"
+        rules = self._parse_all(read_file(path), source)  # a bad file leaves the rules it loaded before
         with self._store.lock:
             self.clear(source)
-            return self.add_all(rules, source)
+            return self._keep(rules)
+
+    def _parse(self, payload, source: str) -> Rule:
+        rule = parse_rule(payload, tuple(self._gateways), f"scn_{self._ids.hex(12)}", source)
+        check_codes(rule, self._gateways)
+        return rule
+
+    def _parse_all(self, payloads, source: str) -> list[Rule]:
+        if not isinstance(payloads, list):
+            raise InvalidParameter("scenarios", "scenarios must be a list of rules")
+        rules = []
+        for index, payload in enumerate(payloads):
+            try:
+                rules.append(self._parse(payload, source))
+            except InvalidParameter as exc:
+                raise InvalidParameter(f"scenarios[{index}].{exc.name}", f"scenarios[{index}]: {exc.message}") from None
+        return rules
+
+    def _keep(self, rules: list[Rule]) -> list[Rule]:
+        """Store parsed rules after every rule already there, in their order."""
+        with self._store.lock:
+            last = max((r.seq for r in self._rules()), default=0)
+            for seq, rule in enumerate(rules, start=last + 1):
+                rule.seq = seq
+                self._store.put(COLLECTION, rule.id, rule.to_doc())
+            self._sorted = None
+        return rules
 
     def list(self) -> list[Rule]:
         with self._store.lock:

@@ -61,3 +61,18 @@ def test_a_code_no_gateway_knows_is_refused_with_the_known_ones(sandbox):
     assert "ACQ.BUYER_BALANCE_NOT_ENOUGH" in raised.value.message
     sandbox.scenarios.add({"payment": {"outcome": "fail", "code": "NOTENOUGH"}})  # WeChat's, no gateway given
     sandbox.scenarios.add({"payment": {"outcome": "fail", "code": "balance_not_enough"}})  # neutral
+
+
+def test_loading_a_file_again_replaces_its_rules_and_a_bad_one_keeps_them(sandbox, tmp_path):
+    from sandbox.errors import InvalidParameter
+
+    path = tmp_path / "qa.json"
+    path.write_text('[{"notify": {"drop": 1}}, {"api": {"status": 503}}]')
+    first = sandbox.scenarios.load_file(path)
+    second = sandbox.scenarios.load_file(path)
+    assert [r.id for r in sandbox.scenarios.list()] == [r.id for r in second] != [r.id for r in first]
+    path.write_text('[{"notify": {"drop": 1}}, {"api": {"status": 418}}]')
+    with pytest.raises(InvalidParameter) as raised:
+        sandbox.scenarios.load_file(path)
+    assert raised.value.name == "scenarios[1].api.status"
+    assert [r.id for r in sandbox.scenarios.list()] == [r.id for r in second]
