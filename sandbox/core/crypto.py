@@ -81,3 +81,14 @@ def verify(key: RSA.RsaKey, data: bytes, signature: str, hash_name: str = "SHA25
     except (ValueError, TypeError, binascii.Error):
         return False
     return True
+
+
+def spoil(signature: str) -> str:
+    """A well-formed base64 signature that verifies nothing: the same bytes with one bit flipped."""
+    try:
+        raw = bytearray(base64.b64decode(signature, validate=True))
+    except (ValueError, binascii.Error):
+        raw = bytearray(signature.encode())
+    raw = raw or bytearray(1)
+    raw[len(raw) // 2] ^= 0x01
+    return base64.b64encode(bytes(raw)).decode()

@@ -9,12 +9,12 @@ import re
 from flask import Response, current_app, render_template, request
 
 from sandbox import errors
+from sandbox.core import crypto
 from sandbox.core.money import parse_yuan
 from sandbox.core.rules import Context
 from sandbox.gateways.alipay import codec, handlers
 from sandbox.gateways.alipay.errors import AlipayError
 from sandbox.gateways.alipay.keys import HASH_OF
-from sandbox.gateways.alipay.notify import spoil
 
 GATEWAY = "alipay"
 OPERATIONS = {
@@ -82,6 +82,6 @@ def altered_answer(response: Response, how: str) -> Response:
     if how == "unsigned":
         text = text[: found.start()] + text[found.end() :]
     else:
-        text = text[: found.start(1)] + spoil(found.group(1)) + text[found.end(1) :]
+        text = text[: found.start(1)] + crypto.spoil(found.group(1)) + text[found.end(1) :]
     response.set_data(text.encode(charset))
     return response

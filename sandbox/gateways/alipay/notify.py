@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
 
-from sandbox.core import ports
+from sandbox.core import crypto, ports
 from sandbox.core.canonical import sorted_query
 from sandbox.core.ids import Ids
 from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUNDED, Order, Refund
@@ -156,17 +155,10 @@ def shape(draft: NotificationDraft, effects: dict, keys: AlipayKeys, now: dateti
             fields[field_name] = format_yuan(int(value)) if name == "amount" else str(value)
         notes.append(f"tamper: {', '.join(wire)} = {fields[wire[0]]} after signing")
     if effects.get("signature") == "invalid":
-        fields["sign"] = spoil(fields["sign"])
+        fields["sign"] = crypto.spoil(fields["sign"])
         notes.append("signature: invalid (the sign of another message)")
     elif effects.get("signature") == "missing":
         fields.pop("sign")
         fields.pop("sign_type")
         notes.append("signature: missing (no sign, no sign_type)")
     return replace(draft, body=urlencode(fields)), notes
-
-
-def spoil(sign: str) -> str:
-    """A well-formed signature that verifies nothing: the same bytes with one flipped."""
-    raw = bytearray(base64.b64decode(sign))
-    raw[len(raw) // 2] ^= 0x01
-    return base64.b64encode(bytes(raw)).decode()

@@ -22,11 +22,11 @@ from urllib.parse import parse_qsl
 
 from flask import Response, current_app, request
 
+from sandbox.core import crypto
 from sandbox.core.rules import Context
 from sandbox.gateways.unionpay import codec, views
 from sandbox.gateways.unionpay.adapter import GATEWAY
 from sandbox.gateways.unionpay.errors import UnionPayError
-from sandbox.gateways.unionpay.notify import spoil
 
 PREFIX = "/gateway/api/"
 FRONT = "frontTransReq.do"
@@ -71,7 +71,7 @@ def altered_answer(response: Response, how: str) -> Response:
     if how == "unsigned":
         del fields["signature"]
     else:
-        fields["signature"] = spoil(fields["signature"])
+        fields["signature"] = crypto.spoil(fields["signature"])
     response.set_data(codec.render(fields).encode("utf-8"))
     return response
 

@@ -11,12 +11,10 @@ by the signature check or by the merId check.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 from urllib.parse import parse_qsl, urlencode
 
-from sandbox.core import ports
+from sandbox.core import crypto, ports
 from sandbox.core.models import Order, Refund
 from sandbox.core.ports import NotificationDraft
 from sandbox.gateways.unionpay.errors import SUCCESS, SUCCESS_MSG
@@ -120,7 +118,7 @@ def shape(draft: NotificationDraft, effects: dict, keys) -> tuple[NotificationDr
             fields[field_name] = str(value)
         notes.append(f"tamper: {', '.join(wire)} = {value} after signing")
     if effects.get("signature") == "invalid":
-        fields["signature"] = spoil(fields["signature"])
+        fields["signature"] = crypto.spoil(fields["signature"])
         notes.append("signature: invalid (the signature of another message)")
     elif effects.get("signature") == "missing":
         fields.pop("signature", None)
@@ -131,14 +129,3 @@ def shape(draft: NotificationDraft, effects: dict, keys) -> tuple[NotificationDr
 def _amount_fields(fields: dict) -> list[str]:
     """The amount fields a message carries (settleAmt only once settled); amounts are fen, as the neutral one."""
     return [name for name in AMOUNT_FIELDS if name in fields] or ["txnAmt"]
-
-
-def spoil(signature: str) -> str:
-    """A well-formed signature that verifies nothing: the same bytes with one flipped."""
-    try:
-        raw = bytearray(base64.b64decode(signature, validate=True))
-    except (ValueError, binascii.Error):
-        raw = bytearray(signature.encode())
-    if raw:
-        raw[len(raw) // 2] ^= 0x01
-    return base64.b64encode(bytes(raw)).decode()

@@ -23,7 +23,6 @@ pay/getsignkey (keys); the same under /sandboxnew/.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import re
@@ -31,6 +30,7 @@ import time
 
 from flask import Response, current_app, request
 
+from sandbox.core import crypto
 from sandbox.core.rules import Context
 from sandbox.gateways.wechatpay import codes
 from sandbox.gateways.wechatpay.common import GATEWAY
@@ -212,7 +212,7 @@ def altered_answer(response: Response, how: str) -> Response:
         if how == "unsigned":
             del response.headers["Wechatpay-Signature"]
         else:
-            response.headers["Wechatpay-Signature"] = spoil_base64(response.headers["Wechatpay-Signature"])
+            response.headers["Wechatpay-Signature"] = crypto.spoil(response.headers["Wechatpay-Signature"])
         return response
     text = response.get_data().decode("utf-8", "replace")
     found = _V2_SIGN.search(text)
@@ -224,15 +224,3 @@ def altered_answer(response: Response, how: str) -> Response:
         text = text[: found.start(1)] + v2_notify.spoil_hex(found.group(1)) + text[found.end(1) :]
     response.set_data(text.encode("utf-8"))
     return response
-
-
-def spoil_base64(signature: str) -> str:
-    """A well-formed signature that verifies nothing: the same bytes with one bit flipped."""
-    try:
-        raw = bytearray(base64.b64decode(signature))
-    except ValueError:
-        return signature[::-1]
-    if not raw:
-        return "AAAA"
-    raw[len(raw) // 2] ^= 0x01
-    return base64.b64encode(bytes(raw)).decode()
