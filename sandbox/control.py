@@ -40,3 +40,10 @@ class Control:
             error = body.get("error", {}) if isinstance(body, dict) else {}
             raise ControlError(f"{error.get('code', reply.status_code)}: {error.get('message', reply.text)}")
         return body
+
+    def healthy(self) -> bool:
+        """True when a sandbox answers its health check."""
+        try:
+            return self.call("GET", "/health").get("status") == "ok"
+        except ControlError:
+            return False

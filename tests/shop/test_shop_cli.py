@@ -1,0 +1,71 @@
+"""`paysandbox demo` and `paysandbox shop` as a newcomer runs them: real processes, a purchase paid end to end."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import requests
+
+from tests.shop.shopping import buy, wait_until
+from tests.test_cli import free_port, serve, stop
+
+APP = "2021000000000001"
+
+
+def start(*args: str, banners: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "SANDBOX_LOG_LEVEL": "WARNING"},
+    )
+    process.banner = [process.stdout.readline() for _ in range(banners)]  # printed once the sockets listen
+    assert "demo shop serving on" in process.banner[-1], "".join(process.banner) + process.stdout.read()
+    return process
+
+
+def test_demo_runs_the_sandbox_and_the_shop_and_a_purchase_is_paid_by_notification(buyer):
+    sandbox_port, shop_port = free_port(), free_port()
+    process = start("demo", "--port", str(sandbox_port), "--shop-port", str(shop_port), banners=6)
+    sandbox, shop = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{shop_port}"
+    try:
+        no = buy(buyer, shop, "alipay:page")
+        cashier = buyer.get(f"{shop}/orders/{no}/pay")
+        assert cashier.url.startswith(f"{sandbox}/cashier/alipay/")
+        buyer.post(f"{sandbox}/_sandbox/orders/alipay/{APP}/{no}/pay", json={"outcome": "success"}).raise_for_status()
+
+        order = wait_until(
+            lambda: (o := buyer.get(f"{shop}/api/orders/{no}").json())["status"] == "paid" and o, "the notification"
+        )
+        assert order["paid_by"] == "notification"
+    finally:
+        stop(process)
+
+
+def test_shop_runs_against_a_separate_sandbox(buyer):
+    sandbox, url = serve()
+    shop_port = free_port()
+    try:
+        shop = start("shop", "--sandbox-url", url, "--shop-port", str(shop_port), banners=1)
+        try:
+            no = buy(buyer, f"http://127.0.0.1:{shop_port}", "alipay:qr", "postcard")
+            assert requests.get(f"{url}/_sandbox/orders/alipay/{APP}/{no}", timeout=5).json()["amount"] == 1
+        finally:
+            stop(shop)
+    finally:
+        stop(sandbox)
+
+
+def test_shop_warns_when_no_sandbox_answers():
+    with socket.socket() as taken:  # bound, never listening: connections to it are refused
+        taken.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{taken.getsockname()[1]}"
+        shop = start("shop", "--sandbox-url", nobody, "--shop-port", str(free_port()), banners=2)
+        try:
+            assert shop.banner[0] == f"warning: no sandbox answers at {nobody} yet: start one, or pass --sandbox-url\n"
+        finally:
+            stop(shop)
