@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-REPO_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# The repo's fixtures/ (sandbox/fixtures links to it), shipped inside the package when installed.
+PACKAGED_FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @dataclass
@@ -14,7 +15,7 @@ class Config:
     host: str = "127.0.0.1"  # SANDBOX_HOST: address `serve` binds (0.0.0.0 in the container)
     port: int = 8008  # SANDBOX_PORT
     data_path: str | None = None  # SANDBOX_DATA: TinyDB JSON file; unset keeps state in memory
-    fixtures_dir: str = field(default_factory=lambda: str(REPO_FIXTURES))  # SANDBOX_FIXTURES
+    fixtures_dir: str = field(default_factory=lambda: str(PACKAGED_FIXTURES))  # SANDBOX_FIXTURES
     public_url: str | None = None  # SANDBOX_PUBLIC_URL: base of URLs handed out (QR codes, bills)
     clock_mode: str = "real"  # SANDBOX_CLOCK_MODE: real | accelerated | manual
     clock_factor: float = 1.0  # SANDBOX_CLOCK_FACTOR: speed in accelerated mode

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -22,6 +25,14 @@ class Received:
     def form(self) -> dict[str, str]:
         return dict(parse_qsl(self.body.decode("utf-8"), keep_blank_values=True))
 
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
 
 @dataclass
 class Reply:
@@ -30,46 +41,85 @@ class Reply:
     headers: dict = field(default_factory=dict)
 
 
-class NotificationReceiver:
-    """Records every request; `reply` sets the answer (per path, or the default for all paths)."""
+# A reply is fixed, or computed per request: handler(received) -> Reply, or a str body (answered with HTTP 200).
+Handler = Callable[[Received], "Reply | str"]
 
-    def __init__(self) -> None:
+
+class ReceiverError(AssertionError):
+    """A reply handler raised in the receiver's thread; re-raised in the test that is waiting or tearing down."""
+
+
+class NotificationReceiver:
+    """Records every request; `reply` sets the answer (per path, or the default for all paths).
+
+    `host` is the address it binds; `public_host` the name a sandbox elsewhere (a container) reaches it by.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", public_host: str = "") -> None:
         self.received: list[Received] = []
-        self._replies: dict[str, Reply] = {}
-        self.default = Reply()
+        self.errors: list[str] = []
+        self._replies: dict[str, Reply | Handler] = {}
+        self.default: Reply | Handler = Reply()
         self._changed = threading.Condition()
         app = Flask("paysandbox-receiver")
         app.add_url_rule("/", "catch_all", self._handle, methods=["GET", "POST"], defaults={"path": ""})
         app.add_url_rule("/<path:path>", "catch", self._handle, methods=["GET", "POST"])
-        self._server = ThreadedServer(app)
-        self.url = self._server.url
+        self._server = ThreadedServer(app, host=host)
+        self.url = f"http://{public_host or self._server.host}:{self._server.port}"
 
     def _handle(self, path: str) -> Response:
-        reply = self._replies.get("/" + path, self.default)
+        received = Received("/" + path, dict(request.headers), request.get_data())
+        reply = self._replies.get(received.path, self.default)
+        if callable(reply):
+            try:
+                reply = reply(received)
+            except Exception:
+                # The sandbox sees a 500 (as from a broken merchant); the test sees the traceback.
+                with self._changed:
+                    self.errors.append(f"reply handler for {received.path} raised:\n{traceback.format_exc()}")
+                reply = Reply(500, "receiver reply handler failed")
+            if isinstance(reply, str):
+                reply = Reply(200, reply)
         with self._changed:
-            self.received.append(Received("/" + path, dict(request.headers), request.get_data()))
+            self.received.append(received)
             self._changed.notify_all()
         return Response(reply.body, status=reply.status, headers=reply.headers)
 
-    def reply(self, body: str = "success", status: int = 200, path: str | None = None) -> None:
+    def reply(self, body: str | Handler = "success", status: int = 200, path: str | None = None) -> None:
+        """Answer with `body` and `status` (or whatever `body(received)` returns when it is a function)."""
+        answer = body if callable(body) else Reply(status, body)
         if path is None:
-            self.default = Reply(status, body)
+            self.default = answer
         else:
-            self._replies[path] = Reply(status, body)
+            self._replies[path] = answer
 
-    def wait_for(self, count: int = 1, timeout: float = 5.0, path: str | None = None) -> list[Received]:
-        """Block until `count` requests (to `path`, if given) have arrived; AssertionError on timeout."""
+    def wait_for(
+        self,
+        count: int = 1,
+        timeout: float = 5.0,
+        path: str | None = None,
+        where: Callable[[Received], bool] | None = None,
+    ) -> list[Received]:
+        """Block until `count` requests (to `path`, and passing `where`, if given) have arrived; AssertionError on
+        timeout, ReceiverError if a reply handler raised meanwhile."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while len(matching := self.at(path)) < count:
+            while len(matching := [r for r in self.at(path) if where is None or where(r)]) < count:
+                self.raise_errors()
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(
                         f"expected {count} notification(s) at {path or 'any path'}, "
-                        f"got {len(matching)} within {timeout}s"
+                        f"got {len(matching)} within {timeout}s (all received: {[r.path for r in self.received]})"
                     )
                 self._changed.wait(left)
+        self.raise_errors()
         return matching
+
+    def raise_errors(self) -> None:
+        if self.errors:
+            errors, self.errors = self.errors, []
+            raise ReceiverError("\n".join(errors))
 
     def at(self, path: str | None = None) -> list[Received]:
         return [r for r in self.received if path is None or r.path == path]

@@ -25,7 +25,7 @@ class ThreadedServer:
         self.url = f"http://{host}:{self.port}"
         # A short poll interval makes shutdown quick: tests start and stop many servers.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"server-{self.port}", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name=f"server-{self.port}", daemon=True
         )
 
     def start(self) -> ThreadedServer:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-REPO_FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
+PACKAGED_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"  # sandbox/fixtures
 
 
 def utc_now() -> datetime:
@@ -25,7 +25,7 @@ class ShopSettings:
     sandbox_url: str = "http://127.0.0.1:8008"  # SHOP_SANDBOX_URL: the gateways' base URL
     public_url: str = "http://127.0.0.1:8010"  # SHOP_PUBLIC_URL: where the sandbox and the browser reach the shop
     data_path: str | None = None  # SHOP_DATA: TinyDB JSON file for the shop's orders; unset keeps them in memory
-    fixtures_dir: str = field(default_factory=lambda: os.environ.get("SANDBOX_FIXTURES") or str(REPO_FIXTURES))
+    fixtures_dir: str = field(default_factory=lambda: os.environ.get("SANDBOX_FIXTURES") or str(PACKAGED_FIXTURES))
     pay_minutes: int = 15  # SHOP_PAY_MINUTES: how long an order may be paid, sent to every gateway
     # How long the order page waits for the notification before it asks the gateway (the query fallback), and how
     # often it asks after that. A notification that never comes costs the buyer this long, not forever.

@@ -1,0 +1,250 @@
+"""What a test holds of a sandbox: its control API (orders, notifications, scenarios, clock) and the test's own
+merchants with ready clients. It talks HTTP only, so the same test runs against an in-thread sandbox or a container.
+
+Against a shared sandbox (the container, several pytest-xdist workers) the handle isolates each test: it registers
+fresh merchants (new ids, the TEST-ONLY demo keys) the first time a test needs one, scopes every scenario rule it
+adds to them, lists only their orders and notifications, and deletes its rules afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sandbox.control import Control, ControlError
+from sandbox.merchant.alipay import AlipayClient
+from sandbox.merchant.unionpay import UnionPayClient
+from sandbox.merchant.wechatpay import WechatPayClient
+
+GATEWAYS = ("alipay", "wechatpay", "unionpay")
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """One merchant of the test: its id and everything a client needs (TEST-ONLY keys)."""
+
+    gateway: str
+    merchant_id: str
+    keys: dict  # private material from fixtures/, the sandbox's public material from its answer
+
+
+class Clock:
+    """The sandbox clock. Advancing runs every expiry, settlement and notification retry that falls due."""
+
+    def __init__(self, control: Control) -> None:
+        self._control = control
+
+    def now(self) -> datetime:
+        return datetime.fromisoformat(self._control.call("GET", "/clock")["now"])
+
+    def mode(self) -> str:
+        return self._control.call("GET", "/clock")["mode"]
+
+    def set(self, mode: str, factor: float | None = None) -> dict:
+        return self._control.call("POST", "/clock", {"mode": mode, **({"factor": factor} if factor else {})})
+
+    def advance(self, seconds: float) -> dict:
+        return self._control.call("POST", "/clock/advance", {"seconds": seconds})
+
+
+class SandboxHandle:
+    def __init__(self, url: str, fixtures_dir: str | Path, *, isolated: bool, app=None) -> None:
+        self.url = url.rstrip("/")
+        self.control = Control(self.url)
+        self.clock = Clock(self.control)
+        self.isolated = isolated
+        self.app = app  # the Flask app when the sandbox runs in this process (None for a container)
+        self._fixtures = Path(fixtures_dir)
+        self._merchants: dict[str, Merchant] = {}
+        self._rules: list[str] = []
+
+    @property
+    def sandbox(self):
+        """The in-process Sandbox object (for white-box tests); None against a container."""
+        return self.app.extensions["paysandbox"] if self.app else None
+
+    # -- merchants -----------------------------------------------------------------------------------------------
+
+    def merchant(self, gateway: str) -> Merchant:
+        """The test's merchant on `gateway`: the demo merchant, or a fresh one on a shared sandbox."""
+        if gateway not in GATEWAYS:
+            raise ValueError(f"gateway must be one of {', '.join(GATEWAYS)}")
+        if gateway not in self._merchants:
+            self._merchants[gateway] = self._fresh(gateway) if self.isolated else self._demo(gateway)
+        return self._merchants[gateway]
+
+    def merchant_id(self, gateway: str) -> str:
+        return self.merchant(gateway).merchant_id
+
+    def _demo_spec(self, gateway: str) -> dict:
+        return json.loads((self._fixtures / gateway / "demo" / "merchant.json").read_text())
+
+    def _demo(self, gateway: str) -> Merchant:
+        spec = self._demo_spec(gateway)
+        answer = self.control.call("GET", f"/merchants/{gateway}/{spec['merchant_id']}")
+        return Merchant(gateway, spec["merchant_id"], self._keys(gateway, spec, answer))
+
+    def _fresh(self, gateway: str) -> Merchant:
+        spec = self._demo_spec(gateway)
+        demo = self._fixtures / gateway / "demo"
+        if gateway == "alipay":
+            public_key = (demo / spec["app_public_key_file"]).read_text()
+            body = {"merchant_id": "2021" + _digits(12), "app_public_key": public_key}
+        elif gateway == "wechatpay":
+            body = {
+                "merchant_id": "19" + _digits(8),
+                "appid": spec["appid"],
+                "merchant_serial_no": spec["merchant_serial_no"],
+                "merchant_certificate": (demo / spec["merchant_certificate_file"]).read_text(),
+                "apiv3_key": spec["apiv3_key"],
+                "api_key": spec["api_key"],
+            }
+        else:
+            body = {
+                "merchant_id": "777" + _digits(12),
+                "merchant_certificate": (demo / spec["merchant_certificate_file"]).read_text(),
+            }
+        answer = self.control.call("POST", "/merchants", {"gateway": gateway, "name": "pytest merchant", **body})
+        return Merchant(gateway, body["merchant_id"], self._keys(gateway, spec, answer))
+
+    def _keys(self, gateway: str, spec: dict, answer: dict) -> dict:
+        demo = self._fixtures / gateway / "demo"
+        if gateway == "alipay":
+            return {
+                "app_private_key": (demo / spec["app_private_key_file"]).read_text(),
+                "alipay_public_key": answer["alipay_public_key"],
+            }
+        if gateway == "wechatpay":
+            return {
+                "appid": spec["appid"],
+                "merchant_serial_no": spec["merchant_serial_no"],
+                "merchant_private_key": (demo / spec["merchant_private_key_file"]).read_text(),
+                "apiv3_key": spec["apiv3_key"],
+                "api_key": spec["api_key"],
+                "public_key_id": answer["public_key_id"],
+                "platform_public_key": answer["platform_public_key"],
+            }
+        return {
+            "pkcs12": (demo / spec["pkcs12_file"]).read_bytes(),
+            "pkcs12_password": spec["pkcs12_password"],
+            "root_certificate": answer["root_certificate"],
+            "middle_certificate": answer["middle_certificate"],
+        }
+
+    # -- ready clients (the reference merchant clients of sandbox.merchant) ----------------------------------------
+
+    def alipay_client(self) -> AlipayClient:
+        merchant = self.merchant("alipay")
+        keys = merchant.keys
+        return AlipayClient(
+            merchant.merchant_id, keys["app_private_key"], keys["alipay_public_key"], f"{self.url}/gateway.do"
+        )
+
+    def wechatpay_client(self, notify_url: str = "") -> WechatPayClient:
+        merchant = self.merchant("wechatpay")
+        keys = merchant.keys
+        return WechatPayClient(
+            merchant.merchant_id,
+            keys["appid"],
+            keys["merchant_serial_no"],
+            keys["merchant_private_key"],
+            keys["apiv3_key"],
+            self.url,
+            platform_public_key=keys["platform_public_key"],
+            public_key_id=keys["public_key_id"],
+            notify_url=notify_url,
+        )
+
+    def unionpay_client(self) -> UnionPayClient:
+        merchant = self.merchant("unionpay")
+        keys = merchant.keys
+        return UnionPayClient.from_pkcs12(
+            merchant.merchant_id,
+            keys["pkcs12"],
+            keys["pkcs12_password"],
+            base_url=self.url,
+            root_cert=keys["root_certificate"],
+            middle_cert=keys["middle_certificate"],
+            clock=self.clock.now,  # txnTime must be "now" on the sandbox's clock, which tests move
+        )
+
+    # -- orders and the buyer ----------------------------------------------------------------------------------------
+
+    def order(self, gateway: str, out_trade_no: str) -> dict:
+        return self.control.call("GET", f"/orders/{gateway}/{self.merchant_id(gateway)}/{out_trade_no}")
+
+    def orders(self, gateway: str = "", status: str = "") -> list[dict]:
+        """The test's orders, newest first (only its own merchants' on a shared sandbox)."""
+        found = []
+        for name in (gateway,) if gateway else GATEWAYS:
+            query = f"?gateway={name}&status={status}"
+            if self.isolated or name in self._merchants:
+                query += f"&merchant_id={self.merchant_id(name)}"
+            found += self.control.call("GET", "/orders" + query)["orders"]
+        return sorted(found, key=lambda order: order["created_at"], reverse=True)
+
+    def pay(self, gateway: str, out_trade_no: str, outcome: str = "success", reason: str = "") -> dict:
+        """Act as the buyer: the payment succeeds or fails, and notifications follow as after a real payment."""
+        body = {"outcome": outcome, **({"reason": reason} if reason else {})}
+        return self.control.call("POST", f"/orders/{gateway}/{self.merchant_id(gateway)}/{out_trade_no}/pay", body)
+
+    # -- notifications ---------------------------------------------------------------------------------------------
+
+    def notifications(self, gateway: str = "", out_trade_no: str = "", status: str = "") -> list[dict]:
+        found = []
+        for name in (gateway,) if gateway else GATEWAYS:
+            query = f"?gateway={name}&out_trade_no={out_trade_no}&status={status}"
+            if self.isolated or name in self._merchants:
+                query += f"&merchant_id={self.merchant_id(name)}"
+            found += self.control.call("GET", "/notifications" + query)["notifications"]
+        return found
+
+    def replay(self, notification_id: str) -> dict:
+        return self.control.call("POST", f"/notifications/{notification_id}/replay")
+
+    def flush(self) -> dict:
+        return self.control.call("POST", "/notifications/flush")
+
+    # -- scenarios ---------------------------------------------------------------------------------------------------
+
+    def scenario(self, **rule) -> dict:
+        """Add a scenario rule (API.md's shape: match, times, payment, notify, api); answer the stored rule.
+
+        On a shared sandbox it is scoped to the test's merchant on `match.gateway` (required there, so that one
+        test's failure never lands on another's payment)."""
+        match = dict(rule.get("match") or {})
+        if self.isolated and "merchant_id" not in match:
+            if "gateway" not in match:
+                raise ValueError("on a shared sandbox a rule needs match.gateway (it is scoped to your merchant)")
+            match["merchant_id"] = self.merchant_id(match["gateway"])
+        stored = self.control.call("POST", "/scenarios", {**rule, "match": match})["scenario"]
+        self._rules.append(stored["id"])
+        return stored
+
+    def scenarios(self) -> list[dict]:
+        return [r for r in self.control.call("GET", "/scenarios")["scenarios"] if r["id"] in self._rules]
+
+    def clear_scenarios(self) -> None:
+        """Delete the rules this test added (all rules on a private sandbox)."""
+        if not self.isolated:
+            self.control.call("DELETE", "/scenarios")
+        for rule_id in self._rules if self.isolated else ():
+            with suppress(ControlError):  # a one-shot rule that was used up may be gone already
+                self.control.call("DELETE", f"/scenarios/{rule_id}")
+        self._rules.clear()
+
+    def reset(self) -> None:
+        """A clean sandbox for the next test: everything on a private sandbox, the test's rules on a shared one."""
+        if self.isolated:
+            self.clear_scenarios()
+        else:
+            self.control.call("POST", "/reset")
+            self._rules.clear()
+
+
+def _digits(count: int) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(count))

@@ -1,0 +1,138 @@
+"""The pytest plugin (registered as `paysandbox` through the pytest11 entry point).
+
+By default a session-wide sandbox runs in a thread on a free port, on a manual clock, and is reset before each test.
+With `--sandbox-url URL` (or SANDBOX_URL) the tests drive an external sandbox, such as the container, through the
+control API only; each test then gets fresh merchants, so parallel tests (pytest-xdist) never see each other's
+orders, scenarios or notifications.
+
+Fixtures: `paysandbox` (the SandboxHandle), `paysandbox_receiver` (a NotificationReceiver), and ready reference
+clients `paysandbox_alipay`, `paysandbox_wechatpay`, `paysandbox_unionpay`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from sandbox.config import Config
+from sandbox.control import Control
+from sandbox.testing.handle import SandboxHandle
+from sandbox.testing.receiver import NotificationReceiver
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("paysandbox", "paysandbox: a local payment-provider sandbox")
+    group.addoption(
+        "--sandbox-url",
+        default=os.environ.get("SANDBOX_URL") or None,
+        help="drive this running sandbox (e.g. the container) instead of one in a thread [env SANDBOX_URL]",
+    )
+    group.addoption(
+        "--sandbox-receiver-host",
+        default=os.environ.get("SANDBOX_RECEIVER_HOST") or "127.0.0.1",
+        help="address the notification receiver binds (0.0.0.0 when the sandbox runs in a container) "
+        "[env SANDBOX_RECEIVER_HOST]",
+    )
+    group.addoption(
+        "--sandbox-receiver-public-host",
+        default=os.environ.get("SANDBOX_RECEIVER_PUBLIC_HOST") or "",
+        help="name the sandbox reaches the receiver by (e.g. host.docker.internal or 172.17.0.1) "
+        "[env SANDBOX_RECEIVER_PUBLIC_HOST]",
+    )
+
+
+class _Server:
+    """Where the session's sandbox is: in this process (with its app), or elsewhere (url only)."""
+
+    def __init__(self, url: str, app=None, stop=None) -> None:
+        self.url, self.app, self.stop = url, app, stop
+
+
+@pytest.fixture(scope="session")
+def paysandbox_server(request: pytest.FixtureRequest) -> Iterator[_Server]:
+    url = request.config.getoption("sandbox_url")
+    if url:
+        if not Control(url, timeout=5).healthy():
+            pytest.fail(f"no sandbox answers at {url} (--sandbox-url / SANDBOX_URL): is it running?", pytrace=False)
+        yield _Server(url.rstrip("/"))
+        return
+    from sandbox.app import create_app
+    from sandbox.testing.server import ThreadedServer
+
+    app = create_app(Config(clock_mode="manual"))
+    sandbox = app.extensions["paysandbox"]
+    sandbox.start()
+    server = ThreadedServer(app).start()
+    try:
+        yield _Server(server.url, app)
+    finally:
+        server.stop()
+        sandbox.stop()
+
+
+class _ErrorLog(logging.Handler):
+    """Collects what the in-thread sandbox logs at ERROR (a request that crashed, a dispatcher failure)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def report(self) -> str:
+        formatter = logging.Formatter("%(name)s: %(message)s")
+        return "\n".join(formatter.format(record) for record in self.records)
+
+
+@pytest.fixture
+def paysandbox(paysandbox_server: _Server) -> Iterator[SandboxHandle]:
+    """The sandbox, clean for this test: orders, notifications, scenarios and clock through one handle."""
+    isolated = paysandbox_server.app is None
+    handle = SandboxHandle(paysandbox_server.url, Config().fixtures_dir, isolated=isolated, app=paysandbox_server.app)
+    handle.reset()
+    errors = _ErrorLog()
+    logger = logging.getLogger("paysandbox")
+    logger.addHandler(errors)
+    try:
+        yield handle
+    finally:
+        logger.removeHandler(errors)
+        if isolated:
+            handle.clear_scenarios()
+    if errors.records:
+        # Raised in the sandbox's threads, surfaced here: in the test that caused it.
+        pytest.fail(f"the sandbox failed while serving this test:\n{errors.report()}", pytrace=False)
+
+
+@pytest.fixture
+def paysandbox_receiver(request: pytest.FixtureRequest) -> Iterator[NotificationReceiver]:
+    """A real HTTP endpoint for notify URLs: set its answer with `reply`, check arrivals with `wait_for`."""
+    receiver = NotificationReceiver(
+        host=request.config.getoption("sandbox_receiver_host"),
+        public_host=request.config.getoption("sandbox_receiver_public_host"),
+    )
+    with receiver:
+        yield receiver
+    receiver.raise_errors()
+
+
+@pytest.fixture
+def paysandbox_alipay(paysandbox: SandboxHandle):
+    """sandbox.merchant.alipay.AlipayClient as this test's Alipay app."""
+    return paysandbox.alipay_client()
+
+
+@pytest.fixture
+def paysandbox_wechatpay(paysandbox: SandboxHandle, paysandbox_receiver: NotificationReceiver):
+    """sandbox.merchant.wechatpay.WechatPayClient as this test's merchant, notifying paysandbox_receiver."""
+    return paysandbox.wechatpay_client(notify_url=f"{paysandbox_receiver.url}/wechatpay")
+
+
+@pytest.fixture
+def paysandbox_unionpay(paysandbox: SandboxHandle):
+    """sandbox.merchant.unionpay.UnionPayClient as this test's merchant (txnTime on the sandbox clock)."""
+    return paysandbox.unionpay_client()

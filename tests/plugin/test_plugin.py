@@ -1,0 +1,212 @@
+"""The pytest plugin, run as users run it: pytester writes a test file and runs pytest on it, in this process
+against the plugin's own in-thread sandbox, or against an external sandbox by URL, in parallel with pytest-xdist."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+# A user's test: create an order with the ready client, pay as the buyer, get the notification, query, refund.
+LIFE_CYCLE = """
+def test_life_cycle(paysandbox, paysandbox_alipay, paysandbox_receiver):
+    answer = paysandbox_alipay.precreate("ORDER-1", 990, "Coffee", notify_url=paysandbox_receiver.url + "/alipay")
+    assert answer["qr_code"]
+
+    paysandbox.pay("alipay", "ORDER-1")
+
+    [notification] = paysandbox_receiver.wait_for(1)
+    fields = paysandbox_alipay.verify_notification(notification.form)
+    assert fields["trade_status"] == "TRADE_SUCCESS"
+    assert paysandbox_alipay.query("ORDER-1")["trade_status"] == "TRADE_SUCCESS"
+    assert paysandbox_alipay.refund("ORDER-1", 990, "R1")["fund_change"] == "Y"
+    assert paysandbox.order("alipay", "ORDER-1")["status"] == "refunded"
+"""
+
+
+def test_the_in_thread_sandbox_runs_a_whole_payment_life_cycle(pytester):
+    pytester.makepyfile(LIFE_CYCLE)
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1)
+
+
+def test_each_test_starts_from_a_clean_sandbox(pytester):
+    pytester.makepyfile(
+        """
+        def test_first(paysandbox, paysandbox_alipay):
+            paysandbox_alipay.precreate("ORDER-1", 100, "Tea")
+            paysandbox.scenario(match={"gateway": "alipay"}, payment={"outcome": "fail"})
+            assert len(paysandbox.orders()) == 1
+
+        def test_second(paysandbox, paysandbox_alipay):
+            assert paysandbox.orders() == []
+            assert paysandbox.scenarios() == []
+            paysandbox_alipay.precreate("ORDER-1", 100, "Tea")  # the same number again: no clash
+            assert paysandbox.pay("alipay", "ORDER-1")["status"] == "paid"
+        """
+    )
+
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+EVERY_GATEWAY = """
+def test_wechatpay(paysandbox, paysandbox_wechatpay, paysandbox_receiver):
+    paysandbox_wechatpay.native_prepay("WX-ORDER-1", 100, "Tea")
+    paysandbox.pay("wechatpay", "WX-ORDER-1")
+    [notification] = paysandbox_receiver.wait_for(1, path="/wechatpay")
+    body = paysandbox_wechatpay.parse_notification(notification.headers, notification.body)
+    assert body["resource"]["trade_state"] == "SUCCESS"
+
+
+def test_unionpay(paysandbox, paysandbox_unionpay, paysandbox_receiver):
+    answer = paysandbox_unionpay.app_consume("UP0000001", 100, paysandbox_receiver.url + "/unionpay")
+    assert answer["tn"]
+    paysandbox.pay("unionpay", "UP0000001")
+    [notification] = paysandbox_receiver.wait_for(1, path="/unionpay")
+    assert paysandbox_unionpay.verify_notification(notification.form)["respCode"] == "00"
+
+
+def test_a_scenario_declines_only_this_tests_payments(paysandbox, paysandbox_alipay):
+    paysandbox.scenario(match={"gateway": "alipay"}, payment={"outcome": "fail"})
+    paysandbox_alipay.precreate("ORDER-1", 100, "Tea")
+    assert paysandbox.pay("alipay", "ORDER-1")["status"] == "failed"
+"""
+
+
+@pytest.fixture(params=["in-thread", "external"])
+def mode(request, live) -> list[str]:
+    """The same tests, against the plugin's own sandbox or an external one (here: a live server by URL)."""
+    return ["--sandbox-url", live.url] if request.param == "external" else []
+
+
+def test_ready_clients_for_every_gateway_work_in_both_modes(pytester, mode):
+    pytester.makepyfile(LIFE_CYCLE + EVERY_GATEWAY)
+
+    pytester.runpytest("-p", "no:cacheprovider", *mode).assert_outcomes(passed=4)
+
+
+def test_an_external_sandbox_gets_fresh_merchants_per_test(pytester, live, http):
+    pytester.makepyfile(
+        """
+        def test_one(paysandbox):
+            assert paysandbox.merchant_id("alipay") != "2021000000000001"  # not the demo app
+
+        def test_two(paysandbox, paysandbox_alipay):
+            paysandbox_alipay.precreate("ORDER-1", 100, "Tea")
+            assert [o["merchant_id"] for o in paysandbox.orders()] == [paysandbox.merchant_id("alipay")]
+        """
+    )
+
+    pytester.runpytest("-p", "no:cacheprovider", "--sandbox-url", live.url).assert_outcomes(passed=2)
+    merchants = http.get(f"{live.url}/_sandbox/merchants").json()["merchants"]
+    assert sum(m["gateway"] == "alipay" for m in merchants) == 3  # the demo app and one per test that asked
+
+
+def test_sandbox_url_comes_from_the_environment_too(pytester, live, monkeypatch):
+    monkeypatch.setenv("SANDBOX_URL", live.url)
+    pytester.makepyfile("def test_url(paysandbox):\n    assert paysandbox.isolated and paysandbox.app is None\n")
+
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_parallel_workers_on_one_sandbox_do_not_see_each_other(pytester, live, http):
+    # Every test uses the same order number, declines or pays, and counts what it sees: with 2 workers at once.
+    tests = "\n".join(
+        f"""
+def test_{n}(paysandbox, paysandbox_alipay, paysandbox_receiver):
+    outcome = "fail" if {n} % 2 else "success"
+    paysandbox.scenario(match={{"gateway": "alipay"}}, payment={{"outcome": outcome}})
+    paysandbox_alipay.precreate("SAME-NUMBER", 100, "Tea", notify_url=paysandbox_receiver.url)
+    expected = "failed" if {n} % 2 else "paid"
+    assert paysandbox.pay("alipay", "SAME-NUMBER", outcome="success")["status"] == expected
+    assert [o["status"] for o in paysandbox.orders()] == [expected]
+    assert len(paysandbox.scenarios()) == 1
+    if expected == "paid":
+        paysandbox_receiver.wait_for(1)
+        assert len(paysandbox.notifications()) == 1
+"""
+        for n in range(8)
+    )
+    pytester.makepyfile(tests)
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--sandbox-url", live.url)
+
+    result.assert_outcomes(passed=8)
+    assert http.get(f"{live.url}/_sandbox/scenarios").json()["scenarios"] == []  # each test removed its rules
+
+
+def test_an_error_in_the_sandbox_thread_fails_the_test_that_caused_it(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+        from sandbox.control import ControlError
+
+        def test_breaks_the_sandbox(paysandbox, monkeypatch):
+            def boom(*args):
+                raise RuntimeError("boom in the order list")
+
+            monkeypatch.setattr(paysandbox.sandbox.payments, "list", boom)
+            with pytest.raises(ControlError):
+                paysandbox.orders("alipay")
+
+        def test_next_is_fine(paysandbox):
+            assert paysandbox.orders() == []
+        """
+    )
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_breaks_the_sandbox*", "*boom in the order list*"])
+
+
+def test_an_error_in_a_receiver_reply_handler_surfaces_in_the_test(pytester):
+    pytester.makepyfile(
+        """
+        def test_handler_breaks(paysandbox, paysandbox_alipay, paysandbox_receiver):
+            def answer(received):
+                raise ValueError("my handler is wrong")
+
+            paysandbox_receiver.reply(answer)
+            paysandbox_alipay.precreate("ORDER-1", 100, "Tea", notify_url=paysandbox_receiver.url)
+            paysandbox.pay("alipay", "ORDER-1")
+            paysandbox_receiver.wait_for(1)
+        """
+    )
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReceiverError*", "*my handler is wrong*"])
+
+
+def test_the_clock_runs_the_retry_schedule_without_waiting(pytester):
+    pytester.makepyfile(
+        """
+        def test_retry(paysandbox, paysandbox_alipay, paysandbox_receiver):
+            paysandbox_receiver.reply("busy")  # anything but "success": Alipay retries 4 minutes later
+            paysandbox_alipay.precreate("ORDER-1", 100, "Tea", notify_url=paysandbox_receiver.url)
+            paysandbox.pay("alipay", "ORDER-1")
+            paysandbox_receiver.wait_for(1)
+
+            paysandbox_receiver.reply("success")
+            paysandbox.clock.advance(4 * 60)
+
+            assert len(paysandbox_receiver.wait_for(2)) == 2
+            [record] = paysandbox.notifications()
+            assert record["status"] == "delivered"
+        """
+    )
+
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_no_sandbox_at_the_url_is_a_clear_error(pytester):
+    pytester.makepyfile("def test_x(paysandbox):\n    pass\n")
+
+    result = pytester.runpytest("-p", "no:cacheprovider", "--sandbox-url", "http://127.0.0.1:9")
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*no sandbox answers at http://127.0.0.1:9*is it running?*"])
