@@ -8,7 +8,14 @@ DEFAULT_URL = "http://127.0.0.1:8008"
 
 
 class ControlError(Exception):
-    """The sandbox is not there, or refused the call; the message says which and why."""
+    """The sandbox is not there, or refused the call; the message says which and why.
+
+    `status` and `code` are the HTTP status and the API's error code when the sandbox answered, else None.
+    """
+
+    def __init__(self, message: str, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
 
 
 class Control:
@@ -18,27 +25,34 @@ class Control:
         self._session = requests.Session()
         self._session.trust_env = False  # a local sandbox must not be reached through a proxy from the env
 
-    def call(self, method: str, path: str, payload: dict | None = None) -> dict:
+    def call(self, method: str, path: str, payload: dict | None = None, params: dict | None = None) -> dict:
+        """`path` is under /_sandbox; `params` become the query string (empty values are left out)."""
         target = f"{self.url}/_sandbox{path}"
+        query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
-            reply = self._session.request(method, target, json=payload, timeout=self._timeout)
+            reply = self._session.request(method, target, json=payload, params=query, timeout=self._timeout)
         except requests.ConnectionError:
             raise ControlError(
-                f"no sandbox answers at {self.url}; start one with `paysandbox serve` or pass --url"
+                f"no sandbox answers at {self.url}; start one with `paysandbox serve`, or pass --url (or SANDBOX_URL)"
             ) from None
         except requests.Timeout:
             raise ControlError(
-                f"the sandbox at {self.url} did not answer {method} {path} in {self._timeout} s"
+                f"the sandbox at {self.url} did not answer {method} {path} in {self._timeout:g} s"
             ) from None
+        except requests.RequestException as exc:  # a malformed URL and the like: still one line, never a traceback
+            raise ControlError(f"cannot call {target}: {exc}") from None
         try:
             body = reply.json()
         except ValueError:
             raise ControlError(
-                f"{target} answered HTTP {reply.status_code} without JSON: is {self.url} a paysandbox?"
+                f"{target} answered HTTP {reply.status_code} without JSON: is {self.url} a paysandbox?",
+                status=reply.status_code,
             ) from None
         if reply.status_code >= 400:
             error = body.get("error", {}) if isinstance(body, dict) else {}
-            raise ControlError(f"{error.get('code', reply.status_code)}: {error.get('message', reply.text)}")
+            code = error.get("code") if isinstance(error, dict) else None
+            message = error.get("message", reply.text) if isinstance(error, dict) else reply.text
+            raise ControlError(f"{code or reply.status_code}: {message}", status=reply.status_code, code=code)
         return body
 
     def healthy(self) -> bool:

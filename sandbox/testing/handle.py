@@ -180,11 +180,8 @@ class SandboxHandle:
     def orders(self, gateway: str = "", status: str = "") -> list[dict]:
         """The test's orders, newest first (only its own merchants' on a shared sandbox)."""
         found = []
-        for name in (gateway,) if gateway else GATEWAYS:
-            query = f"?gateway={name}&status={status}"
-            if self.isolated or name in self._merchants:
-                query += f"&merchant_id={self.merchant_id(name)}"
-            found += self.control.call("GET", "/orders" + query)["orders"]
+        for query in self._scopes(gateway, status=status):
+            found += self.control.call("GET", "/orders", params=query)["orders"]
         return sorted(found, key=lambda order: order["created_at"], reverse=True)
 
     def pay(self, gateway: str, out_trade_no: str, outcome: str = "success", reason: str = "") -> dict:
@@ -196,12 +193,17 @@ class SandboxHandle:
 
     def notifications(self, gateway: str = "", out_trade_no: str = "", status: str = "") -> list[dict]:
         found = []
-        for name in (gateway,) if gateway else GATEWAYS:
-            query = f"?gateway={name}&out_trade_no={out_trade_no}&status={status}"
-            if self.isolated or name in self._merchants:
-                query += f"&merchant_id={self.merchant_id(name)}"
-            found += self.control.call("GET", "/notifications" + query)["notifications"]
+        for query in self._scopes(gateway, out_trade_no=out_trade_no, status=status):
+            found += self.control.call("GET", "/notifications", params=query)["notifications"]
         return found
+
+    def _scopes(self, gateway: str, **filters: str) -> list[dict]:
+        """One query per gateway, narrowed to the test's merchant where it has one (always on a shared sandbox)."""
+        scopes = []
+        for name in (gateway,) if gateway else GATEWAYS:
+            mine = self.isolated or name in self._merchants
+            scopes.append({"gateway": name, **filters, **({"merchant_id": self.merchant_id(name)} if mine else {})})
+        return scopes
 
     def replay(self, notification_id: str) -> dict:
         return self.control.call("POST", f"/notifications/{notification_id}/replay")

@@ -1,0 +1,47 @@
+"""The `paysandbox` command: the parser, assembled from one module per command group, and `main`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from sandbox import __version__
+from sandbox.cli import clock, keys, merchants, notifications, orders, reset, scenarios, serve
+from sandbox.config import Config
+
+# In `paysandbox --help` order: run things, then what a QA engineer does to a running sandbox.
+GROUPS = (serve, keys, merchants, orders, notifications, scenarios, clock, reset)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paysandbox",
+        description="A local sandbox for Alipay and friends.",
+        epilog="Commands that talk to a running sandbox take --url (default $SANDBOX_URL or http://127.0.0.1:8008) "
+        "and --json (the control API's answer, for scripts).",
+    )
+    parser.add_argument("--version", action="version", version=f"paysandbox {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = Config.from_env()
+    except (TypeError, ValueError) as exc:
+        print(f"paysandbox: a SANDBOX_* environment variable is invalid: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return args.handler(args, config)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `paysandbox orders list | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+__all__ = ["build_parser", "main"]

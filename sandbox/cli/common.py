@@ -1,0 +1,72 @@
+"""What every control-API command shares: --url and --json, one way to call the sandbox and report its errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from urllib.parse import quote, urlsplit
+
+from sandbox.control import DEFAULT_URL, Control, ControlError
+
+GATEWAYS = ("alipay", "wechatpay", "unionpay")
+SLOW = 600.0  # seconds: calls that deliver notifications wait on merchants (SANDBOX_NOTIFY_TIMEOUT each)
+
+
+def default_url() -> str:
+    return os.environ.get("SANDBOX_URL") or DEFAULT_URL
+
+
+def url(value: str) -> str:
+    """argparse type: an http(s) base URL, so a typo is a usage error (exit 2) rather than a failed call."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an http:// or https:// URL (from --url or SANDBOX_URL)")
+    return value.rstrip("/")
+
+
+def control_options(parser: argparse.ArgumentParser, inherited: bool = False) -> None:
+    """--url and --json. `inherited`: a sub-command of a group that has them, so an unset option keeps the group's."""
+    url_default = argparse.SUPPRESS if inherited else default_url()
+    json_default = argparse.SUPPRESS if inherited else False
+    parser.add_argument(
+        "--url", type=url, default=url_default, help=f"the sandbox base URL (default $SANDBOX_URL or {DEFAULT_URL})"
+    )
+    parser.add_argument("--json", action="store_true", default=json_default, help="the control API's JSON answer")
+
+
+def segment(value: str) -> str:
+    """One path segment of a control-API URL: an out_trade_no may hold '/', '?' or '#'."""
+    return quote(value, safe="")
+
+
+def call(
+    args: argparse.Namespace, request: Callable[[Control], dict], render: Callable[[dict], str], slow: bool = False
+) -> int:
+    """Make the call(s), then print the answer as JSON (--json) or as text; a refusal is one line on stderr, exit 1."""
+    control = Control(args.url, timeout=SLOW if slow else 10.0)
+    try:
+        answer = request(control)
+    except ControlError as exc:
+        return fail(str(exc))
+    if args.json:
+        print_json(answer)
+    else:
+        print(render(answer))
+    return 0
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"paysandbox: {message}", file=sys.stderr)
+    return code
+
+
+def print_json(answer: object) -> None:
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
+
+
+def plural(count: int, noun: str) -> str:
+    """`no refunds`, `1 refund`, `2 refunds`."""
+    return f"{count or 'no'} {noun}" + ("" if count == 1 else "s")

@@ -1,0 +1,168 @@
+"""`paysandbox serve`, `shop` and `demo`: run the sandbox, the demo shop, or both, until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from sandbox import __version__
+from sandbox.config import Config
+from sandbox.control import DEFAULT_URL, Control
+from sandbox.errors import SandboxError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser("serve", help="serve every gateway on one port")
+    _sandbox_options(serve)
+    serve.set_defaults(handler=_serve)
+
+    shop = commands.add_parser("shop", help="run the demo shop against a running sandbox")
+    shop.add_argument("--sandbox-url", help=f"the sandbox base URL (default {DEFAULT_URL})")
+    _shop_options(shop)
+    shop.set_defaults(handler=_shop)
+
+    demo = commands.add_parser("demo", help="run the sandbox and the demo shop together: click through a purchase")
+    _sandbox_options(demo)
+    _shop_options(demo)
+    demo.set_defaults(handler=_demo)
+
+
+def _sandbox_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--host", help="address to bind (default 127.0.0.1; 0.0.0.0 in a container)")
+    command.add_argument("--port", type=int, help="port (default 8008)")
+    command.add_argument("--data", metavar="PATH", help="keep state in this TinyDB JSON file (default: in memory)")
+    command.add_argument("--clock", choices=("real", "accelerated", "manual"), help="clock mode (default real)")
+    command.add_argument("--factor", type=float, help="clock speed in accelerated mode")
+    command.add_argument("--seed", type=int, help="make generated ids repeatable")
+    command.add_argument("--public-url", help="base URL handed out in QR codes and bill links")
+    command.add_argument("--scenarios", metavar="FILE", help="load scenario rules from a JSON or YAML file at start")
+
+
+def _shop_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--shop-host", default="127.0.0.1", help="address the shop binds (default 127.0.0.1)")
+    command.add_argument("--shop-port", type=int, default=8010, help="the shop's port (default 8010)")
+    command.add_argument(
+        "--shop-url", help="where the sandbox and the browser reach the shop (default http://<shop-host>:<port>)"
+    )
+    command.add_argument("--shop-data", metavar="PATH", help="keep the shop's orders in this TinyDB JSON file")
+
+
+def _serve(args: argparse.Namespace, config: Config) -> int:
+    return _run(args, config, with_sandbox=True, with_shop=False)
+
+
+def _shop(args: argparse.Namespace, config: Config) -> int:
+    return _run(args, config, with_sandbox=False, with_shop=True)
+
+
+def _demo(args: argparse.Namespace, config: Config) -> int:
+    return _run(args, config, with_sandbox=True, with_shop=True)
+
+
+def _run(args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop: bool) -> int:
+    """Serve the sandbox, the shop, or both (each on its own port, in one process) until SIGTERM or Ctrl-C."""
+    servers, sandbox = [], None
+    if with_sandbox:
+        built = _sandbox_server(args, config)
+        if isinstance(built, int):
+            return built
+        server, sandbox = built
+        servers.append(server)
+    if with_shop:
+        # The demo's shop talks to its own sandbox; `shop` to --sandbox-url, else SHOP_SANDBOX_URL, else the default.
+        sandbox_url = f"http://{_loopback(config.host)}:{servers[0].server_port}" if sandbox else args.sandbox_url
+        shop = _shop_server(args, sandbox_url, checked=not sandbox)
+        if shop is None:
+            return 1
+        servers.append(shop)
+
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    if sandbox:
+        sandbox.start()
+    for server in servers[1:]:
+        threading.Thread(target=server.serve_forever, name="shop", daemon=True).start()
+    try:
+        servers[0].serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for server in servers:
+            server.server_close()
+        if sandbox:
+            sandbox.stop()  # flushes a file store, so pending notifications survive the restart
+    return 0
+
+
+def _loopback(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
+def _sandbox_server(args: argparse.Namespace, config: Config):
+    """The sandbox's WSGI server, bound and announced; an exit code if it cannot start."""
+    from werkzeug.serving import make_server
+
+    from sandbox.app import create_app
+
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "data_path": args.data,
+        "clock_mode": args.clock,
+        "clock_factor": args.factor,
+        "seed": args.seed,
+        "public_url": args.public_url,
+        "scenarios_file": args.scenarios,
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            setattr(config, name, value)
+    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        app = create_app(config)
+    except (SandboxError, OSError) as exc:
+        print(f"paysandbox: cannot load {config.scenarios_file}: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    sandbox = app.extensions["paysandbox"]
+    try:
+        server = make_server(config.host, config.port, app, threaded=True)
+    except OSError as exc:
+        print(f"paysandbox: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
+        sandbox.stop()
+        return 1
+    where = f"http://{config.host}:{server.server_port}"
+    store = config.data_path or "memory"
+    print(f"paysandbox {__version__} serving on {where} (store: {store}, clock: {sandbox.clock.mode})", flush=True)
+    print(f"  Alipay gateway   {where}/gateway.do   demo app_id 2021000000000001 (`paysandbox keys`)", flush=True)
+    print(f"  WeChat Pay       {where}/v3/... and /pay/...   demo mchid 1900000109", flush=True)
+    print(f"  UnionPay         {where}/gateway/api/...   demo merId 777290058110097", flush=True)
+    print(f"  control API      {where}/_sandbox/health", flush=True)
+    return server, sandbox
+
+
+def _shop_server(args: argparse.Namespace, sandbox_url: str | None, checked: bool):
+    """The demo shop's WSGI server, bound and announced; None if it cannot listen."""
+    from werkzeug.serving import make_server
+
+    from sandbox.merchant.shop import create_shop
+    from sandbox.merchant.shop.settings import ShopSettings
+
+    settings = ShopSettings.from_env(sandbox_url=sandbox_url, data_path=args.shop_data, public_url=args.shop_url)
+    try:
+        server = make_server(args.shop_host, args.shop_port, create_shop(settings), threaded=True)
+    except OSError as exc:
+        where = f"{args.shop_host}:{args.shop_port}"
+        print(f"paysandbox: the shop cannot listen on {where}: {exc.strerror}", file=sys.stderr)
+        return None
+    if not args.shop_url:
+        settings.public_url = f"http://{_loopback(args.shop_host)}:{server.server_port}"
+    sandbox_url = settings.sandbox_url
+    if checked and not Control(sandbox_url, timeout=3).healthy():
+        print(f"warning: no sandbox answers at {sandbox_url} yet: start one, or pass --sandbox-url", flush=True)
+    print(f"demo shop serving on {settings.public_url}  (open it in a browser; sandbox {sandbox_url})", flush=True)
+    return server
