@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from sandbox import __version__, errors
+from sandbox.admin import openapi
 from sandbox.admin.serialize import notification_summary, notification_view, order_view
 from sandbox.core import magic
 from sandbox.core.models import ORDER_STATUSES, order_key
@@ -23,7 +24,10 @@ def _body() -> dict:
         raise errors.InvalidParameter("body", f"the body is larger than {_sandbox().config.max_body} bytes")
     if not request.get_data():
         return {}
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: a bad body like any other, not a 500
+        payload = None
     if not isinstance(payload, dict):
         raise errors.InvalidParameter("body", "the body must be a JSON object")
     return payload
@@ -51,6 +55,12 @@ def sandbox_error(error: errors.SandboxError):
 @bp.get("/health")
 def health():
     return jsonify(status="ok", version=__version__)
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """This API described in OpenAPI 3.1 (built once), e.g. for Postman: Import, Link."""
+    return jsonify(openapi.document())
 
 
 @bp.post("/reset")

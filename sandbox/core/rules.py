@@ -6,6 +6,7 @@ A rule is data (API.md, "Scenarios"): a `match`, an optional `times`, and at lea
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
@@ -253,7 +254,9 @@ def _parse_notify(notify) -> dict:
         if not isinstance(tamper, dict) or not tamper:
             raise InvalidParameter("notify.tamper", 'notify.tamper maps fields to new values, e.g. {"amount": 99900}')
         for key, value in tamper.items():
-            if not isinstance(value, str | int | float) or isinstance(value, bool):
+            # NaN and Infinity parse from JSON but cannot be answered as JSON: refuse them like any non-number.
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not (isinstance(value, str) or (number and math.isfinite(value))):
                 raise InvalidParameter(f"notify.tamper.{key}", f"notify.tamper.{key} must be a string or a number")
         if "amount" in tamper and (not _is_int(tamper["amount"]) or tamper["amount"] < 0):
             raise InvalidParameter("notify.tamper.amount", "notify.tamper.amount is in fen: a whole number, e.g. 1")

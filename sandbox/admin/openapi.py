@@ -1,0 +1,452 @@
+"""The OpenAPI 3.1 description of the control API (`/_sandbox`), served at GET /_sandbox/openapi.json.
+
+Each operation documents what views.py really answers: its statuses, bodies and the `{"error": ...}`
+envelope of its 4xx. tests/admin/test_openapi.py keeps it in step with the routes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sandbox import __version__
+from sandbox.admin import openapi_examples as ex
+from sandbox.admin.openapi_schemas import components, ref, text
+from sandbox.core.models import ORDER_STATUSES
+
+JSON = "application/json"
+ORDER_PATH = "/_sandbox/orders/{gateway}/{merchant_id}/{out_trade_no}"
+ORDER_PARAMS = ("gateway", "merchant_id", "out_trade_no")
+ERRORS = {400: "BadRequest", 404: "NotFound", 409: "Conflict"}  # status -> components/responses
+
+
+def content(schema: dict, examples: dict | None = None) -> dict:
+    media: dict = {"schema": schema}
+    if examples:
+        media["examples"] = examples
+    return {JSON: media}
+
+
+def answer(description: str, schema: dict, examples: dict | None = None) -> dict:
+    return {"description": description, "content": content(schema, examples)}
+
+
+def listing(key: str, item: dict) -> dict:
+    """The {"key": [item, ...]} shape most list answers have."""
+    return {"type": "object", "properties": {key: {"type": "array", "items": item}}, "required": [key]}
+
+
+def one(key: str, item: dict) -> dict:
+    return {"type": "object", "properties": {key: item}, "required": [key]}
+
+
+def operation(
+    tag: str,
+    operation_id: str,
+    summary: str,
+    description: str,
+    responses: dict,
+    *,
+    errors: tuple[int, ...] = (),
+    params: tuple[str, ...] = (),
+    body: dict | None = None,
+) -> dict:
+    """One operation; `errors` are the 4xx statuses the view can answer, `params` names in components."""
+    op: dict = {"tags": [tag], "operationId": operation_id, "summary": summary, "description": description}
+    if params:
+        op["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in params]
+    if body is not None:
+        op["requestBody"] = body
+    op["responses"] = {**responses, **{str(s): {"$ref": f"#/components/responses/{ERRORS[s]}"} for s in errors}}
+    return op
+
+
+def json_body(schema: dict, examples: dict | None = None, required: bool = False) -> dict:
+    return {"required": required, "content": content(schema, examples)}
+
+
+def _path_param(name: str, description: str, schema: dict | None = None, example: str = "") -> dict:
+    param = {"name": name, "in": "path", "required": True, "description": description}
+    param["schema"] = schema or {"type": "string"}
+    if example:
+        param["example"] = example
+    return param
+
+
+def _query(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema or text()}
+
+
+def parameters() -> dict:
+    gateway_text = "alipay, wechatpay or unionpay (anything else is a 400)"
+    return {
+        "gateway": _path_param("gateway", gateway_text, ref("Gateway"), "alipay"),
+        "merchant_id": _path_param("merchant_id", "app_id, mchid or merId", example=ex.APP_ID),
+        "out_trade_no": _path_param("out_trade_no", "the merchant's order number (may contain /)", example="QA-1001"),
+        "out_refund_no": _path_param("out_refund_no", "the merchant's refund number", example="QA-1001-R1"),
+        "notification_id": _path_param("notification_id", "a notification id (ntf_...)", example=ex.SUMMARY["id"]),
+        "rule_id": _path_param("rule_id", "a scenario rule id (scn_...)", example=ex.STORED_RULE["id"]),
+        "order_gateway": _query("gateway", gateway_text, ref("Gateway")),
+        "order_status": _query("status", "anything else is a 400", {"enum": list(ORDER_STATUSES)}),
+        "merchant_filter": _query("merchant_id", "only this merchant's"),
+        "notification_gateway": _query("gateway", "alipay, wechatpay or unionpay (not checked: others match nothing)"),
+        "notification_trade": _query("out_trade_no", "only this order's"),
+        "notification_status": _query("status", "pending, delivered or failed (not checked: others match nothing)"),
+    }
+
+
+def responses() -> dict:
+    def error(description: str, code: str, message: str) -> dict:
+        return answer(description, ref("Error"), {code: ex.example(message, ex.error(code, message))})
+
+    return {
+        "BadRequest": error("Bad input: the message names the key", "INVALID_PARAMETER", "outcome must be ..."),
+        "NotFound": error("No such thing (or no such path)", "ORDER_NOT_FOUND", "no order with out_trade_no ..."),
+        "Conflict": error("The state refuses it", "ORDER_ALREADY_PAID", "order QA-1001 is already paid"),
+    }
+
+
+def _health_and_reset() -> dict:
+    reset_answer = {
+        "type": "object",
+        "properties": {"status": {"const": "ok"}, "merchants_reset": {"type": "boolean"}},
+        "required": ["status", "merchants_reset"],
+    }
+    health = {
+        "type": "object",
+        "properties": {"status": {"const": "ok"}, "version": text("the sandbox's version")},
+        "required": ["status", "version"],
+    }
+    reset_body = {
+        "type": "object",
+        "properties": {"merchants": {"type": "boolean", "description": "drop them too (any truthy value)"}},
+    }
+    return {
+        "/_sandbox/health": {
+            "get": operation(
+                "health",
+                "health",
+                "Is the sandbox up?",
+                "Answers once the server can take requests.",
+                {"200": answer("Up", health, ex.HEALTHY)},
+            )
+        },
+        "/_sandbox/reset": {
+            "post": operation(
+                "health",
+                "reset",
+                "Drop orders, refunds, notifications and scenarios",
+                'Keeps registered merchants unless the body says `{"merchants": true}` (the demo merchants from'
+                " fixtures come back). The body is optional.",
+                {"200": answer("Done", reset_answer)},
+                errors=(400,),
+                body=json_body(reset_body, {"all": ex.example("Merchants too", {"merchants": True})}),
+            )
+        },
+        "/_sandbox/openapi.json": {
+            "get": operation(
+                "health",
+                "openapi",
+                "This document",
+                "The OpenAPI 3.1 description of the control API. Postman: Import → Link → this URL.",
+                {"200": answer("The document", {"type": "object", "required": ["openapi", "paths"]})},
+            )
+        },
+    }
+
+
+def _merchants() -> dict:
+    return {
+        "/_sandbox/merchants": {
+            "post": operation(
+                "merchants",
+                "registerMerchant",
+                "Register or replace a merchant",
+                "Takes the merchant's own public material; answers the sandbox's public material for it.",
+                {"201": answer("Registered", ref("Merchant"), ex.MERCHANTS)},
+                errors=(400,),
+                body=json_body(ref("MerchantRegistration"), ex.REGISTRATIONS, required=True),
+            ),
+            "get": operation(
+                "merchants",
+                "listMerchants",
+                "List merchants",
+                "Every registered merchant, by gateway then merchant_id.",
+                {"200": answer("The merchants", listing("merchants", ref("Merchant")))},
+            ),
+        },
+        "/_sandbox/merchants/{gateway}/{merchant_id}": {
+            "get": operation(
+                "merchants",
+                "getMerchant",
+                "One merchant",
+                "The same fields as the registration's answer.",
+                {"200": answer("The merchant", ref("Merchant"), {"alipay": ex.MERCHANTS["alipay"]})},
+                errors=(400, 404),
+                params=("gateway", "merchant_id"),
+            )
+        },
+    }
+
+
+def _orders() -> dict:
+    pay_body = {
+        "type": "object",
+        "properties": {
+            "outcome": {"enum": ["success", "fail"], "default": "success"},
+            "reason": text("the failure code, with fail"),
+        },
+    }
+    settle_body = {"type": "object", "properties": {"outcome": {"enum": ["success", "abnormal", "closed"]}}}
+    one_order = ref("OrderWithNotifications")
+    return {
+        "/_sandbox/orders": {
+            "get": operation(
+                "orders",
+                "listOrders",
+                "List orders",
+                "Newest first; empty filters are ignored.",
+                {"200": answer("The orders", listing("orders", ref("Order")), ex.ORDER_LIST)},
+                errors=(400,),
+                params=("order_gateway", "merchant_filter", "order_status"),
+            )
+        },
+        ORDER_PATH: {
+            "get": operation(
+                "orders",
+                "getOrder",
+                "One order",
+                "With its refunds, a summary of its notifications and `native` (the gateway's own state names).",
+                {"200": answer("The order", one_order, ex.ONE_ORDER)},
+                errors=(400, 404),
+                params=ORDER_PARAMS,
+            )
+        },
+        ORDER_PATH + "/pay": {
+            "post": operation(
+                "orders",
+                "payOrder",
+                "Act as the buyer",
+                "Pays (or fails) a pending order without a browser; notifications follow as after the hosted page."
+                " A matching scenario rule or magic amount decides first. 409 once it is no longer pending.",
+                {"200": answer("The order as it now stands", one_order, ex.PAID_OR_FAILED)},
+                errors=(400, 404, 409),
+                params=ORDER_PARAMS,
+                body=json_body(
+                    pay_body,
+                    {
+                        "success": ex.example("The buyer pays", {"outcome": "success"}),
+                        "fail": ex.example("Declined", {"outcome": "fail", "reason": "ACQ.BUYER_BALANCE_NOT_ENOUGH"}),
+                    },
+                ),
+            )
+        },
+        ORDER_PATH + "/refunds/{out_refund_no}/settle": {
+            "post": operation(
+                "orders",
+                "settleRefund",
+                "End a pending refund now",
+                "WeChat Pay refunds stay pending for a while: end one as success (default), abnormal or closed;"
+                " the matching notification follows. 409 when the refund is not pending.",
+                {"200": answer("The order", one_order, ex.SETTLED_ORDER)},
+                errors=(400, 404, 409),
+                params=(*ORDER_PARAMS, "out_refund_no"),
+                body=json_body(
+                    settle_body, {"success": ex.example("The money reached the buyer", {"outcome": "success"})}
+                ),
+            )
+        },
+    }
+
+
+def _notifications() -> dict:
+    summaries = listing("attempted", ref("NotificationSummary"))
+    return {
+        "/_sandbox/notifications": {
+            "get": operation(
+                "notifications",
+                "listNotifications",
+                "List notifications",
+                "Oldest first. Filters are exact and not checked.",
+                {"200": answer("The notifications", listing("notifications", ref("Notification")))},
+                params=("notification_gateway", "merchant_filter", "notification_trade", "notification_status"),
+            )
+        },
+        "/_sandbox/notifications/{notification_id}": {
+            "get": operation(
+                "notifications",
+                "getNotification",
+                "One notification",
+                "With every attempt, the exact body and headers sent.",
+                {"200": answer("The notification", ref("Notification"), ex.ONE_NOTIFICATION)},
+                errors=(404,),
+                params=("notification_id",),
+            )
+        },
+        "/_sandbox/notifications/{notification_id}/replay": {
+            "post": operation(
+                "notifications",
+                "replayNotification",
+                "Send it again now",
+                "A new attempt on the same record (trigger `replay`); takes no body.",
+                {"200": answer("The notification", ref("Notification"))},
+                errors=(404,),
+                params=("notification_id",),
+            )
+        },
+        "/_sandbox/notifications/flush": {
+            "post": operation(
+                "notifications",
+                "flushNotifications",
+                "Deliver everything due now",
+                "Also runs due expiries and settlements; takes no body.",
+                {"200": answer("What was attempted", summaries)},
+            )
+        },
+    }
+
+
+def _scenarios() -> dict:
+    stored = ref("StoredScenarioRule")
+    bulk = {
+        "type": "object",
+        "properties": {"scenarios": {"type": "array", "items": ref("ScenarioRule")}},
+        "required": ["scenarios"],
+    }
+    added = {
+        "one": ex.example("One rule", {"scenario": ex.STORED_RULE}),
+        "bulk": ex.example("Several", {"scenarios": [ex.STORED_RULE, ex.STANDING_RULE]}),
+    }
+    deleted = listing("deleted", text())
+    rule_id = ("rule_id",)
+    return {
+        "/_sandbox/scenarios": {
+            "post": operation(
+                "scenarios",
+                "addScenario",
+                "Add a rule, or several",
+                'One rule, or `{"scenarios": [rule, ...]}` added all or none. A rule it cannot understand is a 400'
+                " naming the key (`notify.dorp`, `scenarios[2].api.status`).",
+                {"201": answer("Added", {"oneOf": [one("scenario", stored), listing("scenarios", stored)]}, added)},
+                errors=(400,),
+                body=json_body({"oneOf": [ref("ScenarioRule"), bulk]}, ex.RULES, required=True),
+            ),
+            "get": operation(
+                "scenarios",
+                "listScenarios",
+                "List rules",
+                "In the order they are tried: rules with times (oldest first), then standing rules.",
+                {"200": answer("The rules", listing("scenarios", stored))},
+            ),
+            "delete": operation(
+                "scenarios",
+                "clearScenarios",
+                "Remove every rule",
+                "Answers the ids removed.",
+                {"200": answer("Removed", deleted)},
+            ),
+        },
+        "/_sandbox/scenarios/{rule_id}": {
+            "get": operation(
+                "scenarios",
+                "getScenario",
+                "One rule",
+                "As stored, with what it has left (`remaining`).",
+                {"200": answer("The rule", one("scenario", stored))},
+                errors=(404,),
+                params=rule_id,
+            ),
+            "delete": operation(
+                "scenarios",
+                "deleteScenario",
+                "Remove one rule",
+                "Answers the id removed.",
+                {"200": answer("Removed", deleted)},
+                errors=(404,),
+                params=rule_id,
+            ),
+        },
+        "/_sandbox/magic": {
+            "get": operation(
+                "scenarios",
+                "magicValues",
+                "The magic amounts",
+                "Amounts that shape the outcome with no rule, on every gateway.",
+                {"200": answer("The amounts", listing("amounts", ref("MagicAmount")))},
+            )
+        },
+    }
+
+
+def _clock() -> dict:
+    advanced = {
+        "allOf": [ref("Clock")],
+        "properties": {"attempted": {"type": "array", "items": ref("NotificationSummary")}},
+        "required": ["attempted"],
+    }
+    return {
+        "/_sandbox/clock": {
+            "get": operation(
+                "clock",
+                "getClock",
+                "The sandbox clock",
+                "Its time, mode and speed.",
+                {"200": answer("The clock", ref("Clock"))},
+            ),
+            "post": operation(
+                "clock",
+                "setClock",
+                "Set the clock's mode",
+                "real, accelerated (factor up to 100000) or manual (only advance moves it).",
+                {"200": answer("The clock", ref("Clock"))},
+                errors=(400,),
+                body=json_body(ref("ClockSetting"), ex.CLOCK_SETTINGS, required=True),
+            ),
+        },
+        "/_sandbox/clock/advance": {
+            "post": operation(
+                "clock",
+                "advanceClock",
+                "Move the clock forward",
+                "Steps through every due moment in order (expiries, settlements, notification retries) and answers"
+                " once they ran.",
+                {"200": answer("The clock and what was attempted", advanced, ex.ADVANCED_CLOCK)},
+                errors=(400,),
+                body=json_body(
+                    ref("AdvanceSeconds"), {"ten_minutes": ex.example("Ten minutes", {"seconds": 600})}, required=True
+                ),
+            )
+        },
+    }
+
+
+TAGS = {
+    "health": "Health, reset and this document",
+    "merchants": "Merchants and their keys",
+    "orders": "Orders and the buyer's side",
+    "notifications": "Notifications to the merchant's notify_url",
+    "scenarios": "Scenario rules and magic values: scripted failures",
+    "clock": "The sandbox clock: time travel without sleeping",
+}
+
+
+@cache
+def document() -> dict:
+    """The whole document; built once (treat it as read-only)."""
+    paths = {}
+    for part in (_health_and_reset, _merchants, _orders, _notifications, _scenarios, _clock):
+        paths.update(part())
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "paysandbox control API",
+            "version": __version__,
+            "description": "The sandbox's own JSON API under /_sandbox. Amounts are integer fen; times are ISO 8601"
+            " with offset (Beijing time); `merchant_id` is Alipay's app_id, WeChat Pay's mchid, UnionPay's merId."
+            ' Errors: `{"error": {"code", "message"}}` with 400, 404 or 409.',
+        },
+        "servers": [{"url": "http://127.0.0.1:8008"}],
+        "tags": [{"name": name, "description": description} for name, description in TAGS.items()],
+        "paths": paths,
+        "components": {"schemas": components(), "parameters": parameters(), "responses": responses()},
+    }

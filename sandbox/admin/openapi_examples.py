@@ -1,0 +1,284 @@
+"""Example requests and answers for the control API's OpenAPI document (from API.md and the README).
+
+Postman turns these into saved requests and example responses; tests check each against its schema.
+PEM bodies are shortened: real ones come from fixtures/ or your own keys.
+"""
+
+from __future__ import annotations
+
+from sandbox import __version__
+
+APP_ID = "2021000000000001"  # the demo merchants in fixtures/
+MCHID = "1900000109"
+MER_ID = "777290058110097"
+NOW = "2025-01-15T10:30:00+08:00"
+LATER = "2025-01-15T10:34:00+08:00"
+
+
+def pem(kind: str) -> str:
+    return f"-----BEGIN {kind}-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA...\n-----END {kind}-----\n"
+
+
+def example(summary: str, value) -> dict:
+    return {"summary": summary, "value": value}
+
+
+def error(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+HEALTHY = {"up": example("Up", {"status": "ok", "version": __version__})}
+
+# -- merchants --------------------------------------------------------------------------------------------
+
+REGISTRATIONS = {
+    "alipay": example(
+        "Alipay app, public key mode",
+        {"gateway": "alipay", "merchant_id": "2021000000000777", "app_public_key": pem("PUBLIC KEY")},
+    ),
+    "wechatpay": example(
+        "WeChat Pay merchant, by public key",
+        {
+            "gateway": "wechatpay",
+            "merchant_id": "1900000777",
+            "appid": "wxd930ea5d5a258f4f",
+            "merchant_serial_no": "3775B6A45ACD588826D15E583A95F5DD2E1A7A6F",
+            "merchant_public_key": pem("PUBLIC KEY"),
+            "apiv3_key": "a" * 32,
+        },
+    ),
+    "unionpay": example(
+        "UnionPay merchant",
+        {"gateway": "unionpay", "merchant_id": "777290058110777", "merchant_certificate": pem("CERTIFICATE")},
+    ),
+}
+
+ALIPAY_MERCHANT = {
+    "gateway": "alipay",
+    "merchant_id": APP_ID,
+    "name": "paysandbox demo shop",
+    "seller_id": "2088000000000001",
+    "app_public_key": pem("PUBLIC KEY"),
+    "app_cert": pem("CERTIFICATE"),
+    "app_cert_sn": "e5e9062fa9c729d8b937a42c8609de60",
+    "alipay_public_key": pem("PUBLIC KEY"),
+    "alipay_public_key_cert": pem("CERTIFICATE"),
+    "alipay_root_cert": pem("CERTIFICATE"),
+    "alipay_cert_sn": "2b1d3e4a0f6c5d7e8f9a0b1c2d3e4f50",
+    "alipay_root_cert_sn": "687b59193f3f462dd5336e5abf83c5d8_02941eef3187dddf3d3b83462e1dfcf6",
+}
+WECHATPAY_MERCHANT = {
+    "gateway": "wechatpay",
+    "merchant_id": MCHID,
+    "name": "paysandbox demo shop",
+    "appid": "wxd930ea5d5a258f4f",
+    "merchant_serial_no": "3775B6A45ACD588826D15E583A95F5DD2E1A7A6F",
+    "merchant_public_key": pem("PUBLIC KEY"),
+    "merchant_certificate": pem("CERTIFICATE"),
+    "apiv3_key": "a" * 32,
+    "api_key": "b" * 32,
+    "platform_serial_no": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+    "platform_certificate": pem("CERTIFICATE"),
+    "public_key_id": "PUB_KEY_ID_0119000001092025011500000000000001",
+    "platform_public_key": pem("PUBLIC KEY"),
+}
+UNIONPAY_MERCHANT = {
+    "gateway": "unionpay",
+    "merchant_id": MER_ID,
+    "name": "paysandbox demo shop",
+    "cert_id": "69629715588",
+    "merchant_certificate": pem("CERTIFICATE"),
+    "root_certificate": pem("CERTIFICATE"),
+    "middle_certificate": pem("CERTIFICATE"),
+    "signing_certificate": pem("CERTIFICATE"),
+}
+MERCHANTS = {
+    "alipay": example("Alipay", ALIPAY_MERCHANT),
+    "wechatpay": example("WeChat Pay", WECHATPAY_MERCHANT),
+    "unionpay": example("UnionPay", UNIONPAY_MERCHANT),
+}
+
+# -- orders and notifications -----------------------------------------------------------------------------
+
+SUMMARY = {
+    "id": "ntf_f5ee9835dd33fc86b358",
+    "event": "TRADE_SUCCESS",
+    "status": "pending",
+    "attempts": 1,
+    "last_http_status": 500,
+    "last_error": "",
+    "next_attempt_at": LATER,
+    "rule": None,
+}
+ORDER = {
+    "gateway": "alipay",
+    "merchant_id": APP_ID,
+    "out_trade_no": "QA-1001",
+    "trade_no": "2025011522001400000000000001",
+    "amount": 1234,
+    "currency": "CNY",
+    "subject": "咖啡",
+    "status": "paid",
+    "product": "precreate",
+    "notify_url": "http://127.0.0.1:5000/notify/alipay",
+    "return_url": "",
+    "created_at": NOW,
+    "paid_at": NOW,
+    "closed_at": None,
+    "expires_at": "2025-01-15T12:30:00+08:00",
+    "refunded_amount": 0,
+    "refunds": [],
+    "failure": None,
+    "native": {"trade_status": "TRADE_SUCCESS"},
+}
+ORDER_WITH_NOTIFICATIONS = {**ORDER, "notifications": [SUMMARY]}
+FAILED_ORDER = {
+    **ORDER,
+    "status": "failed",
+    "paid_at": None,
+    "closed_at": NOW,
+    "failure": {"reason": "ACQ.BUYER_BALANCE_NOT_ENOUGH", "message": "买家余额不足"},
+    "native": {"trade_status": "TRADE_CLOSED"},
+    "notifications": [],
+}
+REFUNDED_ORDER = {
+    **ORDER,
+    "gateway": "wechatpay",
+    "merchant_id": MCHID,
+    "trade_no": "4200433780202501158105276201",
+    "product": "NATIVE",
+    "refunded_amount": 300,
+    "refunds": [
+        {
+            "out_refund_no": "QA-1001-R1",
+            "refund_id": "50302571163040381547194163163",
+            "amount": 300,
+            "status": "success",
+            "reason": "",
+            "created_at": NOW,
+            "succeeded_at": LATER,
+            "settle_at": None,
+        }
+    ],
+    "native": {"trade_state": "REFUND", "trade_state_desc": "转入退款", "api": "v3"},
+    "notifications": [{**SUMMARY, "event": "REFUND.SUCCESS", "status": "delivered", "last_http_status": 200}],
+}
+ORDER_LIST = {"one": example("One paid Alipay order", {"orders": [ORDER]})}
+ONE_ORDER = {"paid": example("Paid, its notification not yet acknowledged", ORDER_WITH_NOTIFICATIONS)}
+PAID_OR_FAILED = {"failed": example("The buyer's payment was declined", FAILED_ORDER)}
+SETTLED_ORDER = {"refunded": example("Partly refunded, the refund settled", REFUNDED_ORDER)}
+NOTIFICATION = {
+    "id": "ntf_f5ee9835dd33fc86b358",
+    "gateway": "alipay",
+    "merchant_id": APP_ID,
+    "out_trade_no": "QA-1001",
+    "event": "TRADE_SUCCESS",
+    "url": "http://127.0.0.1:5000/notify/alipay",
+    "status": "pending",
+    "created_at": NOW,
+    "next_attempt_at": LATER,
+    "refund_no": "",
+    "attempts": [
+        {
+            "at": NOW,
+            "http_status": 500,
+            "response_body": "oops",
+            "error": "",
+            "acked": False,
+            "trigger": "schedule",
+            "rule": None,
+            "effect": "",
+        }
+    ],
+    "scenario": None,
+    "headers": {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    "body": "gmt_create=2025-01-15+10%3A30%3A00&notify_type=trade_status_sync&out_trade_no=QA-1001&sign=...",
+}
+
+ONE_NOTIFICATION = {"retrying": example("The merchant answered 500: a retry is scheduled", NOTIFICATION)}
+
+# -- scenarios ----------------------------------------------------------------------------------------------
+
+RULES = {
+    "decline": example(
+        "Decline the next Alipay payment: balance not enough",
+        {"match": {"gateway": "alipay"}, "times": 1, "payment": {"outcome": "fail", "code": "balance_not_enough"}},
+    ),
+    "pending": example(
+        "QA-* payments wait for the buyer, then succeed 30 s later (sandbox clock)",
+        {"match": {"out_trade_no": "QA-*"}, "payment": {"outcome": "pending", "settle_after": 30, "then": "success"}},
+    ),
+    "lost": example(
+        "Lose the first two notification attempts, then send a duplicate",
+        {"name": "flaky network", "times": 1, "notify": {"drop": 2, "duplicate": 1}},
+    ),
+    "forged": example("Notifications claim 0.01 paid (tampered after signing)", {"notify": {"tamper": {"amount": 1}}}),
+    "outage": example(
+        "Queries answer 503 from the load balancer",
+        {"match": {"operation": "query"}, "times": 3, "api": {"status": 503}},
+    ),
+    "readme": example(
+        "The README's rule with every effect",
+        {
+            "name": "optional label",
+            "match": {
+                "gateway": "alipay",
+                "merchant_id": APP_ID,
+                "out_trade_no": "QA-*",
+                "amount": 1234,
+                "operation": "query",
+            },
+            "times": 1,
+            "payment": {"outcome": "fail", "code": "ACQ.BUYER_BALANCE_NOT_ENOUGH"},
+            "notify": {"delay": 600, "drop": 2, "duplicate": 1, "signature": "invalid", "tamper": {"amount": 1}},
+            "api": {"status": 503},
+        },
+    ),
+    "bulk": example(
+        "Several rules, all or none",
+        {
+            "scenarios": [
+                {"match": {"amount": {"min": 100, "max": 200}}, "payment": {"outcome": "fail"}},
+                {"match": {"gateway": "wechatpay", "operation": "refund"}, "api": {"error": "SYSTEM_ERROR"}},
+            ]
+        },
+    ),
+}
+STORED_RULE = {
+    "id": "scn_83c869c1be7f",
+    "match": {"gateway": "alipay"},
+    "times": 1,
+    "payment": {"outcome": "fail", "code": "balance_not_enough"},
+    "remaining": 1,
+    "remaining_by_effect": {"payment": 1},
+    "source": "api",
+}
+STANDING_RULE = {
+    "id": "scn_5d2f0a9c41b7",
+    "match": {"operation": "query"},
+    "times": None,
+    "api": {"status": 503},
+    "remaining": None,
+    "source": "api",
+}
+
+# -- clock ---------------------------------------------------------------------------------------------------
+
+CLOCK_SETTINGS = {
+    "manual": example("Stop the clock: only advance moves it", {"mode": "manual"}),
+    "accelerated": example("One real second is a sandbox minute", {"mode": "accelerated", "factor": 60}),
+    "real": example("Back to real time", {"mode": "real"}),
+}
+ADVANCED_CLOCK = {
+    "delivered": example(
+        "A retry went out and was acknowledged",
+        {
+            "now": LATER,
+            "mode": "manual",
+            "factor": 1.0,
+            "attempted": [
+                {**SUMMARY, "attempts": 2, "last_http_status": 200, "status": "delivered", "next_attempt_at": None}
+            ],
+        },
+    )
+}
