@@ -1,11 +1,14 @@
-# paysandbox: every gateway on one port. State lives in memory unless SANDBOX_DATA names a file,
-# e.g. docker run -v paysandbox:/data -e SANDBOX_DATA=/data/paysandbox.json -p 8008:8008 paysandbox
+# paysandbox: every gateway on one port, served by gunicorn (one gthread worker: all state is in one process).
+# State lives in memory unless SANDBOX_DATA names a file; keep it in the /data volume to survive a restart:
+#   docker run -v paysandbox:/data -e SANDBOX_DATA=/data/paysandbox.json -p 8008:8008 paysandbox
+# tests/test_container.py runs this file's pip install, CMD and HEALTHCHECK lines: keep each one runnable alone.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore \
     SANDBOX_HOST=0.0.0.0 \
     SANDBOX_PORT=8008 \
     SANDBOX_FIXTURES=/app/fixtures
@@ -14,13 +17,14 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY sandbox ./sandbox
 COPY fixtures ./fixtures
-RUN pip install . \
- && useradd --create-home --uid 10001 paysandbox \
- && mkdir -p /data && chown paysandbox /data
+RUN pip install ".[server]"
+RUN useradd --create-home --uid 10001 paysandbox && mkdir -p /data && chown paysandbox /data
 
 USER paysandbox
 VOLUME ["/data"]
 EXPOSE 8008
+# No curl in the slim image: ask with Python.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/_sandbox/health' % os.environ.get('SANDBOX_PORT', '8008'), timeout=2)"
-CMD ["paysandbox", "serve"]
+# gunicorn handles SIGTERM (docker stop): it finishes in-flight requests, then the worker writes the store file.
+CMD ["python", "-m", "gunicorn", "--config", "python:sandbox.gunicorn_conf", "sandbox.wsgi:app"]

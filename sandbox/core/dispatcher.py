@@ -4,23 +4,83 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import requests
 
 from sandbox.core.models import Attempt, Notification
+from sandbox.errors import NotFound
 
 log = logging.getLogger("paysandbox.dispatcher")
 MAX_REPLY = 2000  # characters of the merchant's reply kept per attempt
+SENDERS = 8  # notifications in flight at once: a slow or dead notify_url costs its own order, not everyone's
 
 
 class Dispatcher:
-    """Sends one notification attempt at a time and records it in the outbox."""
+    """Sends notification attempts and records them in the outbox.
 
-    def __init__(self, sandbox, timeout: float) -> None:
+    Several orders' notifications are in flight at once, so a slow or dead notify_url costs its own order, not
+    everyone's; each order's notifications still go one after another, in the order they fell due.
+    """
+
+    def __init__(self, sandbox, timeout: float, senders: int = SENDERS) -> None:
         self._sandbox = sandbox
         self._timeout = timeout
         self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="paysandbox-notify")
+        self._lock = threading.Lock()
+        self._queues: dict[tuple, deque[tuple[str, Future]]] = {}  # orders being sent to, and what waits
+        self._in_flight: set[Future] = set()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def submit(self, notification_ids: list[str]) -> list[Future]:
+        """Hand due notifications to the senders; each future answers the record after its attempt (or None)."""
+        futures = []
+        for notification_id in notification_ids:
+            try:
+                record = self._sandbox.outbox.get(notification_id)
+            except NotFound:  # dropped meanwhile (a reset): nothing to send
+                continue
+            key, future = (record.gateway, record.merchant_id, record.out_trade_no), Future()
+            futures.append(future)
+            future.add_done_callback(self._forget)
+            with self._lock:
+                self._in_flight.add(future)
+                queue = self._queues.get(key)
+                if queue is not None:  # a sender is at work on this order: it takes this one next
+                    queue.append((notification_id, future))
+                    continue
+                self._queues[key] = deque([(notification_id, future)])
+            self._pool.submit(self._send_in_turn, key)
+        return futures
+
+    def in_flight(self) -> list[Future]:
+        with self._lock:
+            return list(self._in_flight)
+
+    def _forget(self, future: Future) -> None:
+        with self._lock:
+            self._in_flight.discard(future)
+
+    def _send_in_turn(self, key: tuple) -> None:
+        while True:
+            with self._lock:
+                queue = self._queues[key]
+                if not queue:
+                    del self._queues[key]
+                    return
+                notification_id, future = queue.popleft()
+            try:
+                future.set_result(self.deliver(notification_id))
+            except NotFound:  # reset while it was on its way
+                future.set_result(None)
+            except Exception:  # one broken record must not stop the others
+                log.exception("delivering notification %s failed", notification_id)
+                future.set_result(None)
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent import futures
 from dataclasses import replace
 from datetime import timedelta
 
@@ -42,7 +43,7 @@ class Sandbox:
         self.payments = Payments(self.store, self.clock, self.ids, self.timers, self._on_event)
         self.dispatcher = Dispatcher(self, timeout=config.notify_timeout)
         self._run_lock = threading.RLock()
-        self._worker = Worker(self.run_due, self._seconds_until_next)
+        self._worker = Worker(lambda: self.run_due(wait=False), self._seconds_until_next)
         self.timers.on_schedule(self._worker.wake)
         self.clock.on_change(self._worker.wake)
 
@@ -65,30 +66,47 @@ class Sandbox:
 
     def stop(self) -> None:
         self._worker.stop()
+        self.dispatcher.close()
         self.store.close()
 
     # -- time ----------------------------------------------------------------------------------
 
-    def run_due(self) -> list:
-        """Run every expiry, settlement and notification attempt due now; answer the attempts made."""
+    def run_due(self, wait: bool = True) -> list:
+        """Run every expiry, settlement and notification attempt due now; answer the attempts made.
+
+        With `wait` (flush, advance) it returns once those attempts, and any already on their way, are recorded;
+        the background worker does not wait, so it can start the next due attempts meanwhile."""
         handlers = {
             "expire": self.payments.expire,
             "settle": self.payments.settle,
             "refund": self.payments.settle_due_refund,
-            "notify": self.dispatcher.deliver,
         }
-        delivered = []
+        sent = []
         with self._run_lock:
-            while (entry := self.timers.pop_due(self.clock.now())) is not None:
-                kind, key = entry
-                try:
-                    result = handlers[kind](key)
-                except Exception:  # one broken record must not stop the others
-                    log.exception("running %s for %s failed", kind, key)
-                    continue
-                if kind == "notify":
-                    delivered.append(result)
-        return delivered
+            earlier = self.dispatcher.in_flight() if wait else []
+            while due := self._pop_all_due():
+                notifications = []
+                for kind, key in due:
+                    if kind == "notify":
+                        notifications.append(key)
+                        continue
+                    try:
+                        handlers[kind](key)
+                    except Exception:  # one broken record must not stop the others
+                        log.exception("running %s for %s failed", kind, key)
+                sent += self.dispatcher.submit(notifications)
+                if wait:  # a retry falls due relative to its attempt: record these before the clock moves on
+                    futures.wait(sent)
+            if not wait:
+                return []
+            futures.wait(earlier)
+        return [record for record in (future.result() for future in sent) if record is not None]
+
+    def _pop_all_due(self) -> list[tuple[str, str]]:
+        now, due = self.clock.now(), []
+        while (entry := self.timers.pop_due(now)) is not None:
+            due.append(entry)
+        return due
 
     def advance(self, seconds: float) -> list:
         """Move the clock forward, stepping through each due moment in order so retries land on time."""

@@ -80,6 +80,7 @@ class NotificationReceiver:
                 reply = Reply(500, "receiver reply handler failed")
             if isinstance(reply, str):
                 reply = Reply(200, reply)
+        # Recorded once answered: whoever waits sees what the sandbox was told (and any handler error).
         with self._changed:
             self.received.append(received)
             self._changed.notify_all()
