@@ -127,7 +127,8 @@ def orders():
 
 @bp.get("/orders/<no>")
 def order(no: str):
-    order = shop().refresh(no) if shop().book.get(no) else _order(no)
+    _order(no)
+    order = shop().refresh(no)  # the query fallback runs here too when the notification is late
     return render_template(
         "shop/order.html",
         order=order,
