@@ -13,14 +13,24 @@ import secrets
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 from sandbox.control import Control, ControlError
+from sandbox.merchant import demo
 from sandbox.merchant.alipay import AlipayClient
+from sandbox.merchant.demo import Credentials
 from sandbox.merchant.unionpay import UnionPayClient
 from sandbox.merchant.wechatpay import WechatPayClient
 
 GATEWAYS = ("alipay", "wechatpay", "unionpay")
+ID_NAMES = {"alipay": "app_id", "wechatpay": "mchid", "unionpay": "mer_id"}
+# The sandbox's public material a merchant verifies with: its name in the credentials -> in the control API answer.
+SANDBOX_KEY_NAMES = {
+    "alipay": {"alipay_public_key": "alipay_public_key"},
+    "wechatpay": {"public_key_id": "public_key_id", "platform_public_key": "platform_public_key"},
+    "unionpay": {"root_cert": "root_certificate", "middle_cert": "middle_certificate"},
+}
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,7 @@ class SandboxHandle:
     def _demo(self, gateway: str) -> Merchant:
         spec = self._demo_spec(gateway)
         answer = self.control.call("GET", f"/merchants/{gateway}/{spec['merchant_id']}")
-        return Merchant(gateway, spec["merchant_id"], self._keys(gateway, spec, answer))
+        return Merchant(gateway, spec["merchant_id"], self._keys(gateway, spec["merchant_id"], answer))
 
     def _fresh(self, gateway: str) -> Merchant:
         spec = self._demo_spec(gateway)
@@ -109,68 +119,26 @@ class SandboxHandle:
                 "merchant_certificate": (demo / spec["merchant_certificate_file"]).read_text(),
             }
         answer = self.control.call("POST", "/merchants", {"gateway": gateway, "name": "pytest merchant", **body})
-        return Merchant(gateway, body["merchant_id"], self._keys(gateway, spec, answer))
+        return Merchant(gateway, body["merchant_id"], self._keys(gateway, body["merchant_id"], answer))
 
-    def _keys(self, gateway: str, spec: dict, answer: dict) -> dict:
-        demo = self._fixtures / gateway / "demo"
-        if gateway == "alipay":
-            return {
-                "app_private_key": (demo / spec["app_private_key_file"]).read_text(),
-                "alipay_public_key": answer["alipay_public_key"],
-            }
-        if gateway == "wechatpay":
-            return {
-                "appid": spec["appid"],
-                "merchant_serial_no": spec["merchant_serial_no"],
-                "merchant_private_key": (demo / spec["merchant_private_key_file"]).read_text(),
-                "apiv3_key": spec["apiv3_key"],
-                "api_key": spec["api_key"],
-                "public_key_id": answer["public_key_id"],
-                "platform_public_key": answer["platform_public_key"],
-            }
-        return {
-            "pkcs12": (demo / spec["pkcs12_file"]).read_bytes(),
-            "pkcs12_password": spec["pkcs12_password"],
-            "root_certificate": answer["root_certificate"],
-            "middle_certificate": answer["middle_certificate"],
-        }
+    def _keys(self, gateway: str, merchant_id: str, answer: dict) -> dict:
+        """The demo merchant's credentials under this merchant's id, with the sandbox's public keys it answered."""
+        keys = dict(getattr(_demo_credentials(str(self._fixtures)), gateway))
+        keys[ID_NAMES[gateway]] = merchant_id
+        keys.update({name: answer[wire_name] for name, wire_name in SANDBOX_KEY_NAMES[gateway].items()})
+        return keys
 
     # -- ready clients (the reference merchant clients of sandbox.merchant) ----------------------------------------
 
     def alipay_client(self) -> AlipayClient:
-        merchant = self.merchant("alipay")
-        keys = merchant.keys
-        return AlipayClient(
-            merchant.merchant_id, keys["app_private_key"], keys["alipay_public_key"], f"{self.url}/gateway.do"
-        )
+        return demo.alipay_client(self.merchant("alipay").keys, self.url)
 
     def wechatpay_client(self, notify_url: str = "") -> WechatPayClient:
-        merchant = self.merchant("wechatpay")
-        keys = merchant.keys
-        return WechatPayClient(
-            merchant.merchant_id,
-            keys["appid"],
-            keys["merchant_serial_no"],
-            keys["merchant_private_key"],
-            keys["apiv3_key"],
-            self.url,
-            platform_public_key=keys["platform_public_key"],
-            public_key_id=keys["public_key_id"],
-            notify_url=notify_url,
-        )
+        return demo.wechatpay_client(self.merchant("wechatpay").keys, self.url, notify_url=notify_url)
 
     def unionpay_client(self) -> UnionPayClient:
-        merchant = self.merchant("unionpay")
-        keys = merchant.keys
-        return UnionPayClient.from_pkcs12(
-            merchant.merchant_id,
-            keys["pkcs12"],
-            keys["pkcs12_password"],
-            base_url=self.url,
-            root_cert=keys["root_certificate"],
-            middle_cert=keys["middle_certificate"],
-            clock=self.clock.now,  # txnTime must be "now" on the sandbox's clock, which tests move
-        )
+        # txnTime must be "now" on the sandbox's clock, which tests move.
+        return demo.unionpay_client(self.merchant("unionpay").keys, self.url, clock=self.clock.now)
 
     # -- orders and the buyer ----------------------------------------------------------------------------------------
 
@@ -250,3 +218,8 @@ class SandboxHandle:
 
 def _digits(count: int) -> str:
     return "".join(secrets.choice("0123456789") for _ in range(count))
+
+
+@cache
+def _demo_credentials(fixtures_dir: str) -> Credentials:
+    return Credentials.demo(fixtures_dir)

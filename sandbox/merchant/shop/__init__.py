@@ -11,13 +11,14 @@ from tinydb import TinyDB
 from tinydb.storages import JSONStorage, MemoryStorage
 from werkzeug.exceptions import HTTPException
 
+from sandbox.merchant.demo import Credentials
 from sandbox.merchant.shop.gateways.alipay import AlipayIntegration
 from sandbox.merchant.shop.gateways.unionpay import UnionPayIntegration
 from sandbox.merchant.shop.gateways.wechatpay import WechatPayIntegration
 from sandbox.merchant.shop.journal import Journal
 from sandbox.merchant.shop.orders import OrderBook
 from sandbox.merchant.shop.service import Shop
-from sandbox.merchant.shop.settings import Credentials, ShopSettings
+from sandbox.merchant.shop.settings import ShopSettings
 
 log = logging.getLogger("paysandbox.shop")
 

@@ -1,12 +1,11 @@
-"""The demo shop's settings and credentials: where the sandbox is, where the shop is reached, and its keys.
+"""The demo shop's settings: where the sandbox is, where the shop is reached, and how it paces its queries.
 
-Credentials come from the TEST-ONLY demo merchants in fixtures/ (the sandbox registers the same merchants at start),
+Its credentials are the TEST-ONLY demo merchants (sandbox.merchant.demo), which every sandbox registers at start,
 so `paysandbox shop` works against any sandbox started with its defaults, the container included.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,48 +59,3 @@ class ShopSettings:
     def url(self, path: str) -> str:
         """An absolute URL of the shop, as the sandbox (notify_url) and the buyer's browser (return_url) reach it."""
         return self.public_url + path
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What a merchant holds for one gateway: ids, its private key, and the gateway's public keys to verify with."""
-
-    alipay: dict
-    wechatpay: dict
-    unionpay: dict
-
-    @classmethod
-    def demo(cls, fixtures_dir: str | Path) -> Credentials:
-        root = Path(fixtures_dir)
-
-        def merchant(gateway: str) -> dict:
-            return json.loads((root / gateway / "demo" / "merchant.json").read_text())
-
-        def read(*parts: str) -> str:
-            return (root.joinpath(*parts)).read_text()
-
-        alipay, wechat, union = merchant("alipay"), merchant("wechatpay"), merchant("unionpay")
-        platform = json.loads(read("wechatpay", "sandbox", "platform.json"))
-        return cls(
-            alipay={
-                "app_id": alipay["merchant_id"],
-                "app_private_key": read("alipay", "demo", alipay["app_private_key_file"]),
-                "alipay_public_key": read("alipay", "sandbox", "alipay_public_key.pem"),
-            },
-            wechatpay={
-                "mchid": wechat["merchant_id"],
-                "appid": wechat["appid"],
-                "merchant_serial_no": wechat["merchant_serial_no"],
-                "merchant_private_key": read("wechatpay", "demo", wechat["merchant_private_key_file"]),
-                "apiv3_key": wechat["apiv3_key"],
-                "public_key_id": platform["public_key_id"],
-                "platform_public_key": read("wechatpay", "sandbox", "pub_key.pem"),
-            },
-            unionpay={
-                "mer_id": union["merchant_id"],
-                "pkcs12": (root / "unionpay" / "demo" / union["pkcs12_file"]).read_bytes(),
-                "pkcs12_password": union["pkcs12_password"],
-                "root_cert": read("unionpay", "sandbox", "root.pem"),
-                "middle_cert": read("unionpay", "sandbox", "middle.pem"),
-            },
-        )

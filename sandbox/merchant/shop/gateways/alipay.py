@@ -18,7 +18,8 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from sandbox.core.canonical import sorted_query
-from sandbox.merchant.alipay import AlipayApiError, AlipayClient, AlipayClientError, AlipaySignatureError
+from sandbox.merchant.alipay import AlipayApiError, AlipayClientError, AlipaySignatureError
+from sandbox.merchant.demo import alipay_client
 from sandbox.merchant.shop.gateways.base import (
     CLOSED,
     NOT_FOUND,
@@ -70,13 +71,7 @@ class AlipayIntegration(Integration):
         super().__init__(journal)
         self.merchant_id = credentials["app_id"]
         self.pay_minutes = pay_minutes
-        self.client = AlipayClient(
-            credentials["app_id"],
-            credentials["app_private_key"],
-            credentials["alipay_public_key"],
-            f"{sandbox_url}/gateway.do",
-            session=RecordingSession(self.describe),
-        )
+        self.client = alipay_client(credentials, sandbox_url, session=RecordingSession(self.describe))
 
     # -- checkout ----------------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 import requests
 
+from sandbox.merchant.demo import unionpay_client
 from sandbox.merchant.shop.gateways.base import (
     CLOSED,
     NOT_FOUND,
@@ -37,7 +38,7 @@ from sandbox.merchant.shop.gateways.base import (
 )
 from sandbox.merchant.shop.journal import Journal, RecordingSession
 from sandbox.merchant.shop.orders import REFUND_FAILED, REFUND_PROCESSING, REFUND_SUCCEEDED, ShopOrder, ShopRefund
-from sandbox.merchant.unionpay import BEIJING, UnionPayClient, UnionPayClientError, digest_hex, outcome, signing_string
+from sandbox.merchant.unionpay import BEIJING, UnionPayClientError, digest_hex, outcome, signing_string
 
 CONSUME, REFUND, UNDO = "01", "04", "31"  # txnType
 EVENTS = {CONSUME: "consume", REFUND: "refund", UNDO: "undo"}
@@ -68,15 +69,7 @@ class UnionPayIntegration(Integration):
         # pay_minutes is not needed here: payTimeout is the order's own expires_at, made from it.
         super().__init__(journal)
         self.merchant_id = credentials["mer_id"]
-        self.client = UnionPayClient.from_pkcs12(
-            credentials["mer_id"],
-            credentials["pkcs12"],
-            credentials["pkcs12_password"],
-            base_url=sandbox_url,
-            root_cert=credentials["root_cert"],
-            middle_cert=credentials["middle_cert"],
-            session=RecordingSession(self.describe),
-        )
+        self.client = unionpay_client(credentials, sandbox_url, session=RecordingSession(self.describe))
 
     # -- checkout ----------------------------------------------------------------------------------------------
 

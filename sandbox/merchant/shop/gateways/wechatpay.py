@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from sandbox.merchant.demo import wechatpay_client
 from sandbox.merchant.shop.gateways.base import (
     CLOSED,
     NOT_FOUND,
@@ -39,7 +40,7 @@ from sandbox.merchant.shop.gateways.base import (
 )
 from sandbox.merchant.shop.journal import Journal, RecordingSession
 from sandbox.merchant.shop.orders import REFUND_FAILED, REFUND_PROCESSING, REFUND_SUCCEEDED, ShopOrder, ShopRefund
-from sandbox.merchant.wechatpay import WechatPayApiError, WechatPayClient, WechatPayClientError
+from sandbox.merchant.wechatpay import WechatPayApiError, WechatPayClientError
 
 TRADE_STATES = {
     "SUCCESS": PAID,
@@ -85,19 +86,9 @@ class WechatPayIntegration(Integration):
         super().__init__(journal)
         self.merchant_id = credentials["mchid"]
         self.sandbox_url = sandbox_url
-        self.pay_minutes = pay_minutes  # already in order.expires_at, which start sends as time_expire
-        # Public-key mode: answers and notifications are verified with the platform public key, no downloads.
-        self.client = WechatPayClient(
-            credentials["mchid"],
-            credentials["appid"],
-            credentials["merchant_serial_no"],
-            credentials["merchant_private_key"],
-            credentials["apiv3_key"],
-            sandbox_url,
-            platform_public_key=credentials["platform_public_key"],
-            public_key_id=credentials["public_key_id"],
-            session=RecordingSession(self.describe),
-        )
+        # pay_minutes is already in order.expires_at, which start sends as time_expire. Public-key mode: answers and
+        # notifications are verified with the platform public key, no downloads.
+        self.client = wechatpay_client(credentials, sandbox_url, session=RecordingSession(self.describe))
 
     # -- checkout ----------------------------------------------------------------------------------------------
 
