@@ -33,15 +33,18 @@ class Journal:
 
     def add(self, order_no: str, gateway: str, kind: str, title: str, verdict: str = "", **details) -> dict:
         """kind: request | notification | return | query | refund | decision; verdict: ok | rejected | ignored."""
+        return self._insert(order_no, gateway, kind, title, verdict, details, [], self._now().isoformat())
+
+    def _insert(self, order_no, gateway, kind, title, verdict, details, exchanges, at) -> dict:
         step = {
             "order_no": order_no,
             "gateway": gateway,
             "kind": kind,
             "title": title,
             "verdict": verdict,
-            "at": self._now().isoformat(),
+            "at": at,
             "details": details,
-            "exchanges": [],
+            "exchanges": exchanges,
         }
         with self._lock:
             step["seq"] = len(self._steps) + 1
@@ -62,9 +65,7 @@ class Journal:
             raise
         finally:
             _current.reset(token)
-            saved = self.add(order_no, gateway, kind, title, step["verdict"], **step["details"])
-            with self._lock:
-                self._steps.update({"exchanges": step["exchanges"], "at": started}, Query().seq == saved["seq"])
+            self._insert(order_no, gateway, kind, title, step["verdict"], step["details"], step["exchanges"], started)
 
     def for_order(self, order_no: str) -> list[dict]:
         with self._lock:

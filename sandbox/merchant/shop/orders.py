@@ -34,6 +34,14 @@ class Line:
     price: int  # fen
     quantity: int
 
+    @property
+    def subtotal(self) -> int:
+        return self.price * self.quantity
+
+
+def total(lines: list[Line]) -> int:
+    return sum(line.subtotal for line in lines)
+
 
 @dataclass
 class ShopRefund:
@@ -109,7 +117,7 @@ class OrderBook:
         if not lines:
             raise OrderError("the cart is empty")
         now = self._now()
-        amount = sum(line.price * line.quantity for line in lines)
+        amount = total(lines)
         names = ", ".join(f"{line.name} × {line.quantity}" if line.quantity > 1 else line.name for line in lines)
         order = ShopOrder(
             no=new_number(now),

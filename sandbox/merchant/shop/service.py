@@ -123,12 +123,8 @@ class Shop:
             raise Rejected(f"no order {notice.out_trade_no!r} in this shop")
         if order.gateway != integration.name:
             raise Rejected(f"order {order.no} was not paid through {integration.label}", order.no)
-        payment = notice.payment
-        if payment and payment.amount is not None and payment.amount != order.amount:
-            raise Rejected(
-                f"amount mismatch: it says {_yuan(payment.amount)} was paid, the order is for {_yuan(order.amount)}",
-                order.no,
-            )
+        if notice.payment and (mismatch := _amount_mismatch(order, notice.payment)):
+            raise Rejected(mismatch, order.no)
         refund = notice.refund
         if refund:
             known = order.refund(refund.refund_no)
@@ -209,8 +205,8 @@ class Shop:
         try:
             with self.journal.step(order.no, order.gateway, "query", "Asked the gateway (no notification yet)") as step:
                 news = integration.query(order)
-                if news.state == PAID and news.amount is not None and news.amount != order.amount:
-                    raise GatewayTrouble(f"the gateway says {_yuan(news.amount)} was paid, not {_yuan(order.amount)}")
+                if mismatch := _amount_mismatch(order, news):
+                    raise GatewayTrouble(mismatch)
                 step["details"]["decision"] = decision = self._apply(order, news, "query")
         except GatewayTrouble as exc:
             log.warning("query of %s failed: %s", order.no, exc)
@@ -264,6 +260,13 @@ class Shop:
         if settled.status == REFUND_FAILED:
             raise OrderError(f"{integration.label} refused the refund: {settled.reason}")
         return settled
+
+
+def _amount_mismatch(order: ShopOrder, payment: PaymentNews) -> str:
+    """Why the gateway's word on what was paid does not fit the order ('' when it does, or says no amount)."""
+    if payment.amount is None or payment.amount == order.amount:
+        return ""
+    return f"amount mismatch: it says {_yuan(payment.amount)} was paid, the order is for {_yuan(order.amount)}"
 
 
 def _yuan(fen: int) -> str:

@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from sandbox.merchant.shop.catalog import BY_SKU, MAX_QUANTITY, PRODUCTS, lines_of
 from sandbox.merchant.shop.gateways.base import Inbound
-from sandbox.merchant.shop.orders import REFUND_OPEN, OrderError
+from sandbox.merchant.shop.orders import REFUND_OPEN, OrderError, total
 from sandbox.merchant.shop.service import Shop
 
 bp = Blueprint("shop", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
@@ -60,13 +60,13 @@ def add_to_cart():
 
 @bp.post("/cart/update")
 def update_cart():
-    cart = {}
+    before, cart = _cart(), {}
     for sku in BY_SKU:
         raw = request.form.get(f"qty_{sku}", "").strip()
         if raw.isdigit() and int(raw) > 0:
             cart[sku] = min(int(raw), MAX_QUANTITY)
-        elif sku in _cart() and not raw:
-            cart[sku] = _cart()[sku]
+        elif sku in before and not raw:
+            cart[sku] = before[sku]
     session["cart"] = cart
     return redirect(url_for("shop.cart"))
 
@@ -74,8 +74,7 @@ def update_cart():
 @bp.get("/cart")
 def cart():
     lines = lines_of(_cart())
-    total = sum(line.price * line.quantity for line in lines)
-    return render_template("shop/cart.html", lines=lines, total=total, integrations=shop().integrations)
+    return render_template("shop/cart.html", lines=lines, total=total(lines), integrations=shop().integrations)
 
 
 @bp.post("/checkout")
