@@ -13,6 +13,7 @@ from sandbox.errors import OrderNotFound
 from sandbox.gateways.alipay import bills, magic
 from sandbox.gateways.alipay.errors import business
 from sandbox.gateways.alipay.notify import TRADE_STATUS, buyer, exists_at_alipay, wire_time
+from sandbox.gateways.call import SandboxCall
 
 GATEWAY = "alipay"
 OUT_TRADE_NO = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
@@ -22,23 +23,15 @@ MAX_EXPIRY = timedelta(days=15)
 
 
 @dataclass
-class Call:
+class Call(SandboxCall):
     """One authenticated gateway.do call."""
 
-    sandbox: object
     app_id: str
     method: str
     params: dict
     biz: dict
     sign_type: str
     base_url: str
-
-    @property
-    def payments(self):
-        return self.sandbox.payments
-
-    def now(self) -> datetime:
-        return self.sandbox.clock.now()
 
 
 # -- biz_content helpers ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sandbox.core.clock import BEIJING
 from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUND_PENDING, REFUND_SUCCESS, REFUNDED, Order, Refund
 from sandbox.errors import InvalidParameter, MissingParameter, OrderNotFound
+from sandbox.gateways.call import SandboxCall
 from sandbox.gateways.unionpay import codec
 from sandbox.gateways.unionpay.adapter import GATEWAY
 from sandbox.gateways.unionpay.errors import SUCCESS, SUCCESS_MSG, TEXTS, UnionPayError, resp_msg
@@ -29,10 +30,9 @@ PAY_CARD_TYPE, PAY_TYPE = "01", "0001"  # debit card, paid by card authenticatio
 
 
 @dataclass
-class Call:
+class Call(SandboxCall):
     """An authenticated ACP request: the merchant record and the fields as received (blank values dropped)."""
 
-    sandbox: object
     merchant: dict
     params: dict
     version: str
@@ -40,13 +40,6 @@ class Call:
     @property
     def mer_id(self) -> str:
         return self.merchant["merchant_id"]
-
-    @property
-    def payments(self):
-        return self.sandbox.payments
-
-    def now(self) -> datetime:
-        return self.sandbox.clock.now()
 
 
 # -- field helpers ------------------------------------------------------------------------------------------

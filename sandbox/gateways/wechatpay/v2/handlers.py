@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from sandbox.core.clock import BEIJING
 from sandbox.core.models import PAID, PENDING, REFUNDED, Order
 from sandbox.errors import BillNotReady, InvalidParameter, MissingParameter, OrderNotFound, SandboxError
+from sandbox.gateways.call import SandboxCall
 from sandbox.gateways.wechatpay import bills, codes, common, magic
 from sandbox.gateways.wechatpay.common import (
     DEFAULT_EXPIRY,
@@ -30,10 +31,9 @@ REFUND_PAGE = 10  # refunds per pay/refundquery answer when the merchant pages w
 
 
 @dataclass
-class Call:
+class Call(SandboxCall):
     """An authenticated v2 request: the merchant, its fields, and the key and sign type its answer uses."""
 
-    sandbox: object
     merchant: dict
     params: dict
     key: str
@@ -44,13 +44,6 @@ class Call:
     @property
     def mchid(self) -> str:
         return self.merchant["merchant_id"]
-
-    @property
-    def payments(self):
-        return self.sandbox.payments
-
-    def now(self) -> datetime:
-        return self.sandbox.clock.now()
 
 
 @dataclass

@@ -14,6 +14,7 @@ from cryptography import x509
 
 from sandbox.core.models import PAID, PENDING, REFUNDED, Order
 from sandbox.errors import OrderNotFound
+from sandbox.gateways.call import SandboxCall
 from sandbox.gateways.wechatpay import bills, codes, common, magic
 from sandbox.gateways.wechatpay.common import (
     DEFAULT_EXPIRY,
@@ -33,14 +34,9 @@ TRADE_TYPES = {"native": "NATIVE", "jsapi": "JSAPI", "app": "APP", "h5": "MWEB",
 
 
 @dataclass
-class Call:
-    sandbox: object
+class Call(SandboxCall):
     caller: Caller
     base_url: str
-
-    @property
-    def payments(self):
-        return self.sandbox.payments
 
     def order_by_out_trade_no(self, out_trade_no: str) -> Order:
         return self.payments.find(GATEWAY, self.caller.mchid, out_trade_no=out_trade_no)
