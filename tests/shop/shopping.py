@@ -33,8 +33,28 @@ def wait_until(condition: Callable[[], object], what: str, deadline: float = DEA
     raise AssertionError(f"timed out after {deadline:g}s waiting for {what}")
 
 
+def attempts(http: requests.Session, sandbox_url: str, no: str, event: str = "") -> list[dict]:
+    """Every delivery attempt the sandbox made for the order's notifications (of `event`, if given)."""
+    found = http.get(f"{sandbox_url}/_sandbox/notifications", params={"out_trade_no": no}).json()["notifications"]
+    return [attempt for record in found if event in ("", record["event"]) for attempt in record["attempts"]]
+
+
+def steps(shop, no: str, kind: str, verdict: str = "") -> list[dict]:
+    """The shop's journal steps of one kind for the order (and of one verdict, if given)."""
+    return [s for s in shop.journal.for_order(no) if s["kind"] == kind and verdict in ("", s["verdict"])]
+
+
+def refund(buyer: requests.Session, shop_url: str, no: str, amount: str, token: str) -> str:
+    """Submit the order page's refund form with its token; answers the page the shop shows next."""
+    page = buyer.post(f"{shop_url}/orders/{no}/refunds", data={"amount": amount, "request_id": token})
+    assert page.status_code == 200, page.text
+    return page.text
+
+
 def decisions(shop, no: str, kind: str = "notification") -> list[str]:
     """What the shop decided on each notification (or query) of the order, oldest first."""
-    return [
-        step["details"].get("decision", step["verdict"]) for step in shop.journal.for_order(no) if step["kind"] == kind
-    ]
+    return [step["details"].get("decision", step["verdict"]) for step in steps(shop, no, kind)]
+
+
+def paid(shop, no: str) -> bool:
+    return shop.book.get(no).status == "paid"

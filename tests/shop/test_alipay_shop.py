@@ -15,7 +15,7 @@ import pytest
 
 from sandbox.core import crypto
 from sandbox.core.canonical import sorted_query
-from tests.shop.shopping import buy, decisions, wait_until
+from tests.shop.shopping import attempts, buy, decisions, paid, refund, wait_until
 
 APP_ID = "2021000000000001"
 
@@ -40,15 +40,6 @@ def pay(http, live):
         assert reply.status_code == 200, reply.text
 
     return pay
-
-
-def attempts(http, live, no: str) -> list[dict]:
-    records = http.get(f"{live.url}/_sandbox/notifications", params={"out_trade_no": no}).json()["notifications"]
-    return [attempt for record in records for attempt in record["attempts"]]
-
-
-def paid(shop, no: str) -> bool:
-    return shop.book.get(no).status == "paid"
 
 
 def test_a_paid_order_is_credited_by_the_verified_notification(shop_live, shop, buyer, open_cashier, pay):
@@ -99,8 +90,8 @@ def test_a_duplicated_notification_credits_once_and_is_still_acknowledged(
         decisions(shop, no)[1:]
         == ["already credited: nothing changed (a duplicate, a replay, or the query was first)"] * 2
     )
-    wait_until(lambda: len(attempts(http, live, no)) == 3, "the sandbox to record three attempts")
-    assert all(a["response_body"] == "success" and a["acked"] for a in attempts(http, live, no))
+    wait_until(lambda: len(attempts(http, live.url, no)) == 3, "the sandbox to record three attempts")
+    assert all(a["response_body"] == "success" and a["acked"] for a in attempts(http, live.url, no))
 
 
 def test_simultaneous_replays_of_one_notification_credit_once(
@@ -150,9 +141,9 @@ def test_a_forged_notification_is_rejected_logged_and_answered_fail(
     )
     assert reason in rejected[0]["details"]["reason"]
     assert shop.book.get(no).status == "pending"
-    wait_until(lambda: attempts(http, live, no), "the sandbox to record the attempt")
-    assert attempts(http, live, no)[0]["response_body"] == "fail"  # so Alipay retries; nothing was acknowledged
-    assert not attempts(http, live, no)[0]["acked"]
+    wait_until(lambda: attempts(http, live.url, no), "the sandbox to record the attempt")
+    assert attempts(http, live.url, no)[0]["response_body"] == "fail"  # so Alipay retries; nothing was acknowledged
+    assert not attempts(http, live.url, no)[0]["acked"]
     log = buyer.get(f"{shop_live.url}/log").text
     assert "Rejected a notification" in log and no in log
 
@@ -280,12 +271,6 @@ def test_alipay_closing_an_expired_trade_closes_the_shops_order_by_notification(
 
     wait_until(lambda: shop.book.get(no).status == "closed", "the TRADE_CLOSED notification")
     assert shop.book.get(no).close_reason == "closed at the gateway (TRADE_CLOSED)"
-
-
-def refund(buyer, shop_url: str, no: str, amount: str, token: str) -> str:
-    page = buyer.post(f"{shop_url}/orders/{no}/refunds", data={"amount": amount, "request_id": token})
-    assert page.status_code == 200
-    return page.text
 
 
 def test_partial_then_full_refunds_and_a_repeated_click_refunds_once(

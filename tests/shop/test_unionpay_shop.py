@@ -17,7 +17,7 @@ import pytest
 
 from sandbox.merchant.shop.gateways.unionpay import acp_time
 from sandbox.merchant.unionpay import digest_hex, signing_string
-from tests.shop.shopping import buy, decisions, wait_until
+from tests.shop.shopping import attempts, buy, decisions, paid, refund, steps, wait_until
 
 MER_ID = "777290058110097"
 CARD = "6216261000000000018"  # the official demo's debit card: pays
@@ -85,21 +85,8 @@ def pay_by_card(buyer, cashier_url: str, card: str = CARD) -> str:
     return result.text
 
 
-def attempts(http, live, no: str) -> list[dict]:
-    records = http.get(f"{live.url}/_sandbox/notifications", params={"out_trade_no": no}).json()["notifications"]
-    return [attempt for record in records for attempt in record["attempts"]]
-
-
 def sandbox_order(http, live, no: str) -> dict:
     return http.get(f"{live.url}/_sandbox/orders/unionpay/{MER_ID}/{no}").json()
-
-
-def paid(shop, no: str) -> bool:
-    return shop.book.get(no).status == "paid"
-
-
-def steps(shop, no: str, kind: str) -> list[dict]:
-    return [s for s in shop.journal.for_order(no) if s["kind"] == kind]
 
 
 # -- paying ----------------------------------------------------------------------------------------------------
@@ -184,8 +171,8 @@ def test_a_duplicated_notification_credits_once_and_both_are_acknowledged(
     wait_until(lambda: len(decisions(shop, no)) == 2, "two copies of the notification")
     assert decisions(shop, no)[0].startswith("credited")
     assert decisions(shop, no)[1] == "already credited: nothing changed (a duplicate, a replay, or the query was first)"
-    wait_until(lambda: len(attempts(http, live, no)) == 2, "the sandbox to record both attempts")
-    assert [(a["http_status"], a["response_body"], a["acked"]) for a in attempts(http, live, no)] == [
+    wait_until(lambda: len(attempts(http, live.url, no)) == 2, "the sandbox to record both attempts")
+    assert [(a["http_status"], a["response_body"], a["acked"]) for a in attempts(http, live.url, no)] == [
         (200, "ok", True)
     ] * 2
     assert shop.book.get(no).paid_by == "notification"
@@ -213,7 +200,7 @@ def test_a_forged_notification_is_rejected_logged_and_answered_non_200(
     rejected = wait_until(lambda: [s for s in steps(shop, no, "notification") if s["verdict"] == "rejected"], "it")
     assert reason in rejected[0]["details"]["reason"]
     assert shop.book.get(no).status == "pending"
-    [attempt] = wait_until(lambda: attempts(http, live, no), "the sandbox to record the attempt")
+    [attempt] = wait_until(lambda: attempts(http, live.url, no), "the sandbox to record the attempt")
     # Anything but HTTP 200 makes UnionPay retry: nothing was acknowledged.
     assert attempt["http_status"] == 400 and attempt["response_body"].startswith("rejected: ")
     assert not attempt["acked"]
@@ -387,12 +374,6 @@ def test_an_order_never_taken_to_unionpay_expires_without_a_call_to_close(shop_l
 
 
 # -- refunds ---------------------------------------------------------------------------------------------------
-
-
-def refund(buyer, shop_url: str, no: str, amount: str, token: str) -> str:
-    page = buyer.post(f"{shop_url}/orders/{no}/refunds", data={"amount": amount, "request_id": token})
-    assert page.status_code == 200
-    return page.text
 
 
 @pytest.fixture

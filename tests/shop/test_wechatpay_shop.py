@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sandbox.core import crypto
 from sandbox.merchant.shop.orders import REFUND_FAILED, REFUND_PROCESSING, REFUND_REQUESTED, REFUND_SUCCEEDED
-from tests.shop.shopping import buy, decisions, wait_until
+from tests.shop.shopping import attempts, buy, decisions, refund, steps, wait_until
 
 WECHAT = Path(__file__).resolve().parents[2] / "fixtures" / "wechatpay"
 
@@ -59,25 +59,13 @@ def wechat_order(http, live, mchid: str, no: str) -> dict:
     return reply.json()
 
 
-def attempts(http, live, no: str, event: str = "") -> list[dict]:
-    """Every delivery attempt the sandbox made for the order's notifications (of `event`, if given)."""
-    found = http.get(f"{live.url}/_sandbox/notifications", params={"out_trade_no": no}).json()["notifications"]
-    return [a for n in found if event in ("", n["event"]) for a in n["attempts"]]
-
-
-def steps(shop, no: str, kind: str, verdict: str = "") -> list[dict]:
-    return [s for s in shop.journal.for_order(no) if s["kind"] == kind and verdict in ("", s["verdict"])]
-
-
 def status_is(shop, no: str, status: str):
     return lambda: shop.book.get(no).status == status
 
 
-def refund(buyer, shop_live, no: str, amount: str, request_id: str) -> list[str]:
+def refund_flashes(buyer, shop_live, no: str, amount: str, request_id: str) -> list[str]:
     """Submit the order page's refund form; answers the flash messages the shop showed."""
-    reply = buyer.post(f"{shop_live.url}/orders/{no}/refunds", data={"amount": amount, "request_id": request_id})
-    assert reply.status_code == 200, reply.text
-    return re.findall(r'class="flash[^"]*"[^>]*>([^<]*)', reply.text)
+    return re.findall(r'class="flash[^"]*"[^>]*>([^<]*)', refund(buyer, shop_live.url, no, amount, request_id))
 
 
 # -- paying ------------------------------------------------------------------------------------------------------
@@ -112,7 +100,7 @@ def test_native_order_is_paid_by_the_verified_notification(shop_live, shop, buye
     order = shop.book.get(no)
     assert order.paid_by == "notification"
     assert order.txn_id == wechat_order(http, live, mchid, no)["trade_no"]
-    (attempt,) = wait_until(lambda: attempts(http, live, no), "the sandbox to record the attempt")
+    (attempt,) = wait_until(lambda: attempts(http, live.url, no), "the sandbox to record the attempt")
     assert (attempt["http_status"], attempt["acked"]) == (204, True)
 
     (created,) = steps(shop, no, "request")
@@ -153,7 +141,7 @@ def test_a_duplicated_notification_credits_once_and_is_still_acknowledged(
     assert copy["details"]["decision"].startswith("already credited")
     assert copy["verdict"] == "ignored"
     assert shop.book.get(no).status == "paid"
-    both = wait_until(lambda: len(attempts(http, live, no)) == 2 and attempts(http, live, no), "two attempts")
+    both = wait_until(lambda: len(attempts(http, live.url, no)) == 2 and attempts(http, live.url, no), "two attempts")
     assert [(a["http_status"], a["acked"]) for a in both] == [(204, True), (204, True)]
     assert {a["trigger"] for a in both} == {"schedule", "duplicate"}
 
@@ -197,7 +185,7 @@ def test_a_forged_notification_is_rejected_with_400_and_the_order_stays_pending(
 
     paid_at_wechat(http, live, mchid, no)
 
-    (attempt,) = wait_until(lambda: attempts(http, live, no), "the forged notification")
+    (attempt,) = wait_until(lambda: attempts(http, live.url, no), "the forged notification")
     assert (attempt["http_status"], attempt["acked"]) == (400, False)  # so WeChat would retry
     assert json.loads(attempt["response_body"])["code"] == "FAIL"
     (rejected,) = wait_until(lambda: steps(shop, no, "notification", "rejected"), "the shop's journal step")
@@ -350,7 +338,7 @@ def test_a_lost_notification_is_made_up_for_by_the_shops_query(
     no = place_order(buyer, shop_live)
     rule(match={"out_trade_no": no}, times=1, notify={"drop": 1})
     paid_at_wechat(http, live, mchid, no)
-    (lost,) = wait_until(lambda: attempts(http, live, no), "the lost attempt")
+    (lost,) = wait_until(lambda: attempts(http, live.url, no), "the lost attempt")
     assert lost["effect"] == "lost"
     assert shop.book.get(no).status == "pending"
 
@@ -368,7 +356,7 @@ def test_a_lost_notification_is_made_up_for_by_the_shops_query(
     sandbox.advance(15)  # WeChat's retry comes after all: acknowledged, credits nothing
     retried = wait_until(lambda: steps(shop, no, "notification"), "the retry")
     assert retried[0]["details"]["decision"].startswith("already credited")
-    assert attempts(http, live, no)[-1]["http_status"] == 204
+    assert attempts(http, live.url, no)[-1]["http_status"] == 204
 
 
 def test_a_query_that_fails_changes_nothing(shop_live, shop, shop_settings, buyer, live, http, mchid, rule):
@@ -489,7 +477,7 @@ def test_a_partial_then_a_full_refund_settle_by_refund_notifications(
 ):
     no = paid_order(shop_live, shop, buyer, live, http, mchid)
 
-    refund(buyer, shop_live, no, "10.00", "first")
+    refund_flashes(buyer, shop_live, no, "10.00", "first")
 
     (first,) = shop.book.get(no).refunds
     assert (first.amount, first.status) == (1000, REFUND_PROCESSING)  # WeChat answers PROCESSING
@@ -512,7 +500,7 @@ def test_a_partial_then_a_full_refund_settle_by_refund_notifications(
     assert shop.book.get(no).refunds[0].status == REFUND_SUCCEEDED
     assert shop.book.get(no).status == "partially_refunded"
 
-    refund(buyer, shop_live, no, "29.90", "second")
+    refund_flashes(buyer, shop_live, no, "29.90", "second")
     assert shop.book.get(no).refunds[1].status == REFUND_PROCESSING
     sandbox.advance(5)
 
@@ -520,15 +508,17 @@ def test_a_partial_then_a_full_refund_settle_by_refund_notifications(
     shown = buyer.get(f"{shop_live.url}/api/orders/{no}").json()
     assert (shown["refunded"], shown["refundable"]) == (3990, 0)
     assert wechat_order(http, live, mchid, no)["refunded_amount"] == 3990
-    three = wait_until(lambda: len(attempts(http, live, no)) == 3 and attempts(http, live, no), "three attempts")
+    three = wait_until(
+        lambda: len(attempts(http, live.url, no)) == 3 and attempts(http, live.url, no), "three attempts"
+    )
     assert [a["http_status"] for a in three] == [204, 204, 204]
 
 
 def test_the_same_refund_request_twice_refunds_once(shop_live, shop, buyer, live, http, mchid):
     no = paid_order(shop_live, shop, buyer, live, http, mchid)
 
-    refund(buyer, shop_live, no, "5.00", "double-click")
-    refund(buyer, shop_live, no, "5.00", "double-click")
+    refund_flashes(buyer, shop_live, no, "5.00", "double-click")
+    refund_flashes(buyer, shop_live, no, "5.00", "double-click")
 
     (only,) = shop.book.get(no).refunds
     assert only.status == REFUND_PROCESSING
@@ -543,14 +533,14 @@ def test_a_refund_whose_answer_was_lost_is_retried_with_the_same_out_refund_no(
     # A 504 after WeChat took the refund: the shop cannot know, so it changes nothing and says so.
     rule(match={"out_trade_no": no, "operation": "refund"}, times=1, api={"status": 504})
 
-    flashed = refund(buyer, shop_live, no, "5.00", "retry-me")
+    flashed = refund_flashes(buyer, shop_live, no, "5.00", "retry-me")
 
     assert "did not confirm the refund" in flashed[0]
     (pending,) = shop.book.get(no).refunds
     assert pending.status == REFUND_REQUESTED
     assert len(wechat_order(http, live, mchid, no)["refunds"]) == 1  # it did happen at WeChat
 
-    refund(buyer, shop_live, no, "5.00", "retry-me")  # the buyer submits the same form again
+    refund_flashes(buyer, shop_live, no, "5.00", "retry-me")  # the buyer submits the same form again
 
     (done,) = shop.book.get(no).refunds
     assert (done.refund_no, done.status) == (pending.refund_no, REFUND_PROCESSING)
@@ -564,7 +554,7 @@ def test_a_refund_whose_answer_was_lost_is_retried_with_the_same_out_refund_no(
 def test_a_refund_wechat_refuses_is_failed_and_the_order_stays_paid(shop_live, shop, buyer, live, http, mchid):
     no = paid_order(shop_live, shop, buyer, live, http, mchid, sku="norefund")  # 6.09: the balance is not enough
 
-    flashed = refund(buyer, shop_live, no, "6.09", "refused")
+    flashed = refund_flashes(buyer, shop_live, no, "6.09", "refused")
 
     assert "refused the refund" in flashed[0]
     (refused,) = shop.book.get(no).refunds
@@ -576,7 +566,7 @@ def test_a_refund_wechat_refuses_is_failed_and_the_order_stays_paid(shop_live, s
 
 def test_an_abnormal_refund_is_failed_by_its_notification(shop_live, shop, buyer, live, http, mchid):
     no = paid_order(shop_live, shop, buyer, live, http, mchid)
-    refund(buyer, shop_live, no, "39.90", "abnormal")
+    refund_flashes(buyer, shop_live, no, "39.90", "abnormal")
     (pending,) = shop.book.get(no).refunds
 
     # The buyer's card was closed meanwhile: WeChat ends the refund ABNORMAL and says so.
@@ -595,9 +585,9 @@ def test_a_late_refund_is_settled_by_the_shops_refund_query(
 ):
     no = paid_order(shop_live, shop, buyer, live, http, mchid)
     rule(match={"out_trade_no": no}, times=1, notify={"drop": 1})  # the REFUND.SUCCESS is lost
-    refund(buyer, shop_live, no, "39.90", "all")
+    refund_flashes(buyer, shop_live, no, "39.90", "all")
     sandbox.advance(5)
-    wait_until(lambda: attempts(http, live, no, "REFUND.SUCCESS"), "the lost refund notification")
+    wait_until(lambda: attempts(http, live.url, no, "REFUND.SUCCESS"), "the lost refund notification")
     assert shop.book.get(no).refunds[0].status == REFUND_PROCESSING
 
     shop_settings.query_after = 0
