@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # The README's second command (and what CI runs): install everything the tests need, lint, run the suite.
-# Installs Debian's chromium for the browser tests when it is missing. Extra arguments go to pytest.
+# Installs the Debian packages the tests drive for real when they are missing: Chromium (browser tests), a JDK
+# (the Java client through the proxy), Node.js and npm (the Node SDKs, pinned by tests/node/package-lock.json).
+# Runs the suite on every core (pytest-xdist); extra arguments go to pytest (`-n 0` runs it in one process).
 source "$(dirname "$0")/_venv.sh"
-if [ ! -x /usr/bin/chromium ]; then
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+command -v npm >/dev/null || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 .venv/bin/pip install --quiet -e ".[test]"
-# Both Alipay SDKs ship alipay/__init__.py; python-alipay-sdk's must be the one left (PROTOCOLS.md).
+# Both Alipay SDKs ship alipay/__init__.py; python-alipay-sdk's must be the one left, so it is installed last.
 .venv/bin/pip install --quiet --force-reinstall --no-deps python-alipay-sdk==3.4.0
+(cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n auto "$@"

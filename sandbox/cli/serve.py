@@ -64,38 +64,47 @@ def _demo(args: argparse.Namespace, config: Config) -> int:
 
 def _run(args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop: bool) -> int:
     """Serve the sandbox, the shop, or both (each on its own port, in one process) until SIGTERM or Ctrl-C."""
-    servers, sandbox = [], None
+
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    # Before any banner: a supervisor that reads a banner and stops us at once still gets a clean exit.
+    signal.signal(signal.SIGTERM, stop)
+    servers, sandboxes = [], []
+    try:
+        return _serve_until_stopped(args, config, with_sandbox, with_shop, servers, sandboxes)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for server in servers:
+            server.server_close()
+        for sandbox in sandboxes:
+            sandbox.stop()  # flushes a file store, so pending notifications survive the restart
+
+
+def _serve_until_stopped(
+    args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop: bool, servers: list, sandboxes: list
+) -> int:
+    """Build the servers (each appended as soon as it exists, so _run can close it), then serve."""
     if with_sandbox:
         built = _sandbox_server(args, config)
         if isinstance(built, int):
             return built
         server, sandbox = built
         servers.append(server)
+        sandboxes.append(sandbox)
     if with_shop:
         # The demo's shop talks to its own sandbox; `shop` to --sandbox-url, else SHOP_SANDBOX_URL, else the default.
-        sandbox_url = f"http://{_loopback(config.host)}:{servers[0].server_port}" if sandbox else args.sandbox_url
-        shop = _shop_server(args, sandbox_url, checked=not sandbox)
+        sandbox_url = f"http://{_loopback(config.host)}:{servers[0].server_port}" if sandboxes else args.sandbox_url
+        shop = _shop_server(args, sandbox_url, checked=not sandboxes)
         if shop is None:
             return 1
         servers.append(shop)
-
-    def stop(signum, frame) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    if sandbox:
+    for sandbox in sandboxes:
         sandbox.start()
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, name="shop", daemon=True).start()
-    try:
-        servers[0].serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for server in servers:
-            server.server_close()
-        if sandbox:
-            sandbox.stop()  # flushes a file store, so pending notifications survive the restart
+    servers[0].serve_forever()
     return 0
 
 
