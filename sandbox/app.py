@@ -57,6 +57,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["paysandbox"] = sandbox
 
     from sandbox.admin.views import bp as admin_bp
+    from sandbox.gateways.alipay.v3.views import bp as alipay_v3_bp
     from sandbox.gateways.alipay.views import bp as alipay_bp
     from sandbox.gateways.unionpay.views import bp as unionpay_bp
     from sandbox.gateways.wechatpay.v2.views import bp as wechatpay_v2_bp
@@ -67,6 +68,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.register_blueprint(admin_bp)
     app.register_blueprint(alipay_bp)
+    app.register_blueprint(alipay_v3_bp)
     app.register_blueprint(wechatpay_v3_bp)
     app.register_blueprint(wechatpay_v2_bp)
     app.register_blueprint(unionpay_bp)
@@ -81,10 +83,18 @@ def create_app(config: Config | None = None) -> Flask:
 
 def _register_error_handlers(app: Flask) -> None:
     """Anything no gateway view answered itself: JSON under /_sandbox, plain text elsewhere, never a traceback."""
+    from sandbox.gateways.alipay.v3 import views as alipay_v3_views
+    from sandbox.gateways.alipay.v3.errors import V3Error as AlipayV3Error
     from sandbox.gateways.wechatpay.v2 import views as wechatpay_v2_views
+
+    def alipay_v3_error(status: int, code: str, message: str) -> Response:
+        return alipay_v3_views.answer(status, AlipayV3Error(status, code, message).body(), cert_mode=False)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if request.path.startswith("/v3/alipay"):
+            code = "invalid-method" if error.code == 404 else "invalid-parameter"
+            return alipay_v3_error(error.code or 400, code, error.description or str(error))
         if request.path.startswith("/v3/"):
             body = {"code": "NOT_FOUND" if error.code == 404 else "INVALID_REQUEST", "message": error.description}
             return jsonify(body), error.code
@@ -105,6 +115,8 @@ def _register_error_handlers(app: Flask) -> None:
         request_id = sandbox.ids.hex(16)
         log.exception("unexpected error on %s %s (request id %s)", request.method, request.path, request_id)
         message = f"the sandbox failed unexpectedly (request id {request_id}); see its log"
+        if request.path.startswith("/v3/alipay"):
+            return alipay_v3_error(500, "unknow-error", message)
         if request.path.startswith("/v3/"):
             return jsonify(code="SYSTEM_ERROR", message=message), 500
         if request.path.startswith(wechatpay_v2_views.PREFIXES):

@@ -18,6 +18,7 @@ from sandbox.merchant.alipay import AlipayClient
 from sandbox.merchant.unionpay import UnionPayClient
 from sandbox.testing.receiver import NotificationReceiver
 from sandbox.testing.server import ThreadedServer
+from tests.nodejs import NodeScript
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -95,6 +96,14 @@ def _no_proxy_for_loopback(monkeypatch):
 @pytest.fixture(scope="session")
 def alipay_demo() -> AlipayDemo:
     return AlipayDemo()
+
+
+@pytest.fixture(scope="session")
+def alipay_node_script():
+    """tests/node/alipay.js: the real npm `alipay-sdk`, one long-lived node process per test worker."""
+    script = NodeScript("alipay.js")
+    yield script
+    script.close()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Alipay's side of the API fault filter (gateways/faults.py): what a gateway.do call is, and its spoiled answers."""
+"""Alipay's side of the API fault filter (gateways/faults.py): what a gateway.do or OpenAPI v3 call is, and its
+spoiled answers (v3 calls are handed to v3/faults.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from sandbox.core.rules import Context
 from sandbox.gateways.alipay import codec, handlers
 from sandbox.gateways.alipay.errors import AlipayError
 from sandbox.gateways.alipay.keys import HASH_OF
+from sandbox.gateways.alipay.v3 import faults as v3_faults
+from sandbox.gateways.alipay.v3.views import PREFIX as V3_PREFIX
 
 GATEWAY = "alipay"
 OPERATIONS = {
@@ -38,6 +41,8 @@ def _params() -> dict[str, str]:
 
 
 def request_context(req) -> Context | None:
+    if req.path.startswith(V3_PREFIX):
+        return v3_faults.request_context(req, OPERATIONS)
     if req.path != "/gateway.do":
         return None
     try:
@@ -56,6 +61,8 @@ def request_context(req) -> Context | None:
 
 
 def error_answer(ctx: Context, code: str) -> Response:
+    if request.path.startswith(V3_PREFIX):
+        return v3_faults.error_answer(ctx, code)
     params = _params()
     inner = AlipayError(
         "40004" if code.startswith("ACQ.") else "20000", code, "answered by a sandbox scenario rule"
@@ -74,6 +81,8 @@ def error_answer(ctx: Context, code: str) -> Response:
 
 def altered_answer(response: Response, how: str) -> Response:
     """Remove or spoil the "sign" of a signed envelope; a cashier page has none to spoil."""
+    if request.path.startswith(V3_PREFIX):
+        return v3_faults.altered_answer(response, how)
     charset = response.mimetype_params.get("charset", "utf-8")
     text = response.get_data().decode(charset)
     found = _SIGN.search(text)

@@ -24,14 +24,15 @@ MAX_EXPIRY = timedelta(days=15)
 
 @dataclass
 class Call(SandboxCall):
-    """One authenticated gateway.do call."""
+    """One authenticated call, from gateway.do or OpenAPI v3: the handlers never know which envelope carried it."""
 
     app_id: str
     method: str
-    params: dict
-    biz: dict
+    params: dict  # gateway.do's common parameters (v3 passes notify_url and return_url from its body)
+    biz: dict  # the business fields: gateway.do's biz_content, v3's JSON body or GET query
     sign_type: str
     base_url: str
+    protocol: str = "gateway.do"
 
 
 # -- biz_content helpers ------------------------------------------------------------------------
@@ -120,6 +121,7 @@ def new_order(
         "sign_type": call.sign_type,
         "visible": visible,
         "method": call.method,
+        "protocol": call.protocol,
         "passback_params": text(call, "passback_params", max_len=512),
         "product_code": text(call, "product_code", max_len=64),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
@@ -53,13 +54,31 @@ class AlipayKeys:
         key = crypto.load_private_key(self.private_key_pem)
         return crypto.sign(key, text.encode(charset), HASH_OF[sign_type])
 
-    @property
+    @cached_property
     def alipay_cert_sn(self) -> str:
         return cert_sn(self.public_key_cert_pem)
 
-    @property
+    @cached_property
     def root_cert_sn(self) -> str:
         return cert_sn(self.root_cert_pem)
+
+    def cert_mode_problem(self, merchant: dict, app_cert_sn: str, root_cert_sn: str) -> tuple[str, str] | None:
+        """("app" or "root", why) when a certificate-mode request names a certificate the sandbox did not issue.
+
+        Both protocols send the two SNs (gateway.do as parameters, OpenAPI v3 in the authorization and a header);
+        each renders the problem with its own error code.
+        """
+        if app_cert_sn and app_cert_sn != merchant["app_cert_sn"]:
+            return "app", (
+                f"app_cert_sn {app_cert_sn} does not match the app certificate registered for "
+                f"{merchant['merchant_id']} (its SN is {merchant['app_cert_sn']})"
+            )
+        if root_cert_sn and self.root_cert_sn not in root_cert_sn.split("_"):
+            return "root", (
+                f"alipay_root_cert_sn {root_cert_sn} does not include the sandbox root certificate's SN "
+                f"{self.root_cert_sn}; use the alipay_root_cert from the merchant registration"
+            )
+        return None
 
     def issue_app_cert(self, app_id: str, app_public_key_pem: str, serial: int) -> str:
         """An app public-key certificate for cert mode, as Alipay issues one from the app's CSR."""

@@ -134,20 +134,12 @@ def _check_timestamp(value: str) -> None:
 
 
 def _check_cert_mode(params: dict[str, str], merchant: dict) -> None:
-    keys = _gateway().keys
-    app_sn, root_sn = params.get("app_cert_sn"), params.get("alipay_root_cert_sn")
-    if app_sn and app_sn != merchant["app_cert_sn"]:
-        raise invalid(
-            "isv.app-cert-not-exist",
-            f"app_cert_sn {app_sn} does not match the app certificate registered for "
-            f"{merchant['merchant_id']} (its SN is {merchant['app_cert_sn']})",
-        )
-    if root_sn and keys.root_cert_sn not in root_sn.split("_"):
-        raise invalid(
-            "isv.invalid-alipay-root-cert-sn",
-            f"alipay_root_cert_sn {root_sn} does not include the sandbox root certificate's SN "
-            f"{keys.root_cert_sn}; use the alipay_root_cert from the merchant registration",
-        )
+    problem = _gateway().keys.cert_mode_problem(
+        merchant, params.get("app_cert_sn", ""), params.get("alipay_root_cert_sn", "")
+    )
+    if problem is not None:
+        which, why = problem
+        raise invalid("isv.app-cert-not-exist" if which == "app" else "isv.invalid-alipay-root-cert-sn", why)
 
 
 def _biz_content(text: str) -> dict:

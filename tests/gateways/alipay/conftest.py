@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from alipay import AliPay
 
+from sandbox.merchant.alipay_v3 import AlipayV3Client
+from tests.nodejs import NodeAlipay
+
 
 @pytest.fixture
 def gateway_url(live) -> str:
@@ -40,3 +43,36 @@ def pay(live, http, alipay_demo):
         return reply.json()
 
     return pay
+
+
+@pytest.fixture
+def node_alipay(live, alipay_demo, alipay_node_script) -> NodeAlipay:
+    """The npm `alipay-sdk` as the demo app, unmodified but for its endpoint (v3) and gateway (gateway.do)."""
+    return NodeAlipay(
+        alipay_node_script,
+        appId=alipay_demo.app_id,
+        privateKey=alipay_demo.app_private_key,
+        alipayPublicKey=alipay_demo.alipay_public_key,
+        endpoint=live.url,
+        gateway=f"{live.url}/gateway.do",
+    )
+
+
+@pytest.fixture
+def node_alipay_cert(live, alipay_demo, alipay_node_script) -> NodeAlipay:
+    """The npm `alipay-sdk` in certificate mode: the app certificate, the Alipay certificate and root."""
+    return NodeAlipay(
+        alipay_node_script,
+        appId=alipay_demo.app_id,
+        privateKey=alipay_demo.app_private_key,
+        appCertContent=alipay_demo.app_cert,
+        alipayPublicCertContent=alipay_demo.alipay_public_key_cert,
+        alipayRootCertContent=alipay_demo.alipay_root_cert,
+        endpoint=live.url,
+    )
+
+
+@pytest.fixture
+def alipay_v3(live, alipay_demo) -> AlipayV3Client:
+    """The reference v3 client as the demo app."""
+    return AlipayV3Client(alipay_demo.app_id, alipay_demo.app_private_key, alipay_demo.alipay_public_key, live.url)
