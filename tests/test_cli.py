@@ -10,6 +10,7 @@ import sys
 import pytest
 import requests
 
+from sandbox.core import crypto
 from sandbox.merchant.alipay import AlipayClient
 
 APP = "2021000000000001"
@@ -102,6 +103,12 @@ def test_keys_prints_what_an_sdk_needs(alipay_demo):
     assert alipay["gateway_url"] == "http://sbx:9000/gateway.do"
     assert alipay["app_private_key"] == alipay_demo.app_private_key
     assert alipay["alipay_public_key"] == alipay_demo.alipay_public_key
+    assert alipay["openapi_v3_endpoint"] == "http://sbx:9000"
+    java_key = crypto.load_private_key(alipay["app_private_key_pkcs8_base64"])  # bare base64 DER, as Java reads it
+    assert java_key == crypto.load_private_key(alipay_demo.app_private_key)
+    assert crypto.load_public_key(alipay["alipay_public_key_base64"]) == crypto.load_public_key(
+        alipay_demo.alipay_public_key
+    )
     human = subprocess.run([sys.executable, "-m", "sandbox", "keys"], capture_output=True, text=True, timeout=30)
     assert "TEST-ONLY" in human.stdout and "BEGIN RSA PRIVATE KEY" in human.stdout
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 from pathlib import Path
 
 from sandbox.config import Config
+from sandbox.core import crypto
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -32,12 +34,16 @@ def _keys(args: argparse.Namespace, config: Config) -> int:
         "gateway_url": f"{base}/gateway.do",
         "app_private_key": (fixtures / "alipay/demo" / demo["app_private_key_file"]).read_text(),
         "alipay_public_key": (fixtures / "alipay/sandbox/alipay_public_key.pem").read_text(),
+        "openapi_v3_endpoint": base,
         "cert_mode": {
             "app_public_key_cert": str(fixtures / "alipay/demo" / demo["app_cert_file"]),
             "alipay_public_key_cert": str(fixtures / "alipay/sandbox/alipay_public_key_cert.pem"),
             "alipay_root_cert": str(fixtures / "alipay/sandbox/root_cert.pem"),
         },
     }
+    # Alipay's Java SDKs want bare base64: the private key as PKCS#8, the public key as X.509 SubjectPublicKeyInfo.
+    alipay["app_private_key_pkcs8_base64"] = _base64_der(crypto.load_private_key(alipay["app_private_key"]), pkcs=8)
+    alipay["alipay_public_key_base64"] = _base64_der(crypto.load_public_key(alipay["alipay_public_key"]))
     wechat = json.loads((fixtures / "wechatpay/demo/merchant.json").read_text())
     platform = json.loads((fixtures / "wechatpay/sandbox/platform.json").read_text())
     wechatpay = {
@@ -82,6 +88,10 @@ def _keys(args: argparse.Namespace, config: Config) -> int:
     print("python-alipay-sdk:   alipay = AliPay(appid=..., app_private_key_string=..., alipay_public_key_string=...)")
     print(f'                     alipay._gateway = "{alipay["gateway_url"]}"')
     print(f'alipay-sdk-python:   config.server_url = "{alipay["gateway_url"]}"  (see the README about its port bug)')
+    print(f'OpenAPI v3, Node:    new AlipaySdk({{ appId, privateKey, alipayPublicKey, endpoint: "{base}" }})')
+    print(f'OpenAPI v3, Java:    alipayConfig.setServerUrl("{base}"); setPrivateKey(<PKCS#8 base64 below>)')
+    print(f"app private key, PKCS#8 base64 (Java):  {alipay['app_private_key_pkcs8_base64']}")
+    print(f"Alipay public key, base64 (Java):       {alipay['alipay_public_key_base64']}")
     print(f"\n== WeChat Pay (demo mchid {wechatpay['mchid']}) ==")
     for label in (
         "mchid",
@@ -105,3 +115,9 @@ def _keys(args: argparse.Namespace, config: Config) -> int:
         print(f"{label:<24}{unionpay[label]}")
     print("acp_sdk.ini:   acpsdk.backTransUrl = base_url + /backTransReq.do (and so on); ifValidateRemoteCert=false")
     return 0
+
+
+def _base64_der(key, pkcs: int = 1) -> str:
+    """A key as bare base64 DER: PKCS#8 (pkcs=8) for a private key, SubjectPublicKeyInfo for a public one."""
+    der = key.export_key(format="DER", pkcs=pkcs) if key.has_private() else key.export_key(format="DER")
+    return base64.b64encode(der).decode()

@@ -16,6 +16,7 @@ from alipay import AliPay
 from playwright.sync_api import Page, expect
 
 from sandbox.core.canonical import sorted_query
+from tests.nodejs import NodeAlipay
 
 pytestmark = pytest.mark.browser
 
@@ -269,6 +270,30 @@ def test_scan_page_shows_the_qr_code_and_paying_on_the_buyers_screen_pays(
     expect(page.locator("main")).to_contain_text(f"¥8.88 paid to {merchant_name}")
     expect_notification(receiver, alipay_client, alipay_demo, "SCAN-PAY-1", "TRADE_SUCCESS")
     assert order_state(live, alipay_demo.app_id, "SCAN-PAY-1")["status"] == "paid"
+
+
+def test_a_trade_precreated_on_openapi_v3_is_paid_on_the_scan_page_and_queried_on_both_protocols(
+    page, live, receiver, alipay_client, alipay_demo, alipay_node_script
+):
+    node = NodeAlipay(
+        alipay_node_script,
+        appId=alipay_demo.app_id,
+        privateKey=alipay_demo.app_private_key,
+        alipayPublicKey=alipay_demo.alipay_public_key,
+        endpoint=live.url,
+    )
+    body = {"out_trade_no": "SCAN-V3-1", "total_amount": "6.60", "subject": SUBJECT, "notify_url": f"{receiver.url}/n"}
+    answer = node.curl("POST", "/v3/alipay/trade/precreate", body)["data"]
+
+    page.goto(answer["qr_code"])
+    page.get_by_test_id("pay").click()
+
+    expect(page.get_by_test_id("outcome")).to_have_text("Payment successful")
+    query = {"out_trade_no": "SCAN-V3-1"}
+    assert node.curl("POST", "/v3/alipay/trade/query", query)["data"]["trade_status"] == "TRADE_SUCCESS"
+    assert alipay_client.execute("alipay.trade.query", query)["trade_status"] == "TRADE_SUCCESS"
+    [notification] = receiver.wait_for(1, timeout=NOTIFY_TIMEOUT)
+    assert node.check_notify_sign(dict(notification.form))
 
 
 # -- errors -----------------------------------------------------------------------------------------

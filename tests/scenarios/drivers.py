@@ -1,6 +1,7 @@
 """One merchant per gateway for the scenario matrix, each using the real client a shop would use.
 
-Alipay: python-alipay-sdk. WeChat Pay: wechatpayv3. UnionPay (no usable SDK): the reference client.
+Alipay: python-alipay-sdk on gateway.do, and the npm alipay-sdk on OpenAPI v3. WeChat Pay: wechatpayv3. UnionPay
+(no usable SDK): the reference client.
 Every driver creates an order, queries it, and judges a notification the way an honest merchant does:
 signature first, then merchant and amount.
 """
@@ -21,6 +22,7 @@ from alipay.exceptions import AliPayException, AliPayValidationError
 from sandbox.merchant.unionpay import UnionPayClient, UnionPayClientError
 from sandbox.testing.receiver import Received
 from tests.conftest import WECHAT_MERCHANT, AlipayDemo, wechatpayv3_client
+from tests.nodejs import NodeAlipay, NodeAlipayError, NodeScript
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -37,6 +39,9 @@ class Driver(Protocol):
 
     def accepts(self, received: Received, amount: int) -> bool: ...
 
+    def sees(self, seen: str) -> str:
+        """What this client reports for a transport failure the others report as `seen`."""
+
 
 def _transport_failure(exc: Exception) -> str:
     if isinstance(exc, requests.HTTPError):
@@ -46,8 +51,15 @@ def _transport_failure(exc: Exception) -> str:
     return "disconnected"
 
 
+class ReportsTransportAsIs:
+    """A client that reports a failed exchange as it was (HTTP 503, disconnected)."""
+
+    def sees(self, seen: str) -> str:
+        return seen
+
+
 @dataclass
-class AlipayDriver:
+class AlipayDriver(ReportsTransportAsIs):
     base_url: str
     notify_url: str
     gateway: str = "alipay"
@@ -94,7 +106,69 @@ class AlipayDriver:
 
 
 @dataclass
-class WechatDriver:
+class AlipayV3Driver:
+    """The npm alipay-sdk's curl() on /v3/alipay: it verifies every 2xx answer's headers itself."""
+
+    base_url: str
+    notify_url: str
+    script: NodeScript
+    gateway: str = "alipay"
+    merchant_id: str = AlipayDemo.app_id
+    retry_schedule: tuple[int, ...] = AlipayDriver.retry_schedule
+
+    def __post_init__(self) -> None:
+        demo = AlipayDemo()
+        self.sdk = NodeAlipay(
+            self.script,
+            appId=demo.app_id,
+            privateKey=demo.app_private_key,
+            alipayPublicKey=demo.alipay_public_key,
+            endpoint=self.base_url,
+        )
+
+    def create(self, out_trade_no: str, amount: int) -> None:
+        body = {
+            "subject": "matrix",
+            "out_trade_no": out_trade_no,
+            "total_amount": f"{amount / 100:.2f}",
+            "buyer_id": "2088000000000042",
+            "notify_url": self.notify_url,
+        }
+        assert self.sdk.curl("POST", "/v3/alipay/trade/create", body)["status"] == 200
+
+    def query(self, out_trade_no: str) -> str:
+        try:
+            return self.sdk.curl("POST", "/v3/alipay/trade/query", {"out_trade_no": out_trade_no})["data"][
+                "trade_status"
+            ]
+        except NodeAlipayError as exc:
+            # alipay-sdk 4.14.0 passes a missing alipay-signature to crypto.verify, which throws
+            # ERR_INVALID_ARG_TYPE instead of its own response-signature-verify-error: refused all the same.
+            if exc.code in ("response-signature-verify-error", "ERR_INVALID_ARG_TYPE"):
+                return "refused"
+            if exc.name == "SyntaxError":
+                return "unreadable error page"
+            return exc.code or "disconnected"
+
+    def accepts(self, received: Received, amount: int) -> bool:
+        form = dict(received.form)
+        return (
+            bool(form.get("sign"))
+            and self.sdk.check_notify_sign(form)
+            and form["app_id"] == self.merchant_id
+            and form["total_amount"] == f"{amount / 100:.2f}"
+        )
+
+    def sees(self, seen: str) -> str:
+        # The SDK JSON.parses every 4xx/5xx body: a load balancer's HTML page makes it throw a SyntaxError.
+        if seen.startswith("HTTP 5"):
+            return "unreadable error page"
+        # urllib, under the SDK, sends a request again once when its socket drops: one lost answer goes unseen.
+        return "WAIT_BUYER_PAY" if seen == "disconnected" else seen
+
+
+@dataclass
+class WechatDriver(ReportsTransportAsIs):
     base_url: str
     notify_url: str
     gateway: str = "wechatpay"
@@ -130,7 +204,7 @@ class WechatDriver:
 
 
 @dataclass
-class UnionPayDriver:
+class UnionPayDriver(ReportsTransportAsIs):
     base_url: str
     notify_url: str
     clock: object = None

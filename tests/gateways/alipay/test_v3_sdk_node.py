@@ -301,3 +301,35 @@ def test_the_reference_v3_client_agrees_with_the_node_sdk(node_alipay, alipay_v3
     assert (answer.status, answer.data["trade_status"]) == (200, "WAIT_BUYER_PAY")
     by_get = alipay_v3.call("GET", QUERY, query={"out_trade_no": "V3-REF-1"})
     assert by_get.data == answer.data
+
+
+# -- scenario faults as the SDK meets them (the full matrix is in tests/scenarios) ---------------------
+
+
+def test_the_sdk_sends_a_call_again_once_when_the_connection_drops(node_alipay, rule, http, live):
+    create(node_alipay, "V3-DROP-1")
+    rule(match={"operation": "query"}, times=1, api={"disconnect": True})
+    assert query(node_alipay, "V3-DROP-1")["trade_status"] == "WAIT_BUYER_PAY"  # the second send was answered
+    assert http.get(f"{live.url}/_sandbox/scenarios").json()["scenarios"] == []  # the first one met the rule
+    rule(match={"operation": "query"}, times=2, api={"disconnect": True})
+    error = error_of(lambda: query(node_alipay, "V3-DROP-1"))
+    assert error.status is None and "HttpClient Request error" in error.message
+
+
+def test_an_unsigned_answer_makes_the_sdk_throw_a_type_error_not_its_own_verify_error(node_alipay, rule):
+    create(node_alipay, "V3-UNSIGNED-1")
+    rule(match={"operation": "query"}, times=1, api={"body": "unsigned"})
+    assert error_of(lambda: query(node_alipay, "V3-UNSIGNED-1")).code == "ERR_INVALID_ARG_TYPE"
+    rule(match={"operation": "query"}, times=1, api={"body": "invalid_signature"})
+    assert error_of(lambda: query(node_alipay, "V3-UNSIGNED-1")).code == "response-signature-verify-error"
+
+
+def test_a_scenario_error_code_is_answered_in_v3_form_with_its_status(node_alipay, rule):
+    create(node_alipay, "V3-FAULT-1")
+    rule(match={"operation": "query"}, times=1, api={"error": "ACQ.SYSTEM_ERROR"})
+    error = error_of(lambda: query(node_alipay, "V3-FAULT-1"))
+    assert (error.status, error.code) == (500, "ACQ.SYSTEM_ERROR")
+    rule(match={"operation": "refund"}, times=1, api={"error": "ACQ.TRADE_STATUS_ERROR"})
+    body = {"out_trade_no": "V3-FAULT-1", "refund_amount": "1.00", "out_request_no": "R"}
+    error = error_of(lambda: node_alipay.curl("POST", "/v3/alipay/trade/refund", body))
+    assert (error.status, error.code) == (400, "ACQ.TRADE_STATUS_ERROR")
