@@ -229,7 +229,10 @@ ORDER = obj(
                 "trade_status": text("Alipay"),
                 "trade_state": text("WeChat Pay"),
                 "trade_state_desc": text("WeChat Pay"),
-                "api": {"type": ["string", "null"], "description": "WeChat Pay: v2 or v3"},
+                "api": {
+                    "type": ["string", "null"],
+                    "description": "the API the order was created through: WeChat Pay v2 or v3; Alipay gateway.do or v3",
+                },
                 "orderId": text("UnionPay"),
                 "queryId": text("UnionPay"),
             },

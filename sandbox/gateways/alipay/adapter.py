@@ -128,4 +128,4 @@ class AlipayGateway:
         return notify.is_ack(http_status, body)
 
     def describe_order(self, order: Order) -> dict:
-        return {"trade_status": notify.TRADE_STATUS[order.status]}
+        return {"trade_status": notify.TRADE_STATUS[order.status], "api": order.extra.get("protocol", "gateway.do")}

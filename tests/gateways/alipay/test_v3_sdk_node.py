@@ -333,3 +333,11 @@ def test_a_scenario_error_code_is_answered_in_v3_form_with_its_status(node_alipa
     body = {"out_trade_no": "V3-FAULT-1", "refund_amount": "1.00", "out_request_no": "R"}
     error = error_of(lambda: node_alipay.curl("POST", "/v3/alipay/trade/refund", body))
     assert (error.status, error.code) == (400, "ACQ.TRADE_STATUS_ERROR")
+
+
+def test_the_control_api_says_which_protocol_created_an_order(node_alipay, alipay, http, live, alipay_demo):
+    create(node_alipay, "V3-API-1")
+    alipay.api_alipay_trade_create(subject="Tea", out_trade_no="V3-API-2", total_amount="1.00", buyer_id=BUYER)
+    base = f"{live.url}/_sandbox/orders/alipay/{alipay_demo.app_id}"
+    assert http.get(f"{base}/V3-API-1").json()["native"] == {"trade_status": "WAIT_BUYER_PAY", "api": "v3"}
+    assert http.get(f"{base}/V3-API-2").json()["native"]["api"] == "gateway.do"
