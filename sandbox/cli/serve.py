@@ -39,6 +39,16 @@ def _sandbox_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--seed", type=int, help="make generated ids repeatable")
     command.add_argument("--public-url", help="base URL handed out in QR codes and bill links")
     command.add_argument("--scenarios", metavar="FILE", help="load scenario rules from a JSON or YAML file at start")
+    command.add_argument(
+        "--proxy-port",
+        type=int,
+        metavar="P",
+        help="also run an HTTP proxy on P that answers CONNECT to the provider hosts itself (for SDKs with hard-coded"
+        " hosts)",
+    )
+    command.add_argument(
+        "--tls-port", type=int, metavar="P", help="also serve every gateway over HTTPS on P, for the provider hosts"
+    )
 
 
 def _shop_options(command: argparse.ArgumentParser) -> None:
@@ -70,12 +80,14 @@ def _run(args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop
 
     # Before any banner: a supervisor that reads a banner and stops us at once still gets a clean exit.
     signal.signal(signal.SIGTERM, stop)
-    servers, sandboxes = [], []
+    servers, sandboxes, transports = [], [], []
     try:
-        return _serve_until_stopped(args, config, with_sandbox, with_shop, servers, sandboxes)
+        return _serve_until_stopped(args, config, with_sandbox, with_shop, servers, sandboxes, transports)
     except KeyboardInterrupt:
         return 0
     finally:
+        for transport in transports:
+            transport.stop()
         for server in servers:
             server.server_close()
         for sandbox in sandboxes:
@@ -83,7 +95,13 @@ def _run(args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop
 
 
 def _serve_until_stopped(
-    args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop: bool, servers: list, sandboxes: list
+    args: argparse.Namespace,
+    config: Config,
+    with_sandbox: bool,
+    with_shop: bool,
+    servers: list,
+    sandboxes: list,
+    transports: list,
 ) -> int:
     """Build the servers (each appended as soon as it exists, so _run can close it), then serve."""
     if with_sandbox:
@@ -93,6 +111,10 @@ def _serve_until_stopped(
         server, sandbox = built
         servers.append(server)
         sandboxes.append(sandbox)
+        transport = _transport(server.app, config, f"http://{_loopback(config.host)}:{server.server_port}")
+        if transport is None:
+            return 1
+        transports.append(transport)
     if with_shop:
         # The demo's shop talks to its own sandbox; `shop` to --sandbox-url, else SHOP_SANDBOX_URL, else the default.
         sandbox_url = f"http://{_loopback(config.host)}:{servers[0].server_port}" if sandboxes else args.sandbox_url
@@ -127,6 +149,8 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
         "seed": args.seed,
         "public_url": args.public_url,
         "scenarios_file": args.scenarios,
+        "proxy_port": args.proxy_port,
+        "tls_port": args.tls_port,
     }
     for name, value in overrides.items():
         if value is not None:
@@ -152,6 +176,21 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
     print(f"  UnionPay         {where}/gateway/api/...   demo merId 777290058110097", flush=True)
     print(f"  control API      {where}/_sandbox/health", flush=True)
     return server, sandbox
+
+
+def _transport(app, config: Config, sandbox_url: str):
+    """The proxy and TLS ports asked for, listening and announced; None if one cannot listen."""
+    from sandbox.transport import ports
+
+    try:
+        transport = ports.start(app, config.host, config.proxy_port, config.tls_port)
+    except OSError as exc:
+        which = f"--proxy-port {config.proxy_port} / --tls-port {config.tls_port}"
+        print(f"paysandbox: cannot listen on {config.host} ({which}): {exc.strerror}", file=sys.stderr)
+        return None
+    for line in ports.banner(transport, _loopback(config.host), sandbox_url):
+        print(line, flush=True)
+    return transport
 
 
 def _shop_server(args: argparse.Namespace, sandbox_url: str | None, checked: bool):
