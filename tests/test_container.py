@@ -243,7 +243,7 @@ def test_the_dockerfile_describes_a_non_root_gunicorn_image_with_a_data_volume()
     assert DOCKERFILE.user not in ("root", "0")
     assert f"--uid 10001 {DOCKERFILE.user}" in DOCKERFILE.run_line("useradd")
     assert DOCKERFILE.volumes == ["/data"]
-    assert DOCKERFILE.exposed == [DOCKERFILE.env["SANDBOX_PORT"]] == ["8008"]
+    assert DOCKERFILE.exposed == [DOCKERFILE.env["SANDBOX_PORT"], "8080", "8443"] == ["8008", "8080", "8443"]
     assert DOCKERFILE.env["SANDBOX_HOST"] == "0.0.0.0"
     assert "/_sandbox/health" in DOCKERFILE.healthcheck[-1]
     assert DOCKERFILE.cmd[:3] == ["python", "-m", "gunicorn"]

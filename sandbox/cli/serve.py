@@ -12,6 +12,7 @@ from sandbox import __version__
 from sandbox.config import Config
 from sandbox.control import DEFAULT_URL, Control
 from sandbox.errors import SandboxError
+from sandbox.transport.hosts import loopback
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -111,13 +112,13 @@ def _serve_until_stopped(
         server, sandbox = built
         servers.append(server)
         sandboxes.append(sandbox)
-        transport = _transport(server.app, config, f"http://{_loopback(config.host)}:{server.server_port}")
+        transport = _transport(server.app, config, f"http://{loopback(config.host)}:{server.server_port}")
         if transport is None:
             return 1
         transports.append(transport)
     if with_shop:
         # The demo's shop talks to its own sandbox; `shop` to --sandbox-url, else SHOP_SANDBOX_URL, else the default.
-        sandbox_url = f"http://{_loopback(config.host)}:{servers[0].server_port}" if sandboxes else args.sandbox_url
+        sandbox_url = f"http://{loopback(config.host)}:{servers[0].server_port}" if sandboxes else args.sandbox_url
         shop = _shop_server(args, sandbox_url, checked=not sandboxes)
         if shop is None:
             return 1
@@ -128,10 +129,6 @@ def _serve_until_stopped(
         threading.Thread(target=server.serve_forever, name="shop", daemon=True).start()
     servers[0].serve_forever()
     return 0
-
-
-def _loopback(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
 
 
 def _sandbox_server(args: argparse.Namespace, config: Config):
@@ -188,7 +185,7 @@ def _transport(app, config: Config, sandbox_url: str):
         which = f"--proxy-port {config.proxy_port} / --tls-port {config.tls_port}"
         print(f"paysandbox: cannot listen on {config.host} ({which}): {exc.strerror}", file=sys.stderr)
         return None
-    for line in ports.banner(transport, _loopback(config.host), sandbox_url):
+    for line in ports.banner(transport, loopback(config.host), sandbox_url):
         print(line, flush=True)
     return transport
 
@@ -208,7 +205,7 @@ def _shop_server(args: argparse.Namespace, sandbox_url: str | None, checked: boo
         print(f"paysandbox: the shop cannot listen on {where}: {exc.strerror}", file=sys.stderr)
         return None
     if not args.shop_url:
-        settings.public_url = f"http://{_loopback(args.shop_host)}:{server.server_port}"
+        settings.public_url = f"http://{loopback(args.shop_host)}:{server.server_port}"
     sandbox_url = settings.sandbox_url
     if checked and not Control(sandbox_url, timeout=3).healthy():
         print(f"warning: no sandbox answers at {sandbox_url} yet: start one, or pass --sandbox-url", flush=True)

@@ -43,3 +43,8 @@ def refusal(target: str) -> str:
         f"Served (CONNECT host:443, or plain http://host/... requests): {hosts}.\n"
         "Nothing is ever forwarded to the internet.\n"
     )
+
+
+def loopback(host: str) -> str:
+    """Where a client on this machine reaches a server bound to `host`."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
