@@ -23,7 +23,8 @@ log = logging.getLogger("paysandbox.transport")
 
 MAX_HEAD = 64 * 1024  # request line and headers together; more is a 431
 RECEIVE = 64 * 1024
-DRAIN_LIMIT = 1024 * 1024  # unread body bytes skipped to keep a connection; beyond that it is closed
+DRAIN_LIMIT = 1024 * 1024  # unread bytes skipped to keep a connection, or to close one without a reset
+LINGER = 1.0  # seconds a refused client has to stop sending before the connection closes
 SOCKET_KEY = "paysandbox.socket"  # the client's socket, for the api.disconnect scenario
 SERVER = f"paysandbox/{__version__}"
 
@@ -68,10 +69,21 @@ class HttpConnection:
             f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         )
         self.send_raw(head.encode() + body)
+        self._linger()
 
     def send_raw(self, data: bytes) -> None:
         with contextlib.suppress(OSError):  # the client left first: nothing to tell it
             self.sock.sendall(data)
+
+    def _linger(self) -> None:
+        """Read what the client is still sending before closing: closing on unread data resets the connection, and
+        the client would lose the answer. Bounded by DRAIN_LIMIT and LINGER seconds."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(LINGER)
+            received = 0
+            while received < DRAIN_LIMIT and (chunk := self.sock.recv(RECEIVE)):
+                received += len(chunk)
 
     def run_app(self, request: h11.Request) -> bool:
         """Answer `request` from the app; True when the connection can carry another request."""
