@@ -92,12 +92,6 @@ def recorder():
     rec.close()
 
 
-def in_thread(target, *args) -> threading.Thread:
-    thread = threading.Thread(target=target, args=args, daemon=True)
-    thread.start()
-    return thread
-
-
 class TransportLog(logging.Handler):
     """What sandbox.transport logs; `wait_for` blocks until a line arrives (servers log from their own threads)."""
 
