@@ -48,7 +48,8 @@ def start() -> None:
 
 
 def stop() -> None:
-    """Stop the dispatcher and write the store file whole (idempotent): gunicorn's worker_exit calls it."""
+    """Stop the proxy and TLS ports and the dispatcher, and write the store file whole (idempotent): gunicorn's
+    worker_exit calls it."""
     global _stopped
     with _stop_lock:
         if _stopped:
