@@ -1,6 +1,10 @@
 # paysandbox: every gateway on one port, served by gunicorn (one gthread worker: all state is in one process).
 # State lives in memory unless SANDBOX_DATA names a file; keep it in the /data volume to survive a restart:
 #   docker run -v paysandbox:/data -e SANDBOX_DATA=/data/paysandbox.json -p 8008:8008 paysandbox
+# For SDKs with hard-coded hosts, the worker also runs an HTTPS proxy and a TLS port when these are set (off by
+# default; the sandbox CA they use is at /_sandbox/ca.pem, kept in SANDBOX_DATA when set):
+#   -e SANDBOX_PROXY_PORT=8080 -p 8080:8080   CONNECT to a provider host is answered by the sandbox itself
+#   -e SANDBOX_TLS_PORT=8443 -p 8443:8443     every gateway over HTTPS (443 inside a compose network: see README)
 # tests/test_container.py runs this file's pip install, CMD and HEALTHCHECK lines: keep each one runnable alone.
 FROM python:3.11-slim
 
@@ -22,7 +26,7 @@ RUN useradd --create-home --uid 10001 paysandbox && mkdir -p /data && chown pays
 
 USER paysandbox
 VOLUME ["/data"]
-EXPOSE 8008
+EXPOSE 8008 8080 8443
 # No curl in the slim image: ask with Python.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/_sandbox/health' % os.environ.get('SANDBOX_PORT', '8008'), timeout=2)"

@@ -24,6 +24,8 @@ from sandbox.gateways.wechatpay.adapter import WechatPayGateway
 from sandbox.gateways.wechatpay.keys import WechatKeys
 from sandbox.gateways.wechatpay.v2 import notify as wechatpay_v2_notify
 from sandbox.gateways.wechatpay.v3 import notify as wechatpay_v3_notify
+from sandbox.transport import ports as transport
+from sandbox.transport.ca import SandboxCA
 
 log = logging.getLogger("paysandbox")
 
@@ -55,6 +57,7 @@ def create_app(config: Config | None = None) -> Flask:
     if config.scenarios_file:
         sandbox.scenarios.load_file(config.scenarios_file)
     app.extensions["paysandbox"] = sandbox
+    app.extensions[transport.EXTENSION] = SandboxCA(sandbox.store)  # its keys are made when first asked for
 
     from sandbox.admin.views import bp as admin_bp
     from sandbox.gateways.alipay.v3.views import bp as alipay_v3_bp

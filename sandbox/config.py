@@ -24,6 +24,8 @@ class Config:
     max_body: int = 1024 * 1024  # SANDBOX_MAX_BODY: bytes; larger requests get a native error
     log_level: str = "INFO"  # SANDBOX_LOG_LEVEL
     scenarios_file: str | None = None  # SANDBOX_SCENARIOS: JSON or YAML rules loaded at start
+    proxy_port: int | None = None  # SANDBOX_PROXY_PORT: an HTTP proxy answering CONNECT to the provider hosts
+    tls_port: int | None = None  # SANDBOX_TLS_PORT: every gateway over HTTPS, for the provider hosts
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> Config:

@@ -28,19 +28,7 @@ class Control:
     def call(self, method: str, path: str, payload: dict | None = None, params: dict | None = None) -> dict:
         """`path` is under /_sandbox; `params` become the query string (empty values are left out)."""
         target = f"{self.url}/_sandbox{path}"
-        query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-        try:
-            reply = self._session.request(method, target, json=payload, params=query, timeout=self._timeout)
-        except requests.ConnectionError:
-            raise ControlError(
-                f"no sandbox answers at {self.url}; start one with `paysandbox serve`, or pass --url (or SANDBOX_URL)"
-            ) from None
-        except requests.Timeout:
-            raise ControlError(
-                f"the sandbox at {self.url} did not answer {method} {path} in {self._timeout:g} s"
-            ) from None
-        except requests.RequestException as exc:  # a malformed URL and the like: still one line, never a traceback
-            raise ControlError(f"cannot call {target}: {exc}") from None
+        reply = self._request(method, path, json=payload, params=params)
         try:
             body = reply.json()
         except ValueError:
@@ -54,6 +42,32 @@ class Control:
             message = error.get("message", reply.text) if isinstance(error, dict) else reply.text
             raise ControlError(f"{code or reply.status_code}: {message}", status=reply.status_code, code=code)
         return body
+
+    def text(self, path: str) -> str:
+        """A document that is not JSON (the CA certificate), by GET under /_sandbox."""
+        reply = self._request("GET", path)
+        if reply.status_code != 200:
+            raise ControlError(
+                f"{self.url}/_sandbox{path} answered HTTP {reply.status_code}: is {self.url} a paysandbox?",
+                status=reply.status_code,
+            )
+        return reply.text
+
+    def _request(self, method: str, path: str, json: dict | None = None, params: dict | None = None):
+        target = f"{self.url}/_sandbox{path}"
+        query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        try:
+            return self._session.request(method, target, json=json, params=query, timeout=self._timeout)
+        except requests.ConnectionError:
+            raise ControlError(
+                f"no sandbox answers at {self.url}; start one with `paysandbox serve`, or pass --url (or SANDBOX_URL)"
+            ) from None
+        except requests.Timeout:
+            raise ControlError(
+                f"the sandbox at {self.url} did not answer {method} {path} in {self._timeout:g} s"
+            ) from None
+        except requests.RequestException as exc:  # a malformed URL and the like: still one line, never a traceback
+            raise ControlError(f"cannot call {target}: {exc}") from None
 
     def healthy(self) -> bool:
         """True when a sandbox answers its health check."""

@@ -9,12 +9,15 @@ import threading
 
 from sandbox.app import create_app
 from sandbox.config import Config
+from sandbox.transport import ports
+from sandbox.transport.hosts import loopback
 
 # Import this module in the process that serves (never in a pre-fork master: threads do not survive a fork).
 config = Config.from_env()
 logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 flask_app = create_app(config)  # loads SANDBOX_SCENARIOS, and a SANDBOX_DATA store with its pending notifications
 sandbox = flask_app.extensions["paysandbox"]
+transport = ports.Transport()
 _stop_lock = threading.Lock()
 _stopped = False
 
@@ -29,17 +32,30 @@ def app(environ: dict, start_response):
 
 
 def start() -> None:
-    """Start the dispatcher and the store's background flush (idempotent)."""
+    """Start the dispatcher, the store's background flush, and SANDBOX_PROXY_PORT / SANDBOX_TLS_PORT if set."""
+    global transport
     sandbox.start()
+    if not transport.servers:
+        # The same threaded servers as `paysandbox serve`'s, inside this worker: gunicorn serves SANDBOX_PORT only.
+        try:
+            transport = ports.start(flask_app, config.host, config.proxy_port, config.tls_port)
+        except OSError as exc:
+            which = f"SANDBOX_PROXY_PORT={config.proxy_port} / SANDBOX_TLS_PORT={config.tls_port}"
+            raise SystemExit(f"paysandbox: cannot listen on {config.host} ({which}): {exc.strerror}") from None
+        host = loopback(config.host)
+        for line in ports.banner(transport, host, f"http://{host}:{config.port}"):
+            logging.getLogger("paysandbox").info(line.strip())
 
 
 def stop() -> None:
-    """Stop the dispatcher and write the store file whole (idempotent): gunicorn's worker_exit calls it."""
+    """Stop the proxy and TLS ports and the dispatcher, and write the store file whole (idempotent): gunicorn's
+    worker_exit calls it."""
     global _stopped
     with _stop_lock:
         if _stopped:
             return
         _stopped = True
+    transport.stop()
     # Journal what changed first: stopping waits for an in-flight delivery, which may outlast the grace period.
     sandbox.store.flush()
     sandbox.stop()

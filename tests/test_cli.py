@@ -201,3 +201,41 @@ def test_scenarios_load_reports_a_rule_the_server_refuses(tmp_path):
         assert "api.status" in result.stderr
     finally:
         stop(process)
+
+
+def test_serve_with_proxy_and_tls_ports_announces_them_and_keeps_its_ca_across_a_restart(tmp_path):
+    data, ca_file = str(tmp_path / "state.json"), tmp_path / "ca.pem"
+    proxy, tls = free_port(), free_port()
+    options = ("--data", data, "--proxy-port", str(proxy), "--tls-port", str(tls))
+    process, url = serve(*options)
+    try:
+        banner = "".join(process.stdout.readline() for _ in range(10))  # after the first line, which serve() read
+        assert f"HTTPS proxy      http://127.0.0.1:{proxy}" in banner
+        assert f"TLS port         https://127.0.0.1:{tls}" in banner
+        assert f"export HTTPS_PROXY=http://127.0.0.1:{proxy} NO_PROXY=127.0.0.1,localhost" in banner
+        assert f'export REQUESTS_CA_BUNDLE="$(paysandbox ca --path --url {url})"' in banner
+        ca_file.write_text(requests.get(f"{url}/_sandbox/ca.pem", timeout=5).text)
+        with requests.Session() as client:
+            client.trust_env, client.verify = False, str(ca_file)
+            client.proxies = {"https": f"http://127.0.0.1:{proxy}"}
+            assert client.get("https://openapi.alipay.com/_sandbox/health", timeout=5).json()["status"] == "ok"
+            client.proxies = {}
+            assert client.get(f"https://localhost:{tls}/_sandbox/health", timeout=5).json()["status"] == "ok"
+    finally:
+        stop(process)
+    process, url = serve(*options)
+    try:
+        assert requests.get(f"{url}/_sandbox/ca.pem", timeout=5).text == ca_file.read_text()
+    finally:
+        stop(process)
+
+
+def test_serve_reports_a_proxy_port_in_use_instead_of_a_traceback():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        busy = str(sock.getsockname()[1])
+        result = cli("serve", "--port", str(free_port()), "--proxy-port", busy)
+    assert result.returncode == 1
+    assert f"--proxy-port {busy}" in result.stderr and "in use" in result.stderr
+    assert "Traceback" not in result.stderr

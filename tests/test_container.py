@@ -243,7 +243,7 @@ def test_the_dockerfile_describes_a_non_root_gunicorn_image_with_a_data_volume()
     assert DOCKERFILE.user not in ("root", "0")
     assert f"--uid 10001 {DOCKERFILE.user}" in DOCKERFILE.run_line("useradd")
     assert DOCKERFILE.volumes == ["/data"]
-    assert DOCKERFILE.exposed == [DOCKERFILE.env["SANDBOX_PORT"]] == ["8008"]
+    assert DOCKERFILE.exposed == [DOCKERFILE.env["SANDBOX_PORT"], "8080", "8443"] == ["8008", "8080", "8443"]
     assert DOCKERFILE.env["SANDBOX_HOST"] == "0.0.0.0"
     assert "/_sandbox/health" in DOCKERFILE.healthcheck[-1]
     assert DOCKERFILE.cmd[:3] == ["python", "-m", "gunicorn"]
@@ -311,3 +311,20 @@ def test_state_in_the_data_volume_survives_a_restart(image, running, receiver, a
     assert record["status"] == "pending" and record["next_attempt_at"]
     assert record["attempts"][0]["response_body"] == "busy"
     assert container.stop() == 0
+
+
+def test_the_worker_runs_the_proxy_and_tls_ports_when_their_variables_are_set(running, tmp_path):
+    proxy, tls = free_port(), free_port()
+    container = running(SANDBOX_PROXY_PORT=str(proxy), SANDBOX_TLS_PORT=str(tls))
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text(container.http.get(f"{container.url}/_sandbox/ca.pem", timeout=10).text)
+    with requests.Session() as client:
+        client.trust_env, client.verify = False, str(ca_file)
+        client.proxies = {"https": f"http://127.0.0.1:{proxy}"}
+        assert client.get("https://api.mch.weixin.qq.com/_sandbox/health", timeout=10).json()["status"] == "ok"
+        client.proxies = {}
+        assert client.get(f"https://localhost:{tls}/_sandbox/health", timeout=10).json()["status"] == "ok"
+    assert container.stop() == 0
+    log = container.log()
+    assert f"HTTPS proxy      http://127.0.0.1:{proxy}" in log
+    assert "Traceback" not in log and "Worker exiting" in log, log

@@ -142,6 +142,23 @@ def _health_and_reset() -> dict:
                 body=json_body(reset_body, {"all": ex.example("Merchants too", {"merchants": True})}),
             )
         },
+        "/_sandbox/ca.pem": {
+            "get": operation(
+                "health",
+                "caCertificate",
+                "The sandbox's TEST-ONLY CA certificate",
+                "The root that issues the certificate of the TLS port and of the proxy's CONNECT answers. Made on"
+                " first use and kept in the data store (with an in-memory store, one per process). Its"
+                " NameConstraints permit only the provider hosts, localhost and loopback addresses."
+                " `paysandbox ca --path` keeps it in a file.",
+                {
+                    "200": {
+                        "description": "The certificate, PEM",
+                        "content": {"application/x-pem-file": {"schema": {"type": "string"}}},
+                    }
+                },
+            )
+        },
         "/_sandbox/openapi.json": {
             "get": operation(
                 "health",

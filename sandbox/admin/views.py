@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox import __version__, errors
 from sandbox.admin import openapi
@@ -11,6 +11,7 @@ from sandbox.core import magic
 from sandbox.core.models import ORDER_STATUSES, order_key
 from sandbox.core.outcomes import Decision
 from sandbox.core.payments import check_outcome
+from sandbox.transport.ports import authority
 
 bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
 
@@ -61,6 +62,12 @@ def health():
 def openapi_document():
     """This API described in OpenAPI 3.1 (built once), e.g. for Postman: Import, Link."""
     return jsonify(openapi.document())
+
+
+@bp.get("/ca.pem")
+def ca_certificate():
+    """The sandbox's TEST-ONLY root CA (made on first use, kept in the data store): trust it to use the TLS ports."""
+    return Response(authority(current_app).certificate_pem(), mimetype="application/x-pem-file")
 
 
 @bp.post("/reset")

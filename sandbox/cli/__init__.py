@@ -7,11 +7,11 @@ import os
 import sys
 
 from sandbox import __version__
-from sandbox.cli import clock, keys, merchants, notifications, orders, reset, scenarios, serve
+from sandbox.cli import ca, clock, keys, merchants, notifications, orders, reset, scenarios, serve
 from sandbox.config import Config
 
 # In `paysandbox --help` order: run things, then what a QA engineer does to a running sandbox.
-GROUPS = (serve, keys, merchants, orders, notifications, scenarios, clock, reset)
+GROUPS = (serve, keys, ca, merchants, orders, notifications, scenarios, clock, reset)
 
 
 def build_parser() -> argparse.ArgumentParser:

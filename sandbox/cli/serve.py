@@ -12,6 +12,7 @@ from sandbox import __version__
 from sandbox.config import Config
 from sandbox.control import DEFAULT_URL, Control
 from sandbox.errors import SandboxError
+from sandbox.transport.hosts import loopback
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -39,6 +40,16 @@ def _sandbox_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--seed", type=int, help="make generated ids repeatable")
     command.add_argument("--public-url", help="base URL handed out in QR codes and bill links")
     command.add_argument("--scenarios", metavar="FILE", help="load scenario rules from a JSON or YAML file at start")
+    command.add_argument(
+        "--proxy-port",
+        type=int,
+        metavar="P",
+        help="also run an HTTP proxy on P that answers CONNECT to the provider hosts itself (for SDKs with hard-coded"
+        " hosts)",
+    )
+    command.add_argument(
+        "--tls-port", type=int, metavar="P", help="also serve every gateway over HTTPS on P, for the provider hosts"
+    )
 
 
 def _shop_options(command: argparse.ArgumentParser) -> None:
@@ -70,12 +81,14 @@ def _run(args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop
 
     # Before any banner: a supervisor that reads a banner and stops us at once still gets a clean exit.
     signal.signal(signal.SIGTERM, stop)
-    servers, sandboxes = [], []
+    servers, sandboxes, transports = [], [], []
     try:
-        return _serve_until_stopped(args, config, with_sandbox, with_shop, servers, sandboxes)
+        return _serve_until_stopped(args, config, with_sandbox, with_shop, servers, sandboxes, transports)
     except KeyboardInterrupt:
         return 0
     finally:
+        for transport in transports:
+            transport.stop()
         for server in servers:
             server.server_close()
         for sandbox in sandboxes:
@@ -83,7 +96,13 @@ def _run(args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop
 
 
 def _serve_until_stopped(
-    args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop: bool, servers: list, sandboxes: list
+    args: argparse.Namespace,
+    config: Config,
+    with_sandbox: bool,
+    with_shop: bool,
+    servers: list,
+    sandboxes: list,
+    transports: list,
 ) -> int:
     """Build the servers (each appended as soon as it exists, so _run can close it), then serve."""
     if with_sandbox:
@@ -93,9 +112,13 @@ def _serve_until_stopped(
         server, sandbox = built
         servers.append(server)
         sandboxes.append(sandbox)
+        transport = _transport(server.app, config, f"http://{loopback(config.host)}:{server.server_port}")
+        if transport is None:
+            return 1
+        transports.append(transport)
     if with_shop:
         # The demo's shop talks to its own sandbox; `shop` to --sandbox-url, else SHOP_SANDBOX_URL, else the default.
-        sandbox_url = f"http://{_loopback(config.host)}:{servers[0].server_port}" if sandboxes else args.sandbox_url
+        sandbox_url = f"http://{loopback(config.host)}:{servers[0].server_port}" if sandboxes else args.sandbox_url
         shop = _shop_server(args, sandbox_url, checked=not sandboxes)
         if shop is None:
             return 1
@@ -106,10 +129,6 @@ def _serve_until_stopped(
         threading.Thread(target=server.serve_forever, name="shop", daemon=True).start()
     servers[0].serve_forever()
     return 0
-
-
-def _loopback(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
 
 
 def _sandbox_server(args: argparse.Namespace, config: Config):
@@ -127,6 +146,8 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
         "seed": args.seed,
         "public_url": args.public_url,
         "scenarios_file": args.scenarios,
+        "proxy_port": args.proxy_port,
+        "tls_port": args.tls_port,
     }
     for name, value in overrides.items():
         if value is not None:
@@ -154,6 +175,21 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
     return server, sandbox
 
 
+def _transport(app, config: Config, sandbox_url: str):
+    """The proxy and TLS ports asked for, listening and announced; None if one cannot listen."""
+    from sandbox.transport import ports
+
+    try:
+        transport = ports.start(app, config.host, config.proxy_port, config.tls_port)
+    except OSError as exc:
+        which = f"--proxy-port {config.proxy_port} / --tls-port {config.tls_port}"
+        print(f"paysandbox: cannot listen on {config.host} ({which}): {exc.strerror}", file=sys.stderr)
+        return None
+    for line in ports.banner(transport, loopback(config.host), sandbox_url):
+        print(line, flush=True)
+    return transport
+
+
 def _shop_server(args: argparse.Namespace, sandbox_url: str | None, checked: bool):
     """The demo shop's WSGI server, bound and announced; None if it cannot listen."""
     from werkzeug.serving import make_server
@@ -169,7 +205,7 @@ def _shop_server(args: argparse.Namespace, sandbox_url: str | None, checked: boo
         print(f"paysandbox: the shop cannot listen on {where}: {exc.strerror}", file=sys.stderr)
         return None
     if not args.shop_url:
-        settings.public_url = f"http://{_loopback(args.shop_host)}:{server.server_port}"
+        settings.public_url = f"http://{loopback(args.shop_host)}:{server.server_port}"
     sandbox_url = settings.sandbox_url
     if checked and not Control(sandbox_url, timeout=3).healthy():
         print(f"warning: no sandbox answers at {sandbox_url} yet: start one, or pass --sandbox-url", flush=True)

@@ -144,7 +144,10 @@ class _Disconnecting:
             return result
         if hasattr(result, "close"):
             result.close()
-        connection = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+        # werkzeug, gunicorn, and the sandbox's own TLS and proxy ports (sandbox.transport) hand over the socket.
+        connection = (
+            environ.get("werkzeug.socket") or environ.get("gunicorn.socket") or environ.get("paysandbox.socket")
+        )
         if connection is not None:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
