@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The README's second command (and what CI runs): install everything the tests need, lint, run the suite.
 # Installs the Debian packages the tests drive for real when they are missing: Chromium (browser tests), a JDK
-# (the Java client through the proxy), Node.js and npm (the Node SDKs, pinned by tests/node/package-lock.json).
+# (the Java clients), Node.js and npm (the Node SDKs, pinned by tests/node/package-lock.json), curl (the proxy recipes).
 # Runs the suite on every core (pytest-xdist); extra arguments go to pytest (`-n 0` runs it in one process).
 source "$(dirname "$0")/_venv.sh"
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v npm >/dev/null || missing+=(nodejs npm)
+command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"

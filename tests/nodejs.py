@@ -10,35 +10,37 @@ import itertools
 import json
 import os
 import queue
-import shutil
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 
+from tests.tools import require_tool
+
 NODE_DIR = Path(__file__).resolve().parent / "node"
 REPLY_TIMEOUT = 30  # seconds: a call that hangs fails its test instead of the whole run
 
 
 def require_node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not installed: run `bash scripts/test.sh`, which installs Node.js and npm")
+    """The node executable, once tests/node/node_modules is there; a failure with the fix otherwise."""
+    node = require_tool("node", "nodejs npm")
     if not (NODE_DIR / "node_modules").is_dir():
         pytest.fail(f"{NODE_DIR}/node_modules is missing: run `npm ci` in {NODE_DIR} (scripts/test.sh does)")
     return node
 
 
 class NodeScript:
-    """`node tests/node/<script>` kept running; call() sends one request line and waits for its reply line."""
+    """`node tests/node/<script>` kept running; call() sends one request line and waits for its reply line.
+
+    `env` is the whole environment of the process (default: this one's)."""
 
     def __init__(self, script: str, env: dict[str, str] | None = None) -> None:
         node = require_node()
         self._process = subprocess.Popen(
             [node, str(NODE_DIR / script)],
             cwd=NODE_DIR,
-            env={**os.environ, **(env or {})},
+            env=os.environ if env is None else env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import socket
 import threading
 from dataclasses import dataclass
@@ -12,8 +11,6 @@ from pathlib import Path
 import pytest
 
 from sandbox.transport import ports
-
-NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 
 
 @dataclass
@@ -47,20 +44,6 @@ def ssl_env(monkeypatch, transport):
         monkeypatch.setenv(name, str(transport.ca_file))
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     return transport
-
-
-def require_tool(name: str, install: str) -> str:
-    """The tool's path; a failure (never a skip) that says how to install it when it is missing."""
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is missing: {install} (scripts/test.sh installs it)", pytrace=False)
-    return found
-
-
-def require_node_modules() -> Path:
-    if not (NODE_DIR / "node_modules").is_dir():
-        pytest.fail(f"{NODE_DIR}/node_modules is missing: run `npm ci` in {NODE_DIR} (scripts/test.sh does)")
-    return NODE_DIR
 
 
 class Recorder:

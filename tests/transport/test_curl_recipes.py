@@ -8,11 +8,11 @@ import subprocess
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.transport.conftest import require_tool
+from tests.tools import require_tool
 
 
 def curl(*args: str) -> subprocess.CompletedProcess:
-    executable = require_tool("curl", "apt-get install curl")
+    executable = require_tool("curl", "curl")
     # -q: no ~/.curlrc; the proxy and the CA come from the arguments only.
     command = [executable, "-q", "--silent", "--show-error", "--noproxy", "", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})

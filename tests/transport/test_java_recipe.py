@@ -4,45 +4,30 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
-
-import pytest
 
 from tests.conftest import WECHAT, WECHAT_MERCHANT, WECHAT_PUBLIC_KEY_ID
-from tests.transport.conftest import require_tool
-
-SOURCE = "WechatPayV3Client"
-
-
-@pytest.fixture(scope="session")
-def java_classes(tmp_path_factory):
-    javac = require_tool("javac", "apt-get install openjdk-17-jdk-headless")
-    classes = tmp_path_factory.mktemp("java")
-    source = Path(__file__).parent / "java" / f"{SOURCE}.java"
-    subprocess.run([javac, "-d", str(classes), source], check=True, capture_output=True, timeout=120)
-    return classes
+from tests.tools import JDK, require_tool, run_java
 
 
 def truststore(ca_file, folder) -> str:
     """`keytool -importcert` of the sandbox CA, as a Java user makes it."""
     store = folder / "paysandbox-truststore.p12"
-    keytool = require_tool("keytool", "apt-get install openjdk-17-jdk-headless")
-    command = [keytool, "-importcert", "-noprompt", "-alias", "paysandbox", "-file", str(ca_file)]
+    command = [require_tool("keytool", JDK), "-importcert", "-noprompt", "-alias", "paysandbox", "-file", str(ca_file)]
     command += ["-keystore", str(store), "-storetype", "PKCS12", "-storepass", "changeit"]
     subprocess.run(command, check=True, capture_output=True, timeout=60)
     return str(store)
 
 
-def test_java_httpclient_signs_and_verifies_wechat_pay_v3_through_the_proxy(transport, java_classes, tmp_path, http):
-    java = require_tool("java", "apt-get install openjdk-17-jdk-headless")
-    properties = [
+def test_java_httpclient_signs_and_verifies_wechat_pay_v3_through_the_proxy(transport, tmp_path, http):
+    properties = (
         "-Dhttps.proxyHost=127.0.0.1",
         f"-Dhttps.proxyPort={transport.proxy_port}",
         f"-Djavax.net.ssl.trustStore={truststore(transport.ca_file, tmp_path)}",
         "-Djavax.net.ssl.trustStorePassword=changeit",
         "-Djdk.net.hosts.file=/dev/null",  # no name resolves here: only the proxy can reach the host
-    ]
-    arguments = [
+    )
+    lines = run_java(
+        "WechatPayV3Client.java",
         WECHAT_MERCHANT["merchant_id"],
         WECHAT_MERCHANT["appid"],
         WECHAT_MERCHANT["merchant_serial_no"],
@@ -51,12 +36,9 @@ def test_java_httpclient_signs_and_verifies_wechat_pay_v3_through_the_proxy(tran
         WECHAT_PUBLIC_KEY_ID,
         "JAVA-1",
         "http://127.0.0.1:9/notify",
-    ]
-    result = subprocess.run(
-        [java, *properties, "-cp", str(java_classes), SOURCE, *arguments], capture_output=True, text=True, timeout=60
+        options=properties,
     )
-    assert result.returncode == 0, result.stderr
-    created, queried = (line.split(" ", 2) for line in result.stdout.splitlines())
+    created, queried = (line.split(" ", 2) for line in lines)
     assert created[:2] == ["200", "true"] and json.loads(created[2])["code_url"].startswith("weixin://")
     assert queried[:2] == ["200", "true"] and json.loads(queried[2])["trade_state"] == "NOTPAY"
     order = http.get(f"{transport.sandbox_url}/_sandbox/orders/wechatpay/1900000109/JAVA-1", timeout=5).json()

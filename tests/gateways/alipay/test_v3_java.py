@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.java_runner import run_java
+from tests.tools import run_java
 
 
 def test_a_java_shop_signs_a_v3_query_and_verifies_the_answer(live, node_alipay, alipay_demo):
