@@ -37,13 +37,14 @@ def start() -> None:
     sandbox.start()
     if not transport.servers:
         # The same threaded servers as `paysandbox serve`'s, inside this worker: gunicorn serves SANDBOX_PORT only.
+        host = loopback(config.host)
+        direct_url = f"http://{host}:{config.port}"
         try:
-            transport = ports.start(flask_app, config.host, config.proxy_port, config.tls_port)
+            transport = ports.start(flask_app, config.host, config.proxy_port, config.tls_port, direct_url)
         except OSError as exc:
             which = f"SANDBOX_PROXY_PORT={config.proxy_port} / SANDBOX_TLS_PORT={config.tls_port}"
             raise SystemExit(f"paysandbox: cannot listen on {config.host} ({which}): {exc.strerror}") from None
-        host = loopback(config.host)
-        for line in ports.banner(transport, host, f"http://{host}:{config.port}"):
+        for line in ports.banner(transport, host, direct_url):
             logging.getLogger("paysandbox").info(line.strip())
 
 

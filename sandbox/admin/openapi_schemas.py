@@ -231,7 +231,7 @@ ORDER = obj(
                 "trade_state_desc": text("WeChat Pay"),
                 "api": {
                     "type": ["string", "null"],
-                    "description": "the API the order was created through: WeChat Pay v2 or v3; Alipay gateway.do or v3",
+                    "description": "the API that created the order: WeChat Pay v2 or v3; Alipay gateway.do or v3",
                 },
                 "orderId": text("UnionPay"),
                 "queryId": text("UnionPay"),

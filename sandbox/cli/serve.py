@@ -180,7 +180,7 @@ def _transport(app, config: Config, sandbox_url: str):
     from sandbox.transport import ports
 
     try:
-        transport = ports.start(app, config.host, config.proxy_port, config.tls_port)
+        transport = ports.start(app, config.host, config.proxy_port, config.tls_port, sandbox_url)
     except OSError as exc:
         which = f"--proxy-port {config.proxy_port} / --tls-port {config.tls_port}"
         print(f"paysandbox: cannot listen on {config.host} ({which}): {exc.strerror}", file=sys.stderr)

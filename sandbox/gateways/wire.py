@@ -1,8 +1,10 @@
-"""What gateways read from a request exactly as it was sent: the request target the client signed."""
+"""What gateways read from the request: the target exactly as the client signed it, the base of URLs handed out."""
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
+
+from sandbox.transport.hosts import DIRECT_URL, is_provider, split_authority
 
 
 def raw_path_and_query() -> str:
@@ -19,3 +21,19 @@ def raw_path_and_query() -> str:
         return raw
     query = request.query_string.decode("latin-1")
     return request.path + (f"?{query}" if query else "")
+
+
+def public_base_url() -> str:
+    """The base of URLs the sandbox hands out (scan pages, H5 and cashier pages, bills), without a trailing slash.
+
+    --public-url when set; else the address the request came to. A request addressed to a provider host (through
+    the proxy or the TLS port) gets the sandbox's own plain address instead: no browser resolves that name to it.
+    """
+    sandbox = current_app.extensions["paysandbox"]
+    if sandbox.config.public_url:
+        return sandbox.config.public_url.rstrip("/")
+    direct = current_app.extensions.get(DIRECT_URL)
+    addressed = split_authority(request.host, default_port=443)
+    if direct and addressed and is_provider(addressed[0]):
+        return direct
+    return request.host_url.rstrip("/")

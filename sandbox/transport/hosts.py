@@ -15,6 +15,8 @@ PROVIDER_HOSTS = (
 # The TLS port is also reached by these names, so a browser or curl on the same machine needs no --resolve.
 LOOPBACK_NAMES = ("localhost",)
 LOOPBACK_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+# app.extensions key: the sandbox's own plain address, for pages handed out to requests that came by a provider's name
+DIRECT_URL = "paysandbox.direct_url"
 
 
 def split_authority(authority: str, default_port: int) -> tuple[str, int] | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from flask import Flask
 
 from sandbox.transport.ca import SandboxCA
+from sandbox.transport.hosts import DIRECT_URL
 from sandbox.transport.proxy import proxy_handler
 from sandbox.transport.server import ConnectionServer
 from sandbox.transport.tls import server_context, tls_port_handler
@@ -33,13 +34,24 @@ class Transport:
         self.servers.clear()
 
 
-def start(app: Flask, host: str, proxy_port: int | None = None, tls_port: int | None = None, **limits) -> Transport:
+def start(
+    app: Flask,
+    host: str,
+    proxy_port: int | None = None,
+    tls_port: int | None = None,
+    direct_url: str = "",
+    **limits,
+) -> Transport:
     """Listen on the ports asked for (0 picks a free one) and serve them in threads; OSError if one cannot listen.
 
-    `limits` go to each ConnectionServer (max_connections, idle_timeout)."""
+    `direct_url` is the sandbox's own plain address: pages handed out to requests that came by a provider's name
+    point there, since no browser resolves that name to the sandbox. `limits` go to each ConnectionServer
+    (max_connections, idle_timeout)."""
     transport = Transport()
     if proxy_port is None and tls_port is None:
         return transport
+    if direct_url:
+        app.extensions[DIRECT_URL] = direct_url.rstrip("/")
     context = server_context(authority(app))
     try:
         if proxy_port is not None:

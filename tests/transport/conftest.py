@@ -28,7 +28,7 @@ class Ports:
 @pytest.fixture
 def transport(app, live, tmp_path, http) -> Ports:
     """`serve --proxy-port 0 --tls-port 0` for the live sandbox; the CA as a client fetches it, in a file."""
-    running = ports.start(app, "127.0.0.1", 0, 0)
+    running = ports.start(app, "127.0.0.1", 0, 0, live.url)
     ca_file = tmp_path / "paysandbox-ca.pem"
     ca_file.write_text(http.get(f"{live.url}/_sandbox/ca.pem", timeout=5).text)
     yield Ports(running.proxy.port, running.tls.port, ca_file, live.url)

@@ -98,3 +98,9 @@ def test_node_without_the_ca_refuses_the_sandbox_and_the_sandbox_logs_one_line(t
     [line] = transport_log.wait_for(1)
     assert "TLS handshake with 127.0.0.1 on the proxy (CONNECT openapi.alipay.com) failed" in line.getMessage()
     assert line.exc_info is None
+
+
+def test_a_page_handed_out_through_the_proxy_points_at_the_sandbox_a_browser_can_reach(alipay_through_proxy, transport):
+    body = {"out_trade_no": "NODE-V3-QR", "total_amount": "1.00", "subject": "scan me"}
+    qr_code = alipay_through_proxy.curl("POST", "/v3/alipay/trade/precreate", body)["data"]["qr_code"]
+    assert qr_code.startswith(f"{transport.sandbox_url}/cashier/alipay/qr/")  # not https://openapi.alipay.com/...

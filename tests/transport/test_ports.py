@@ -14,8 +14,7 @@ import requests
 
 from sandbox.merchant.alipay import AlipayClient
 from sandbox.transport import ports
-from sandbox.transport.hosts import PROVIDER_HOSTS
-from tests.conftest import FIXTURES, wechatpayv3_client
+from sandbox.transport.hosts import DIRECT_URL, PROVIDER_HOSTS
 
 
 def exchange(port: int, data: bytes) -> bytes:
@@ -171,7 +170,9 @@ def test_past_the_connection_limit_a_client_gets_503_at_once(tight):
 # -- the app behind the tunnel --------------------------------------------------------------------------------
 
 
-def test_inside_the_tunnel_the_app_sees_https_and_the_provider_host(transport, alipay_demo):
+def test_inside_the_tunnel_the_app_sees_https_and_the_provider_host(transport, alipay_demo, app, monkeypatch):
+    # Without the sandbox's own address to hand out, page URLs are built from the request as the app saw it.
+    monkeypatch.delitem(app.extensions, DIRECT_URL)
     session = requests.Session()
     session.proxies, session.verify = {"https": transport.proxy_url}, str(transport.ca_file)
     gateway = "https://openapi.alipay.com/gateway.do"

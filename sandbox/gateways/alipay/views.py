@@ -13,6 +13,7 @@ from sandbox import errors
 from sandbox.gateways.alipay import bills, codec, handlers
 from sandbox.gateways.alipay.errors import AlipayError, from_neutral, invalid, missing
 from sandbox.gateways.alipay.keys import HASH_OF
+from sandbox.gateways.wire import public_base_url
 
 log = logging.getLogger("paysandbox.alipay")
 bp = Blueprint("alipay", __name__)
@@ -24,10 +25,6 @@ def _sandbox():
 
 def _gateway():
     return _sandbox().gateways["alipay"]
-
-
-def base_url() -> str:
-    return (_sandbox().config.public_url or request.host_url).rstrip("/")
 
 
 @bp.route("/gateway.do", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
@@ -121,7 +118,7 @@ def authenticate(params: dict[str, str], merchant: dict | None) -> handlers.Call
         params=params,
         biz=_biz_content(params.get("biz_content", "")),
         sign_type=params["sign_type"],
-        base_url=base_url(),
+        base_url=public_base_url(),
     )
 
 

@@ -19,7 +19,7 @@ from sandbox.gateways.alipay import handlers
 from sandbox.gateways.alipay.errors import AlipayError
 from sandbox.gateways.alipay.v3 import codec
 from sandbox.gateways.alipay.v3.errors import V3Error, from_alipay, from_neutral
-from sandbox.gateways.wire import raw_path_and_query
+from sandbox.gateways.wire import public_base_url, raw_path_and_query
 
 log = logging.getLogger("paysandbox.alipay")
 PREFIX = "/v3/alipay/"
@@ -105,7 +105,7 @@ def authenticate(method: str, auth: codec.Authorization) -> handlers.Call:
         params={"notify_url": _text(biz, "notify_url"), "return_url": _text(biz, "return_url")},
         biz=biz,
         sign_type="RSA2",
-        base_url=(sandbox.config.public_url or request.host_url).rstrip("/"),
+        base_url=public_base_url(),
         protocol="v3",
     )
 

@@ -16,6 +16,7 @@ from sandbox import errors
 from sandbox.gateways.wechatpay.common import GATEWAY
 from sandbox.gateways.wechatpay.v2 import codec, handlers
 from sandbox.gateways.wechatpay.v2.errors import RETURN, V2Error, from_neutral, refused
+from sandbox.gateways.wire import public_base_url
 
 log = logging.getLogger("paysandbox.wechatpay")
 bp = Blueprint("wechatpay_v2", __name__)
@@ -117,7 +118,7 @@ def _authenticate(wire: str, sandbox_mode: bool) -> handlers.Call:
         raise refused("SIGNERROR", _sign_error(params, merchant, key_kind, sign_type))
     if wire != GETSIGNKEY:
         _check_appid(params, merchant)
-    base_url = (sandbox.config.public_url or request.host_url).rstrip("/")
+    base_url = public_base_url()
     return handlers.Call(sandbox, merchant, params, key, key_kind, sign_type, base_url)
 
 

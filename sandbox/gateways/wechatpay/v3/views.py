@@ -12,6 +12,7 @@ from sandbox import errors
 from sandbox.gateways.wechatpay.common import GATEWAY
 from sandbox.gateways.wechatpay.v3 import codec, handlers
 from sandbox.gateways.wechatpay.v3.errors import V3Error, from_neutral
+from sandbox.gateways.wire import public_base_url
 
 log = logging.getLogger("paysandbox.wechatpay")
 bp = Blueprint("wechatpay_v3", __name__, url_prefix="/v3")
@@ -54,7 +55,7 @@ def _call() -> handlers.Call:
         request.headers.get("Wechatpay-Serial", ""),
         gateway.keys,
     )
-    base_url = (sandbox.config.public_url or request.host_url).rstrip("/")
+    base_url = public_base_url()
     return handlers.Call(sandbox, caller, base_url)
 
 
