@@ -15,6 +15,7 @@ import requests
 from sandbox.merchant.alipay import AlipayClient
 from sandbox.transport import ports
 from sandbox.transport.hosts import DIRECT_URL, PROVIDER_HOSTS
+from tests.conftest import FIXTURES, wechatpayv3_client
 
 
 def exchange(port: int, data: bytes) -> bytes:
