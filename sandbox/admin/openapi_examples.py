@@ -51,6 +51,18 @@ REGISTRATIONS = {
         "UnionPay merchant",
         {"gateway": "unionpay", "merchant_id": "777290058110777", "merchant_certificate": pem("CERTIFICATE")},
     ),
+    "wechatpay_migrating": example(
+        "WeChat Pay merchant in migration to the public key (a quarter of answers and notifications)",
+        {
+            "gateway": "wechatpay",
+            "merchant_id": "1900000778",
+            "appid": "wxd930ea5d5a258f4f",
+            "merchant_certificate": pem("CERTIFICATE"),
+            "apiv3_key": "a" * 32,
+            "key_mode": "migrating",
+            "public_key_share": 0.25,
+        },
+    ),
 }
 
 ALIPAY_MERCHANT = {
@@ -79,6 +91,8 @@ WECHATPAY_MERCHANT = {
     "api_key": "b" * 32,
     "platform_serial_no": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
     "platform_certificate": pem("CERTIFICATE"),
+    "key_mode": None,
+    "public_key_share": None,
     "public_key_id": "PUB_KEY_ID_0119000001092025011500000000000001",
     "platform_public_key": pem("PUBLIC KEY"),
 }
@@ -96,6 +110,10 @@ MERCHANTS = {
     "alipay": example("Alipay", ALIPAY_MERCHANT),
     "wechatpay": example("WeChat Pay", WECHATPAY_MERCHANT),
     "unionpay": example("UnionPay", UNIONPAY_MERCHANT),
+    "wechatpay_migrating": example(
+        "WeChat Pay, in migration to the public key",
+        {**WECHATPAY_MERCHANT, "merchant_id": "1900000778", "key_mode": "migrating", "public_key_share": 0.25},
+    ),
 }
 
 # -- orders and notifications -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from sandbox.core import rules
 from sandbox.core.clock import MODES
 from sandbox.core.models import ORDER_STATUSES, REFUND_OUTCOMES
 from sandbox.core.sandbox import MAX_ADVANCE
+from sandbox.gateways.wechatpay.keys import DEFAULT_SHARE, KEY_MODES, MIGRATING_MODE
 
 GATEWAYS = ("alipay", "wechatpay", "unionpay")
 PEM = "PEM text"
@@ -117,10 +118,22 @@ MERCHANT_REGISTRATIONS = {
             "merchant_certificate": text(f"{PEM}; its serial is the merchant_serial_no"),
             "apiv3_key": {**KEY_32, "description": "32 ASCII characters"},
             "api_key": {**KEY_32, "description": "32 ASCII characters, for API v2"},
+            "key_mode": {
+                "enum": list(KEY_MODES),
+                "description": "which key signs answers and notifications (README, Key modes); absent: the "
+                "certificate, unless a request's Wechatpay-Serial asks for the public key",
+            },
+            "public_key_share": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": f"migrating only: the share signed by the public key (default {DEFAULT_SHARE})",
+            },
         },
         ("appid", "apiv3_key"),
         "merchant_certificate, or merchant_public_key with merchant_serial_no.",
         anyOf=[{"required": ["merchant_certificate"]}, {"required": ["merchant_public_key", "merchant_serial_no"]}],
+        dependentSchemas={"public_key_share": {"properties": {"key_mode": {"const": MIGRATING_MODE}}}},
     ),
     "UnionpayMerchantRegistration": _registration(
         "unionpay",
@@ -134,10 +147,11 @@ MERCHANT_REGISTRATIONS = {
 }
 
 
-def _merchant(gateway: str, fields: str, description: str) -> dict:
+def _merchant(gateway: str, fields: str, description: str, **others: dict) -> dict:
+    """A registered merchant: `fields` are strings, `others` have schemas of their own."""
     properties = {"gateway": {"const": gateway}, "merchant_id": text(), "name": text()}
     properties.update({f: text() for f in fields.split()})
-    return obj(properties, "all", description=description)
+    return obj({**properties, **others}, "all", description=description)
 
 
 MERCHANTS = {
@@ -152,6 +166,8 @@ MERCHANTS = {
         "appid merchant_serial_no merchant_public_key merchant_certificate apiv3_key api_key platform_serial_no"
         " platform_certificate public_key_id platform_public_key",
         "merchant_certificate and api_key are empty strings when not registered; public_key_id is PUB_KEY_ID_...",
+        key_mode={"enum": [*KEY_MODES, None], "description": "null: none was registered (the default)"},
+        public_key_share={"type": ["number", "null"], "description": "migrating only; null otherwise"},
     ),
     "UnionpayMerchant": _merchant(
         "unionpay",

@@ -52,13 +52,15 @@ def build(gateway, event: str, order: Order, refund: Refund | None) -> Notificat
             "nonce": nonce,
         },
     }
+    # Chosen once per notification: every attempt is signed by the same key, whose serial the record shows.
+    mode = gateway.notification_key(merchant, order.extra.get("signing_mode") or CERTIFICATE_MODE)
     return NotificationDraft(
         event=event_type,
         url=url,
         body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Wechatpay-Serial": gateway.keys.serial(mode)},
         refund_no=refund.out_refund_no if refund else "",
-        meta={"api": "v3", "signing_mode": order.extra.get("signing_mode") or CERTIFICATE_MODE},
+        meta={"api": "v3", "signing_mode": mode},
     )
 
 
