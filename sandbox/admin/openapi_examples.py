@@ -127,6 +127,7 @@ SUMMARY = {
     "last_error": "",
     "next_attempt_at": LATER,
     "rule": None,
+    "probe": None,
 }
 ORDER = {
     "gateway": "alipay",
@@ -209,11 +210,41 @@ NOTIFICATION = {
         }
     ],
     "scenario": None,
+    "probe": None,
     "headers": {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
     "body": "gmt_create=2025-01-15+10%3A30%3A00&notify_type=trade_status_sync&out_trade_no=QA-1001&sign=...",
 }
 
-ONE_NOTIFICATION = {"retrying": example("The merchant answered 500: a retry is scheduled", NOTIFICATION)}
+PROBE_NOTIFICATION = {
+    **NOTIFICATION,
+    "id": "ntf_0c1d9a7e55b24f8e3a61",
+    "gateway": "wechatpay",
+    "merchant_id": MCHID,
+    "event": "TRANSACTION.SUCCESS",
+    "url": "http://127.0.0.1:5000/notify/wechatpay",
+    "status": "failed",
+    "next_attempt_at": None,
+    "attempts": [
+        {
+            "at": NOW,
+            "http_status": 401,
+            "response_body": '{"code":"FAIL","message":"签名错误"}',
+            "error": "",
+            "acked": False,
+            "trigger": "schedule",
+            "rule": "scn_9a4c2e7b1d3f",
+            "effect": "probe 1 of 1: Wechatpay-Signature WECHATPAY/SIGNTEST/... (签名探测), to be refused",
+        }
+    ],
+    "scenario": {"rule": "scn_9a4c2e7b1d3f", "notes": ["probe 1 of 1: ..."]},
+    "probe": "rightly_refused",
+    "headers": {"Content-Type": "application/json", "Wechatpay-Serial": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"},
+    "body": '{"id":"EV-...","event_type":"TRANSACTION.SUCCESS","resource_type":"encrypt-resource","resource":{...}}',
+}
+ONE_NOTIFICATION = {
+    "retrying": example("The merchant answered 500: a retry is scheduled", NOTIFICATION),
+    "probe": example("A WeChat Pay probe the merchant rightly refused (sent once, never retried)", PROBE_NOTIFICATION),
+}
 
 # -- scenarios ----------------------------------------------------------------------------------------------
 
@@ -231,6 +262,10 @@ RULES = {
         {"name": "flaky network", "times": 1, "notify": {"drop": 2, "duplicate": 1}},
     ),
     "forged": example("Notifications claim 0.01 paid (tampered after signing)", {"notify": {"tamper": {"amount": 1}}}),
+    "probe": example(
+        "WeChat Pay probe traffic: a probe copy beside each notification, and a probe-signed query answer",
+        {"match": {"gateway": "wechatpay"}, "times": 1, "notify": {"probe": 1}, "api": {"body": "probe"}},
+    ),
     "outage": example(
         "Queries answer 503 from the load balancer",
         {"match": {"operation": "query"}, "times": 3, "api": {"status": 503}},

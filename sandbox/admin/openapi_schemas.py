@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from sandbox.core import rules
 from sandbox.core.clock import MODES
-from sandbox.core.models import ORDER_STATUSES, REFUND_OUTCOMES
+from sandbox.core.models import (
+    ORDER_STATUSES,
+    PROBE_ACCEPTED,
+    PROBE_NOT_SENT,
+    PROBE_REFUSED,
+    PROBE_UNANSWERED,
+    REFUND_OUTCOMES,
+)
 from sandbox.core.sandbox import MAX_ADVANCE
 from sandbox.gateways.wechatpay.keys import DEFAULT_SHARE, KEY_MODES, MIGRATING_MODE
 
@@ -202,6 +209,13 @@ REFUND = obj(
     "all",
 )
 
+PROBE = {
+    "enum": [PROBE_REFUSED, PROBE_ACCEPTED, PROBE_UNANSWERED, PROBE_NOT_SENT, None],
+    "description": "null for a genuine notification. A probe (notify.probe: a copy signed as WeChat's probe "
+    "traffic, sent once) was rightly_refused (any answer but an ack), wrongly_accepted, got no_answer, or is "
+    "not_sent_yet",
+}
+
 NOTIFICATION_SUMMARY = obj(
     {
         "id": text(),
@@ -212,6 +226,7 @@ NOTIFICATION_SUMMARY = obj(
         "last_error": text(),
         "next_attempt_at": MAYBE_TIME,
         "rule": {"type": ["string", "null"], "description": "the scenario rule that shaped it"},
+        "probe": PROBE,
     },
     "all",
 )
@@ -289,6 +304,7 @@ NOTIFICATION = obj(
         "refund_no": text("the refund it is about, if any"),
         "attempts": {"type": "array", "items": ref("Attempt")},
         "scenario": {"type": ["object", "null"], "description": "the rule that shaped it and what it did"},
+        "probe": PROBE,
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
         "body": text("exactly what is POSTed, every attempt"),
     },
@@ -337,6 +353,13 @@ NOTIFY_EFFECT = obj(
         "delay": seconds(rules.MAX_SECONDS, "the first attempt is that many sandbox seconds late"),
         "drop": {"type": "integer", "minimum": 0, "maximum": rules.MAX_COPIES},
         "duplicate": {"type": "integer", "minimum": 0, "maximum": rules.MAX_COPIES},
+        "probe": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": rules.MAX_COPIES,
+            "description": "WeChat Pay (match.gateway wechatpay) v3 only: copies signed as probe traffic, each sent "
+            "once before the genuine notification; the merchant must refuse them",
+        },
         "signature": {"enum": ["invalid", "missing"]},
         "timestamp": {"const": "stale"},
         "merchant": {"const": "wrong"},

@@ -28,6 +28,7 @@ class WechatPayGateway:
     payment_codes = codes.PAYMENT_FAILURES
     api_errors = codes.API_MESSAGES
     neutral_codes = codes.NEUTRAL_CODES
+    probe_traffic = True  # API v3 probes merchants (签名探测): scenario rules may ask for it (rules.check_probes)
 
     def __init__(self, sandbox, keys: WechatKeys) -> None:
         self.sandbox = sandbox

@@ -209,7 +209,12 @@ def _xml(text: str) -> Response:
 
 
 def altered_answer(response: Response, how: str) -> Response:
-    """v3: drop or spoil the Wechatpay-Signature header; v2: drop or spoil <sign>. Unsigned answers stay as they are."""
+    """v3: drop, spoil or probe the Wechatpay-Signature header; v2: drop or spoil <sign> (v2 has no probe traffic).
+    Unsigned answers stay as they are."""
+    if how == "probe":
+        if "Wechatpay-Signature" in response.headers:
+            response.headers["Wechatpay-Signature"] = v3_codec.probe_signature(_sandbox().ids.hex(512))
+        return response
     if "Wechatpay-Signature" in response.headers:
         if how == "unsigned":
             del response.headers["Wechatpay-Signature"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ AUTH_FIELDS = ("mchid", "nonce_str", "signature", "timestamp", "serial_no")
 UNIX_SECONDS = re.compile(r"[0-9]{1,12}")  # longer is no time at all (and would overflow a float)
 MAX_SKEW = 300  # seconds, as the real gateway allows
 QUOTED_BODY = 8  # characters of the body WeChat quotes in a SIGN_ERROR's truncated_sign_message
+PROBE_PREFIX = "WECHATPAY/SIGNTEST/"  # how WeChat's probe traffic (签名探测) signs: no signature at all
 
 # WeChat's own words for each 401 (its FAQ "为什么请求返回401 Unauthorized"); the sandbox's explanation follows.
 HEADER_MALFORMED = "Http头Authorization值格式错误"
@@ -155,3 +157,9 @@ def signed_headers(body: str, keys: WechatKeys, mode: str, timestamp: int, nonce
         "Wechatpay-Signature-Type": SCHEME,
         "Request-ID": request_id,
     }
+
+
+def probe_signature(noise_hex: str) -> str:
+    """A Wechatpay-Signature as WeChat's probe traffic carries it: PROBE_PREFIX, then base64 noise. The whole is not
+    base64 of a signature (its length is no multiple of 4), so only a merchant that never verifies accepts it."""
+    return PROBE_PREFIX + base64.b64encode(bytes.fromhex(noise_hex)).decode()
