@@ -18,9 +18,11 @@ from wechatpy.pay import WeChatPay as WeChatPayV2
 
 from sandbox.cli.notifications import render_notification
 from sandbox.gateways.wechatpay.adapter import RETRY_SCHEDULE
+from sandbox.merchant.wechatpay import WechatPaySignatureError
 from sandbox.testing.receiver import Received, Reply
 from tests.conftest import WECHAT_MERCHANT, wechatpayv3_client
 from tests.gateways.wechatpay.test_v3_bad_input import authorization
+from tests.merchant.test_wechatpay_client import make_client
 
 MCHID = WECHAT_MERCHANT["merchant_id"]
 PREFIX = "WECHATPAY/SIGNTEST/"
@@ -140,11 +142,17 @@ def test_probes_keep_the_rules_delay(rule, paid, receiver, records, sandbox):
     assert {r["probe"] for r in records("PRB-N-4")} == {"wrongly_accepted", None}
 
 
-def test_wechatpayv3_refuses_a_probe_notification_without_crashing(wx, rule, paid, receiver):
+def test_wechatpayv3_and_the_reference_client_refuse_a_probe_notification_without_crashing(
+    wx, live, rule, paid, receiver
+):
     rule(match=WECHATPAY, times=1, notify={"probe": 1})
     paid("PRB-N-5")
-    probe_copy, _ = receiver.wait_for(2)
+    probe_copy, genuine_copy = receiver.wait_for(2)
     assert wx.callback(probe_copy.headers, probe_copy.body) is None
+    merchant = make_client(live.url, "public_key")
+    with pytest.raises(WechatPaySignatureError, match="signature probe"):
+        merchant.parse_notification(probe_copy.headers, probe_copy.body)
+    assert merchant.parse_notification(genuine_copy.headers, genuine_copy.body)["resource"]["out_trade_no"] == "PRB-N-5"
 
 
 def test_an_api_v2_notification_has_no_probe_copy_and_says_why(live, rule, receiver, records, http):
