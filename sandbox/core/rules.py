@@ -316,10 +316,10 @@ def check_probes(rule: Rule, gateways: dict) -> None:
     if (rule.api or {}).get("body") == "probe":
         asked.append("api.body")
     senders = sorted(name for name, adapter in gateways.items() if getattr(adapter, "probe_traffic", False))
-    if not asked or rule.match.get("gateway") in senders:
-        return
-    hint = f'name it in match, e.g. "match": {{"gateway": "{senders[0]}"}}' if senders else "no gateway here does"
-    raise InvalidParameter(asked[0], f"{asked[0]} is probe traffic, which only {' and '.join(senders)} sends: {hint}")
+    if asked and rule.match.get("gateway") not in senders:
+        only = " and ".join(senders) or "no gateway here"
+        message = f"{asked[0]} is probe traffic, which only {only} sends: name it in match.gateway"
+        raise InvalidParameter(asked[0], message)
 
 
 def processed(api: dict) -> bool:

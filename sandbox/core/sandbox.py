@@ -232,6 +232,7 @@ class Sandbox:
             if not probe.probe:
                 return [], notes
             shaping = {"rule": rule.id, "notes": notes}
-            shaping.update({"delay": rule.notify["delay"]} if rule.notify.get("delay") else {})
+            if rule.notify.get("delay"):
+                shaping["delay"] = rule.notify["delay"]
             probes.append((probe, shaping))
         return probes, []
