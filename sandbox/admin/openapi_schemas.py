@@ -140,7 +140,9 @@ MERCHANT_REGISTRATIONS = {
         ("appid", "apiv3_key"),
         "merchant_certificate, or merchant_public_key with merchant_serial_no.",
         anyOf=[{"required": ["merchant_certificate"]}, {"required": ["merchant_public_key", "merchant_serial_no"]}],
-        dependentSchemas={"public_key_share": {"properties": {"key_mode": {"const": MIGRATING_MODE}}}},
+        dependentSchemas={
+            "public_key_share": {"required": ["key_mode"], "properties": {"key_mode": {"const": MIGRATING_MODE}}}
+        },
     ),
     "UnionpayMerchantRegistration": _registration(
         "unionpay",
