@@ -51,6 +51,18 @@ REGISTRATIONS = {
         "UnionPay merchant",
         {"gateway": "unionpay", "merchant_id": "777290058110777", "merchant_certificate": pem("CERTIFICATE")},
     ),
+    "wechatpay_migrating": example(
+        "WeChat Pay merchant in migration to the public key (a quarter of answers and notifications)",
+        {
+            "gateway": "wechatpay",
+            "merchant_id": "1900000778",
+            "appid": "wxd930ea5d5a258f4f",
+            "merchant_certificate": pem("CERTIFICATE"),
+            "apiv3_key": "a" * 32,
+            "key_mode": "migrating",
+            "public_key_share": 0.25,
+        },
+    ),
 }
 
 ALIPAY_MERCHANT = {
@@ -79,6 +91,8 @@ WECHATPAY_MERCHANT = {
     "api_key": "b" * 32,
     "platform_serial_no": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
     "platform_certificate": pem("CERTIFICATE"),
+    "key_mode": None,
+    "public_key_share": None,
     "public_key_id": "PUB_KEY_ID_0119000001092025011500000000000001",
     "platform_public_key": pem("PUBLIC KEY"),
 }
@@ -96,6 +110,10 @@ MERCHANTS = {
     "alipay": example("Alipay", ALIPAY_MERCHANT),
     "wechatpay": example("WeChat Pay", WECHATPAY_MERCHANT),
     "unionpay": example("UnionPay", UNIONPAY_MERCHANT),
+    "wechatpay_migrating": example(
+        "WeChat Pay, in migration to the public key",
+        {**WECHATPAY_MERCHANT, "merchant_id": "1900000778", "key_mode": "migrating", "public_key_share": 0.25},
+    ),
 }
 
 # -- orders and notifications -----------------------------------------------------------------------------
@@ -109,6 +127,7 @@ SUMMARY = {
     "last_error": "",
     "next_attempt_at": LATER,
     "rule": None,
+    "probe": None,
 }
 ORDER = {
     "gateway": "alipay",
@@ -191,11 +210,41 @@ NOTIFICATION = {
         }
     ],
     "scenario": None,
+    "probe": None,
     "headers": {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
     "body": "gmt_create=2025-01-15+10%3A30%3A00&notify_type=trade_status_sync&out_trade_no=QA-1001&sign=...",
 }
 
-ONE_NOTIFICATION = {"retrying": example("The merchant answered 500: a retry is scheduled", NOTIFICATION)}
+PROBE_NOTIFICATION = {
+    **NOTIFICATION,
+    "id": "ntf_0c1d9a7e55b24f8e3a61",
+    "gateway": "wechatpay",
+    "merchant_id": MCHID,
+    "event": "TRANSACTION.SUCCESS",
+    "url": "http://127.0.0.1:5000/notify/wechatpay",
+    "status": "failed",
+    "next_attempt_at": None,
+    "attempts": [
+        {
+            "at": NOW,
+            "http_status": 401,
+            "response_body": '{"code":"FAIL","message":"签名错误"}',
+            "error": "",
+            "acked": False,
+            "trigger": "schedule",
+            "rule": "scn_9a4c2e7b1d3f",
+            "effect": "probe 1 of 1: Wechatpay-Signature WECHATPAY/SIGNTEST/... (签名探测), to be refused",
+        }
+    ],
+    "scenario": {"rule": "scn_9a4c2e7b1d3f", "notes": ["probe 1 of 1: ..."]},
+    "probe": "rightly_refused",
+    "headers": {"Content-Type": "application/json", "Wechatpay-Serial": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"},
+    "body": '{"id":"EV-...","event_type":"TRANSACTION.SUCCESS","resource_type":"encrypt-resource","resource":{...}}',
+}
+ONE_NOTIFICATION = {
+    "retrying": example("The merchant answered 500: a retry is scheduled", NOTIFICATION),
+    "probe": example("A WeChat Pay probe the merchant rightly refused (sent once, never retried)", PROBE_NOTIFICATION),
+}
 
 # -- scenarios ----------------------------------------------------------------------------------------------
 
@@ -213,6 +262,10 @@ RULES = {
         {"name": "flaky network", "times": 1, "notify": {"drop": 2, "duplicate": 1}},
     ),
     "forged": example("Notifications claim 0.01 paid (tampered after signing)", {"notify": {"tamper": {"amount": 1}}}),
+    "probe": example(
+        "WeChat Pay probe traffic: a probe copy beside each notification, and a probe-signed query answer",
+        {"match": {"gateway": "wechatpay"}, "times": 1, "notify": {"probe": 1}, "api": {"body": "probe"}},
+    ),
     "outage": example(
         "Queries answer 503 from the load balancer",
         {"match": {"operation": "query"}, "times": 3, "api": {"status": 503}},

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from sandbox.core import rules
 from sandbox.core.clock import MODES
-from sandbox.core.models import ORDER_STATUSES, REFUND_OUTCOMES
+from sandbox.core.models import (
+    ORDER_STATUSES,
+    PROBE_ACCEPTED,
+    PROBE_NOT_SENT,
+    PROBE_REFUSED,
+    PROBE_UNANSWERED,
+    REFUND_OUTCOMES,
+)
 from sandbox.core.sandbox import MAX_ADVANCE
+from sandbox.gateways.wechatpay.keys import DEFAULT_SHARE, KEY_MODES, MIGRATING_MODE
 
 GATEWAYS = ("alipay", "wechatpay", "unionpay")
 PEM = "PEM text"
@@ -117,10 +125,24 @@ MERCHANT_REGISTRATIONS = {
             "merchant_certificate": text(f"{PEM}; its serial is the merchant_serial_no"),
             "apiv3_key": {**KEY_32, "description": "32 ASCII characters"},
             "api_key": {**KEY_32, "description": "32 ASCII characters, for API v2"},
+            "key_mode": {
+                "enum": list(KEY_MODES),
+                "description": "which key signs answers and notifications (README, Key modes); absent: the "
+                "certificate, unless a request's Wechatpay-Serial asks for the public key",
+            },
+            "public_key_share": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": f"migrating only: the share signed by the public key (default {DEFAULT_SHARE})",
+            },
         },
         ("appid", "apiv3_key"),
         "merchant_certificate, or merchant_public_key with merchant_serial_no.",
         anyOf=[{"required": ["merchant_certificate"]}, {"required": ["merchant_public_key", "merchant_serial_no"]}],
+        dependentSchemas={
+            "public_key_share": {"required": ["key_mode"], "properties": {"key_mode": {"const": MIGRATING_MODE}}}
+        },
     ),
     "UnionpayMerchantRegistration": _registration(
         "unionpay",
@@ -134,10 +156,11 @@ MERCHANT_REGISTRATIONS = {
 }
 
 
-def _merchant(gateway: str, fields: str, description: str) -> dict:
+def _merchant(gateway: str, fields: str, description: str, **others: dict) -> dict:
+    """A registered merchant: `fields` are strings, `others` have schemas of their own."""
     properties = {"gateway": {"const": gateway}, "merchant_id": text(), "name": text()}
     properties.update({f: text() for f in fields.split()})
-    return obj(properties, "all", description=description)
+    return obj({**properties, **others}, "all", description=description)
 
 
 MERCHANTS = {
@@ -152,6 +175,8 @@ MERCHANTS = {
         "appid merchant_serial_no merchant_public_key merchant_certificate apiv3_key api_key platform_serial_no"
         " platform_certificate public_key_id platform_public_key",
         "merchant_certificate and api_key are empty strings when not registered; public_key_id is PUB_KEY_ID_...",
+        key_mode={"enum": [*KEY_MODES, None], "description": "null: none was registered (the default)"},
+        public_key_share={"type": ["number", "null"], "description": "migrating only; null otherwise"},
     ),
     "UnionpayMerchant": _merchant(
         "unionpay",
@@ -186,6 +211,13 @@ REFUND = obj(
     "all",
 )
 
+PROBE = {
+    "enum": [PROBE_REFUSED, PROBE_ACCEPTED, PROBE_UNANSWERED, PROBE_NOT_SENT, None],
+    "description": "null for a genuine notification. A probe (notify.probe: a copy signed as WeChat's probe "
+    "traffic, sent once) was rightly_refused (any answer but an ack), wrongly_accepted, got no_answer, or is "
+    "not_sent_yet",
+}
+
 NOTIFICATION_SUMMARY = obj(
     {
         "id": text(),
@@ -196,6 +228,7 @@ NOTIFICATION_SUMMARY = obj(
         "last_error": text(),
         "next_attempt_at": MAYBE_TIME,
         "rule": {"type": ["string", "null"], "description": "the scenario rule that shaped it"},
+        "probe": PROBE,
     },
     "all",
 )
@@ -276,6 +309,7 @@ NOTIFICATION = obj(
         "refund_no": text("the refund it is about, if any"),
         "attempts": {"type": "array", "items": ref("Attempt")},
         "scenario": {"type": ["object", "null"], "description": "the rule that shaped it and what it did"},
+        "probe": PROBE,
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
         "body": text("exactly what is POSTed, every attempt"),
     },
@@ -324,6 +358,13 @@ NOTIFY_EFFECT = obj(
         "delay": seconds(rules.MAX_SECONDS, "the first attempt is that many sandbox seconds late"),
         "drop": {"type": "integer", "minimum": 0, "maximum": rules.MAX_COPIES},
         "duplicate": {"type": "integer", "minimum": 0, "maximum": rules.MAX_COPIES},
+        "probe": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": rules.MAX_COPIES,
+            "description": "WeChat Pay (match.gateway wechatpay) v3 only: copies signed as probe traffic, each sent "
+            "once before the genuine notification; the merchant must refuse them",
+        },
         "signature": {"enum": ["invalid", "missing"]},
         "timestamp": {"const": "stale"},
         "merchant": {"const": "wrong"},

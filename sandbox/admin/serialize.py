@@ -62,6 +62,7 @@ def notification_summary(record: Notification) -> dict:
         "last_error": last.error if last else "",
         "next_attempt_at": iso(record.next_attempt_at),
         "rule": record.scenario.get("rule"),
+        "probe": record.probe_verdict,
     }
 
 
@@ -91,6 +92,7 @@ def notification_view(record: Notification) -> dict:
             for a in record.attempt_list
         ],
         "scenario": record.scenario or None,
+        "probe": record.probe_verdict,
         "headers": record.headers,
         "body": record.body,
     }

@@ -92,6 +92,7 @@ def render_notification(record: dict) -> str:
             ("event", record["event"]),
             ("url", record["url"]),
             ("status", record["status"]),
+            ("probe", record.get("probe")),  # a probe's verdict: rightly_refused, wrongly_accepted ...
             ("created", when(record.get("created_at"))),
             ("next attempt", when(record.get("next_attempt_at"))),
             ("scenario", pairs(record.get("scenario"))),

@@ -95,7 +95,8 @@ class Dispatcher:
             return sandbox.outbox.get(notification_id)
         record = sandbox.outbox.get(notification_id)
         adapter = sandbox.gateways[record.gateway]
-        schedule, scheduled = adapter.retry_schedule, trigger == "schedule"
+        # A probe is sent once: refused, as it should be, it is not tried again.
+        schedule, scheduled = () if record.probe else adapter.retry_schedule, trigger == "schedule"
         shaping = record.scenario
         if scheduled and _lost_so_far(record) < shaping.get("drop", 0):
             lost = Attempt(

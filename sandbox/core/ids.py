@@ -10,6 +10,9 @@ import threading
 class Ids:
     def __init__(self, seed: int | None = None) -> None:
         self._random = random.Random(seed)
+        # Choices draw from a sequence of their own: they repeat under a seed whatever ids are made meanwhile
+        # (a notification attempt on another thread takes nonces at its own pace).
+        self._choices = random.Random(seed)
         self._lock = threading.Lock()
 
     def digits(self, length: int) -> str:
@@ -24,3 +27,8 @@ class Ids:
         alphabet = string.ascii_letters + string.digits
         with self._lock:
             return "".join(self._random.choice(alphabet) for _ in range(length))
+
+    def chance(self, probability: float) -> bool:
+        """True with that probability (0 never, 1 always), repeatable under a seed."""
+        with self._lock:
+            return self._choices.random() < probability

@@ -13,6 +13,13 @@ REFUND_OUTCOMES = (REFUND_SUCCESS, REFUND_ABNORMAL, REFUND_CLOSED)
 
 # Notification delivery states (API.md): failed means the retry schedule is exhausted.
 NOTIFY_PENDING, NOTIFY_DELIVERED, NOTIFY_FAILED = "pending", "delivered", "failed"
+# What a merchant made of a probe (a copy it must refuse): refused is right, accepted is wrong.
+PROBE_NOT_SENT, PROBE_REFUSED, PROBE_ACCEPTED, PROBE_UNANSWERED = (
+    "not_sent_yet",
+    "rightly_refused",
+    "wrongly_accepted",
+    "no_answer",
+)
 
 
 def order_key(gateway: str, merchant_id: str, out_trade_no: str) -> str:
@@ -149,12 +156,25 @@ class Notification(_Record):
     refund_no: str = ""
     meta: dict = field(default_factory=dict)
     scenario: dict = field(default_factory=dict)  # {"rule", "notes", "delay", "drop", "duplicate"} when shaped
+    probe: bool = False  # a copy signed as the provider's probe traffic: sent once, the merchant must refuse it
 
     TIMES = ("created_at", "next_attempt_at")
 
     @property
     def attempt_list(self) -> list[Attempt]:
         return [a if isinstance(a, Attempt) else Attempt.from_doc(a) for a in self.attempts]
+
+    @property
+    def probe_verdict(self) -> str | None:
+        """For a probe: wrongly accepted once any answer acknowledged it, rightly refused if answered otherwise."""
+        if not self.probe:
+            return None
+        attempts = self.attempt_list
+        if any(a.acked for a in attempts):
+            return PROBE_ACCEPTED
+        if any(a.http_status is not None for a in attempts):
+            return PROBE_REFUSED
+        return PROBE_UNANSWERED if attempts else PROBE_NOT_SENT
 
     def to_doc(self) -> dict:
         doc = super().to_doc()

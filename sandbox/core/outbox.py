@@ -39,6 +39,7 @@ class Outbox:
             refund_no=draft.refund_no,
             meta=dict(draft.meta),
             scenario=dict(shaping or {}),
+            probe=draft.probe,
         )
         self._save(record)
         self._timers.schedule(first, "notify", record.id)

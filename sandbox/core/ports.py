@@ -22,6 +22,7 @@ class NotificationDraft:
     headers: dict = field(default_factory=dict)
     refund_no: str = ""
     meta: dict = field(default_factory=dict)  # gateway-private details, e.g. which key signs each attempt
+    probe: bool = False  # signed as the provider's probe traffic (Notification.probe)
 
 
 class GatewayAdapter(Protocol):
@@ -53,7 +54,9 @@ class GatewayAdapter(Protocol):
         """Gateway-native extras for the control API view of an order (e.g. trade_status)."""
 
     def shape_notification(self, draft: NotificationDraft, order: Order, effects: dict) -> tuple:
-        """Forge a notification as a scenario asks (signature, tamper, timestamp, merchant).
+        """Forge a notification as a scenario asks (signature, tamper, timestamp, merchant, probe).
 
-        Answers the new draft and notes of what was done (or why an effect does not apply to this gateway).
+        Answers the new draft and notes of what was done (or why an effect does not apply to this gateway). For
+        `probe` (only asked of adapters with `probe_traffic = True`) the draft is a probe copy, `probe` set, or
+        the draft as it was when this notification cannot be probed.
         """

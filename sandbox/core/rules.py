@@ -16,7 +16,7 @@ EFFECTS = ("payment", "notify", "api")
 PAYMENT_OUTCOMES = ("success", "fail", "pending", "close")
 SETTLED_OUTCOMES = ("success", "fail")
 API_STATUSES = (500, 502, 503, 504)
-API_BODIES = ("malformed", "unsigned", "invalid_signature")
+API_BODIES = ("malformed", "unsigned", "invalid_signature", "probe")
 MAX_SECONDS = 400 * 24 * 3600
 MAX_API_DELAY = 300  # real seconds: long enough to outlast any client timeout
 MAX_COPIES = 20
@@ -234,11 +234,12 @@ def _parse_payment(payment, match: dict) -> dict:
 def _parse_notify(notify) -> dict:
     if not isinstance(notify, dict) or not notify:
         raise InvalidParameter("notify", "notify must be a non-empty JSON object")
-    _known_keys(notify, ("delay", "drop", "duplicate", "signature", "tamper", "timestamp", "merchant"), "notify.")
+    known = ("delay", "drop", "duplicate", "probe", "signature", "tamper", "timestamp", "merchant")
+    _known_keys(notify, known, "notify.")
     parsed: dict = {}
     if "delay" in notify:
         parsed["delay"] = _seconds(notify["delay"], "notify.delay", MAX_SECONDS)
-    for key in ("drop", "duplicate"):
+    for key in ("drop", "duplicate", "probe"):
         if key in notify:
             if not _is_int(notify[key]) or not 0 <= notify[key] <= MAX_COPIES:
                 raise InvalidParameter(f"notify.{key}", f"notify.{key} must be a whole number from 0 to {MAX_COPIES}")
@@ -301,6 +302,24 @@ def _parse_api(api) -> dict:
     if not answers and "delay" not in parsed:
         raise InvalidParameter("api", "api needs one of status, delay, error, body, disconnect")
     return parsed
+
+
+def check_probes(rule: Rule, gateways: dict) -> None:
+    """Refuse probe traffic (notify.probe, api.body probe) unless the rule names a gateway that sends it.
+
+    Only some providers probe merchants (WeChat Pay API v3, 签名探测); their adapters say so with
+    `probe_traffic = True`. For any other gateway the rule would silently do nothing.
+    """
+    asked = []
+    if (rule.notify or {}).get("probe"):
+        asked.append("notify.probe")
+    if (rule.api or {}).get("body") == "probe":
+        asked.append("api.body")
+    senders = sorted(name for name, adapter in gateways.items() if getattr(adapter, "probe_traffic", False))
+    if asked and rule.match.get("gateway") not in senders:
+        only = " and ".join(senders) or "no gateway here"
+        message = f"{asked[0]} is probe traffic, which only {only} sends: name it in match.gateway"
+        raise InvalidParameter(asked[0], message)
 
 
 def processed(api: dict) -> bool:

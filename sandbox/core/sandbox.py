@@ -192,9 +192,13 @@ class Sandbox:
         if draft is None:
             return
         rule = self.scenarios.take("notify", self._context(order, "notify", draft.event))
-        shaping = None
+        shaping, probes = None, []
         if rule is not None:
+            probes, probe_notes = self._probes(adapter, draft, order, rule)
             draft, shaping = self._shape(adapter, draft, order, rule)
+            shaping["notes"] += probe_notes
+        for probe, probe_shaping in probes:  # before the genuine one: a merchant must not act on a probe first
+            self.outbox.add(order.gateway, order.merchant_id, order.out_trade_no, probe, probe_shaping)
         self.outbox.add(order.gateway, order.merchant_id, order.out_trade_no, draft, shaping)
 
     @staticmethod
@@ -212,3 +216,23 @@ class Sandbox:
         shaping = {"rule": rule.id, "notes": notes}
         shaping.update({k: effect[k] for k in ("delay", "drop", "duplicate") if effect.get(k)})
         return draft, shaping
+
+    @staticmethod
+    def _probes(adapter, draft, order: Order, rule) -> tuple[list, list[str]]:
+        """notify.probe: copies of the genuine notification signed as probe traffic, each sent once beside it (at
+        the rule's delay); and a note for the genuine one when its gateway could make none."""
+        count = rule.notify.get("probe", 0)
+        probes = []
+        for number in range(1, count + 1):
+            try:
+                probe, notes = adapter.shape_notification(draft, order, {"probe": f"{number} of {count}"})
+            except Exception:  # the genuine notification goes out all the same
+                log.exception("scenario %s could not make a %s probe", rule.id, order.gateway)
+                return [], ["probe: could not be made (see the sandbox log); none sent"]
+            if not probe.probe:
+                return [], notes
+            shaping = {"rule": rule.id, "notes": notes}
+            if rule.notify.get("delay"):
+                shaping["delay"] = rule.notify["delay"]
+            probes.append((probe, shaping))
+        return probes, []

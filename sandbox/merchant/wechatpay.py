@@ -6,7 +6,10 @@ It does what PROTOCOLS.md (B, C) says merchants get wrong:
   signed URL is the path and query exactly as sent;
 * every 2xx answer is verified over its exact text with the key its `Wechatpay-Serial` names: the platform public
   key (`PUB_KEY_ID_...`, public-key mode) or a platform certificate (certificate mode), downloaded from
-  `/v3/certificates` and decrypted with the APIv3 key when the serial is not known yet;
+  `/v3/certificates` and decrypted with the APIv3 key when the serial is not known yet; a merchant in migration
+  holds both and gets answers and notifications signed by either;
+* WeChat's probe traffic (a `Wechatpay-Signature` starting `WECHATPAY/SIGNTEST/`) is refused like any signature
+  that does not verify, with an error that says what it is;
 * a notification is verified before it is decrypted, its algorithm must be AEAD_AES_256_GCM, and one for another
   mchid is refused even if it verifies.
 
@@ -22,6 +25,7 @@ import gzip
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -41,6 +45,8 @@ AEAD = "AEAD_AES_256_GCM"
 PUBLIC_KEY_MODE, CERTIFICATE_MODE = "public_key", "certificate"
 PREPAY_KINDS = ("native", "jsapi", "app", "h5", "codepay")
 MAX_SKEW = 300  # seconds a signed answer or notification may be away from this host's clock
+PROBE_PREFIX = "WECHATPAY/SIGNTEST/"  # WeChat's signature probes (签名探测): refuse them, as any bad signature
+UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 USER_AGENT = "paysandbox-merchant/0.1 (WeChat Pay API v3)"
 
 
@@ -126,6 +132,9 @@ class WechatPayClient:
     Public-key mode: pass `platform_public_key` (PEM) and `public_key_id` ("PUB_KEY_ID_..."); every request then
     carries `Wechatpay-Serial: <public_key_id>` and answers are signed with that key. Certificate mode: leave both
     out; platform certificates come from `platform_certificates` (PEMs) or are downloaded on first need.
+    A merchant in migration passes both the public key and `platform_certificates`: whatever WeChat signs with,
+    the `Wechatpay-Serial` names a key it holds (certificates it lacks are downloaded). A public-key-only client
+    never downloads certificates: WeChat has none for such merchants (/v3/certificates is a 404).
     """
 
     def __init__(
@@ -164,6 +173,7 @@ class WechatPayClient:
         self._certificates: dict[int, _PlatformCert] = {}
         for pem in platform_certificates:
             self._keep(_PlatformCert.load(pem))
+        self._downloads_certificates = self.mode == CERTIFICATE_MODE or bool(platform_certificates)
         self._session = session or requests.Session()
         self._session.trust_env = False
 
@@ -239,10 +249,14 @@ class WechatPayClient:
         missing = [f"Wechatpay-{n}" for n, v in values.items() if not v]
         if missing:
             raise WechatPaySignatureError(f"the message is not signed: {', '.join(missing)} missing")
-        try:
-            stamp = int(values["Timestamp"])
-        except ValueError:
-            raise WechatPaySignatureError(f"Wechatpay-Timestamp {values['Timestamp']!r} is not unix seconds") from None
+        if values["Signature"].startswith(PROBE_PREFIX):
+            raise WechatPaySignatureError(
+                f"Wechatpay-Signature starts with {PROBE_PREFIX}: WeChat Pay's signature probe (签名探测), sent to "
+                "check that merchants verify; it is no signature (refuse such a notification with a non-2xx answer)"
+            )
+        if not UNIX_SECONDS.fullmatch(values["Timestamp"]):
+            raise WechatPaySignatureError(f"Wechatpay-Timestamp {values['Timestamp'][:64]!r} is not unix seconds")
+        stamp = int(values["Timestamp"])
         if abs(time.time() - stamp) > self.max_skew:
             raise WechatPaySignatureError(
                 f"Wechatpay-Timestamp {stamp} is more than {self.max_skew} s away from this host's clock (a replay?)"
@@ -257,19 +271,21 @@ class WechatPayClient:
     def _platform_key(self, serial: str, extra: dict | None, refresh: bool):
         if self._public_key is not None and serial == self.public_key_id:
             return self._public_key
-        try:
-            number = int(serial, 16)
-        except ValueError:
-            number = None
+        number = int(serial, 16) if re.fullmatch(r"[0-9A-Fa-f]{1,64}", serial) else None
         found = (extra or {}).get(number) or self._certificates.get(number)
-        if found is None and number is not None and refresh and self.mode == CERTIFICATE_MODE:
-            self.download_certificates()
+        why = ""
+        if found is None and number is not None and refresh and self._downloads_certificates:
+            try:
+                self.download_certificates()
+            except WechatPayClientError as exc:
+                why = f"; /v3/certificates did not supply it: {exc}"
             found = self._certificates.get(number)
         if found is None:
             held = [self.public_key_id] if self._public_key is not None else []
             held += [f"{n:X}" for n in self._certificates]
             raise WechatPaySignatureError(
-                f"Wechatpay-Serial {serial} names no key this client holds ({', '.join(held) or 'none'})"
+                f"Wechatpay-Serial {serial[:64]} names no key this client holds ({', '.join(held) or 'none'}){why}"
+                f"{_migration_hint(serial, self._public_key is not None)}"
             )
         return found.key
 
@@ -520,6 +536,18 @@ class WechatPayClient:
                     f"the bill's {hash_type} is {digest}, the trade_bill answer said {hash_value}"
                 )
         return data
+
+
+def _migration_hint(serial: str, holds_public_key: bool) -> str:
+    """What a client holding one kind of key should do when WeChat signs with the other (the 2024 migration)."""
+    if serial.startswith("PUB_KEY_ID_") and not holds_public_key:
+        return (
+            ". This merchant signs with the WeChat Pay public key: pass platform_public_key and public_key_id "
+            "(and keep platform_certificates while it migrates)"
+        )
+    if not serial.startswith("PUB_KEY_ID_") and holds_public_key:
+        return ". This merchant signs with a platform certificate: pass platform_certificates as well (migration)"
+    return ""
 
 
 def _text(reply: requests.Response) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from sandbox.core.models import Notification, Order, Refund
 from sandbox.core.ports import NotificationDraft
 from sandbox.errors import InvalidParameter, MissingParameter
 from sandbox.gateways.wechatpay import codes
+from sandbox.gateways.wechatpay import keys as key_modes
 from sandbox.gateways.wechatpay.common import GATEWAY, TRADE_STATE_DESC, trade_state
-from sandbox.gateways.wechatpay.keys import WechatKeys
+from sandbox.gateways.wechatpay.keys import DEFAULT_SHARE, KEY_MODES, MIGRATING_MODE, WechatKeys
 
 # 15s, 15s, 30s, 3m, 10m, 20m, 30m, 30m, 30m, 60m, 3h, 3h, 3h, 6h, 6h (PROTOCOLS.md B.6 and C.5).
 RETRY_SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600)
@@ -26,6 +28,7 @@ class WechatPayGateway:
     payment_codes = codes.PAYMENT_FAILURES
     api_errors = codes.API_MESSAGES
     neutral_codes = codes.NEUTRAL_CODES
+    probe_traffic = True  # API v3 probes merchants (签名探测): scenario rules may ask for it (rules.check_probes)
 
     def __init__(self, sandbox, keys: WechatKeys) -> None:
         self.sandbox = sandbox
@@ -46,6 +49,7 @@ class WechatPayGateway:
             raise MissingParameter("appid", "appid (the app id bound to the merchant, e.g. wx...) is required")
         public_pem, certificate, serial = self._merchant_key(payload)
         apiv3_key = _key_of_32(payload, "apiv3_key", required=True)
+        key_mode, share = _key_mode(payload)
         record = {
             "gateway": GATEWAY,
             "merchant_id": mchid,
@@ -56,6 +60,8 @@ class WechatPayGateway:
             "merchant_certificate": certificate,
             "apiv3_key": apiv3_key,
             "api_key": _key_of_32(payload, "api_key", required=False),
+            "key_mode": key_mode,
+            "public_key_share": share,
         }
         self.sandbox.merchants.put(record)
         return self.describe_merchant(record)
@@ -101,6 +107,8 @@ class WechatPayGateway:
             "merchant_certificate": record["merchant_certificate"],
             "apiv3_key": record["apiv3_key"],
             "api_key": record["api_key"],
+            "key_mode": record.get("key_mode"),  # absent from records stored before key modes: the default
+            "public_key_share": record.get("public_key_share"),
             "platform_serial_no": self.keys.platform_serial_no,
             "platform_certificate": self.keys.platform_cert_pem,
             "public_key_id": self.keys.public_key_id,
@@ -119,6 +127,14 @@ class WechatPayGateway:
 
     def merchant(self, mchid: str) -> dict | None:
         return self.sandbox.merchants.get(GATEWAY, mchid)
+
+    def answer_key(self, merchant: dict | None, asked: str) -> str:
+        """Which key signs an answer for `merchant` (keys.answer_key), drawn from the seeded ids."""
+        return key_modes.answer_key(merchant, asked, self.sandbox.ids.chance)
+
+    def notification_key(self, merchant: dict | None, order_mode: str) -> str:
+        """Which key signs a notification for `merchant` (keys.notification_key), drawn from the seeded ids."""
+        return key_modes.notification_key(merchant, order_mode, self.sandbox.ids.chance)
 
     # -- notifications -------------------------------------------------------------------------
 
@@ -150,3 +166,27 @@ def _key_of_32(payload: dict, name: str, required: bool) -> str:
     if len(value.encode("utf-8")) != 32 or not value.isascii():
         raise InvalidParameter(name, f"{name} must be exactly 32 ASCII characters, got {len(value)}")
     return value
+
+
+def _key_mode(payload: dict) -> tuple[str | None, float | None]:
+    """(key_mode, public_key_share): None for an absent key_mode; a share only, and always, with migrating."""
+    mode, share = payload.get("key_mode"), payload.get("public_key_share")
+    if mode is not None and mode not in KEY_MODES:
+        raise InvalidParameter(
+            "key_mode",
+            f"key_mode must be {', '.join(KEY_MODES[:-1])} or {KEY_MODES[-1]} (or left out: certificate, unless a "
+            f"request's Wechatpay-Serial asks for the public key), got {json.dumps(mode, ensure_ascii=False)[:64]}",
+        )
+    if mode != MIGRATING_MODE:
+        if share is not None:
+            raise InvalidParameter("public_key_share", "public_key_share goes with key_mode migrating only")
+        return mode, None
+    if share is None:
+        return mode, DEFAULT_SHARE
+    if isinstance(share, bool) or not isinstance(share, int | float) or not (math.isfinite(share) and 0 <= share <= 1):
+        raise InvalidParameter(
+            "public_key_share",
+            f"public_key_share is the share of answers and notifications signed by the public key: a number from 0 "
+            f"to 1 (default {DEFAULT_SHARE}), got {json.dumps(share, ensure_ascii=False)[:64]}",
+        )
+    return mode, float(share)

@@ -159,18 +159,20 @@ def _number_of(mchid: str, transaction_id: str = "", out_refund_no: str = "") ->
 
 def error_answer(ctx: Context, code: str) -> Response:
     if request.path.startswith("/v3/"):
-        return _v3_error(codes.V3_SPELLING.get(code, code))
+        return _v3_error(ctx, codes.V3_SPELLING.get(code, code))
     return _v2_error(ctx, codes.V2_SPELLING.get(code, code))
 
 
-def _v3_error(code: str) -> Response:
+def _v3_error(ctx: Context, code: str) -> Response:
     """`{code, message}` with the code's HTTP status, signed like every answer (wechatpayv3 verifies 2xx ones)."""
     status, message = codes.API_ERRORS[code]
     text = json.dumps({"code": code, "message": f"{message}: {SCENARIO_MESSAGE}"}, ensure_ascii=False)
-    keys = _sandbox().gateways[GATEWAY].keys
-    mode = PUBLIC_KEY_MODE if request.headers.get("Wechatpay-Serial") == keys.public_key_id else CERTIFICATE_MODE
+    gateway = _sandbox().gateways[GATEWAY]
+    asks_public_key = request.headers.get("Wechatpay-Serial") == gateway.keys.public_key_id
+    asked = PUBLIC_KEY_MODE if asks_public_key else CERTIFICATE_MODE
+    mode = gateway.answer_key(gateway.merchant(ctx.merchant_id) if ctx.merchant_id else None, asked)
     ids = _sandbox().ids
-    headers = v3_codec.signed_headers(text, keys, mode, int(time.time()), ids.alnum(32), ids.hex(32))
+    headers = v3_codec.signed_headers(text, gateway.keys, mode, int(time.time()), ids.alnum(32), ids.hex(32))
     return Response(text.encode("utf-8"), status=status, headers=headers, content_type="application/json")
 
 
@@ -207,7 +209,12 @@ def _xml(text: str) -> Response:
 
 
 def altered_answer(response: Response, how: str) -> Response:
-    """v3: drop or spoil the Wechatpay-Signature header; v2: drop or spoil <sign>. Unsigned answers stay as they are."""
+    """v3: drop, spoil or probe the Wechatpay-Signature header; v2: drop or spoil <sign> (v2 has no probe traffic).
+    Unsigned answers stay as they are."""
+    if how == "probe":
+        if "Wechatpay-Signature" in response.headers:
+            response.headers["Wechatpay-Signature"] = v3_codec.probe_signature(_sandbox().ids.hex(512))
+        return response
     if "Wechatpay-Signature" in response.headers:
         if how == "unsigned":
             del response.headers["Wechatpay-Signature"]

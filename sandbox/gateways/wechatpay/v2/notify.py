@@ -86,6 +86,8 @@ def is_ack(http_status: int, body: str) -> bool:
 
 def shape(gateway, draft: NotificationDraft, order: Order, effects: dict) -> tuple[NotificationDraft, list[str]]:
     """A notification forged as a scenario asks; an honest merchant rejects every one of them."""
+    if "probe" in effects:
+        return draft, ["probe: none sent, WeChat Pay API v2 has no probe traffic (签名探测 is API v3's)"]
     fields = codec.parse(draft.body.encode("utf-8"), MAX_ACK * 16)
     merchant = gateway.merchant(order.merchant_id)
     key = codec.key_for(merchant, order.extra.get("sign_key_kind") or codec.API_KEY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from dataclasses import dataclass
@@ -12,12 +13,23 @@ from sandbox.gateways.wechatpay.v3.errors import sign_error
 
 SCHEME = "WECHATPAY2-SHA256-RSA2048"
 AUTH_FIELD = re.compile(r'(\w+)="([^"]*)"')
+AUTH_FIELDS = ("mchid", "nonce_str", "signature", "timestamp", "serial_no")
+UNIX_SECONDS = re.compile(r"[0-9]{1,12}")  # longer is no time at all (and would overflow a float)
 MAX_SKEW = 300  # seconds, as the real gateway allows
+QUOTED_BODY = 8  # characters of the body WeChat quotes in a SIGN_ERROR's truncated_sign_message
+PROBE_PREFIX = "WECHATPAY/SIGNTEST/"  # how WeChat's probe traffic (签名探测) signs: no signature at all
+
+# WeChat's own words for each 401 (its FAQ "为什么请求返回401 Unauthorized"); the sandbox's explanation follows.
+HEADER_MALFORMED = "Http头Authorization值格式错误"
+SCHEME_UNSUPPORTED = "Http头Authorization认证类型不正确"
+TIMESTAMP_TOO_FAR = "Http头Authorization中的timestamp与发起请求的时间不得超过5分钟"
+SERIAL_WRONG = "商户证书序列号有误。"
+SIGNATURE_WRONG = "错误的签名，验签失败"
 
 
 @dataclass
 class Caller:
-    """An authenticated v3 request: who sent it and which key mode its SDK verifies answers with."""
+    """An authenticated v3 request: who sent it and which key its SDK asked answers to be signed with."""
 
     merchant: dict
     mode: str
@@ -29,19 +41,49 @@ class Caller:
 
 def parse_authorization(header: str) -> dict[str, str]:
     if not header:
-        raise sign_error("the Authorization header is missing; v3 requests are signed (WECHATPAY2-SHA256-RSA2048)")
+        raise sign_error(
+            HEADER_MALFORMED,
+            f"the Authorization header is missing; v3 requests are signed ({SCHEME})",
+            "Authorization",
+            "missing",
+            location="header",
+        )
     scheme, _, rest = header.partition(" ")
     if scheme != SCHEME:
-        raise sign_error(f"the Authorization scheme must be {SCHEME}, got {scheme!r}")
+        raise sign_error(
+            SCHEME_UNSUPPORTED,
+            f"the Authorization scheme must be {SCHEME}, got {scheme[:64]!r}",
+            "Authorization",
+            f"scheme must be {SCHEME}",
+            location="header",
+        )
     fields = dict(AUTH_FIELD.findall(rest))
-    missing = [n for n in ("mchid", "nonce_str", "signature", "timestamp", "serial_no") if not fields.get(n)]
+    missing = [n for n in AUTH_FIELDS if not fields.get(n)]
     if missing:
-        raise sign_error(f"the Authorization header lacks {', '.join(missing)}")
+        raise sign_error(
+            HEADER_MALFORMED,
+            f'the Authorization header lacks {", ".join(missing)} (each as name="value", comma-separated)',
+            missing[0],
+            "missing",
+        )
     return fields
 
 
 def signing_string(method: str, uri: str, timestamp: str, nonce: str, body: str) -> str:
     return f"{method}\n{uri}\n{timestamp}\n{nonce}\n{body}\n"
+
+
+def sign_information(method: str, uri: str, timestamp: str, nonce: str, body: bytes) -> dict:
+    """What WeChat's SIGN_ERROR detail says it verified: the string's length in bytes, and the string with its
+    body cut to the first QUOTED_BODY characters."""
+    head = signing_string(method, uri, timestamp, nonce, "")[:-1]
+    quoted = body.decode("utf-8", "replace")[:QUOTED_BODY]
+    return {
+        "method": method,
+        "sign_message_length": len(head.encode("utf-8")) + len(body) + 1,
+        "truncated_sign_message": f"{head}{quoted}\n",
+        "url": uri,
+    }
 
 
 def authenticate(
@@ -55,31 +97,53 @@ def authenticate(
     keys: WechatKeys,
 ) -> Caller:
     """Check serial, timestamp and signature; the message of each failure says exactly what was checked."""
+    information = sign_information(method, uri, fields["timestamp"], fields["nonce_str"], body)
     if fields["serial_no"].upper() != merchant["merchant_serial_no"]:
         raise sign_error(
-            f"serial_no {fields['serial_no']} is not the certificate serial registered for mchid "
-            f"{merchant['merchant_id']} ({merchant['merchant_serial_no']})"
+            SERIAL_WRONG,
+            f"serial_no {fields['serial_no'][:64]} is not the certificate serial registered for mchid "
+            f"{merchant['merchant_id']} ({merchant['merchant_serial_no']})",
+            "serial_no",
+            "serial_no not match",
+            sign_information=information,
         )
-    try:
-        stamp = int(fields["timestamp"])
-    except ValueError:
-        raise sign_error(f"timestamp {fields['timestamp']!r} is not unix seconds") from None
-    # The SDKs stamp the host's real time; the sandbox clock may have been moved on by a test: accept either.
-    if min(abs(stamp - now), abs(stamp - time.time())) > MAX_SKEW:
-        raise sign_error(f"timestamp {stamp} is more than {MAX_SKEW} s away from the sandbox clock ({int(now)})")
+    _check_timestamp(fields["timestamp"], now, information)
     # Over the raw bytes: a body that is not UTF-8 still verifies, and is then refused as a body (400).
     prefix = signing_string(method, uri, fields["timestamp"], fields["nonce_str"], "")[:-1]
     raw = prefix.encode("utf-8") + body + b"\n"
-    message = raw.decode("utf-8", "replace")
     key = crypto.load_public_key(merchant["merchant_public_key"])
     if not crypto.verify(key, raw, fields["signature"]):
         raise sign_error(
+            SIGNATURE_WRONG,
             f"the signature does not verify with the merchant key registered under serial_no "
             f"{merchant['merchant_serial_no']} (fingerprint {crypto.fingerprint(key)}, SHA256withRSA). The sandbox "
-            f"verified this string (\\n = newline); diff it with what you signed: {message!r}"
+            f"verified this string (\\n = newline); diff it with what you signed: {raw.decode('utf-8', 'replace')!r}",
+            "signature",
+            "sign not match",
+            sign_information=information,
         )
-    mode = PUBLIC_KEY_MODE if serial_header == keys.public_key_id else CERTIFICATE_MODE
-    return Caller(merchant, mode)
+    return Caller(merchant, PUBLIC_KEY_MODE if serial_header == keys.public_key_id else CERTIFICATE_MODE)
+
+
+def _check_timestamp(timestamp: str, now: float, information: dict) -> None:
+    if not UNIX_SECONDS.fullmatch(timestamp):
+        raise sign_error(
+            HEADER_MALFORMED,
+            f"timestamp {timestamp[:64]!r} is not unix seconds (up to 12 digits)",
+            "timestamp",
+            "timestamp is not unix seconds",
+            sign_information=information,
+        )
+    stamp = int(timestamp)
+    # The SDKs stamp the host's real time; the sandbox clock may have been moved on by a test: accept either.
+    if min(abs(stamp - now), abs(stamp - time.time())) > MAX_SKEW:
+        raise sign_error(
+            TIMESTAMP_TOO_FAR,
+            f"timestamp {stamp} is more than {MAX_SKEW} s away from the sandbox clock ({int(now)}) and from real time",
+            "timestamp",
+            "timestamp expired",
+            sign_information=information,
+        )
 
 
 def signed_headers(body: str, keys: WechatKeys, mode: str, timestamp: int, nonce: str, request_id: str) -> dict:
@@ -93,3 +157,9 @@ def signed_headers(body: str, keys: WechatKeys, mode: str, timestamp: int, nonce
         "Wechatpay-Signature-Type": SCHEME,
         "Request-ID": request_id,
     }
+
+
+def probe_signature(noise_hex: str) -> str:
+    """A Wechatpay-Signature as WeChat's probe traffic carries it: PROBE_PREFIX, then base64 noise. The whole is not
+    base64 of a signature (its length is no multiple of 4), so only a merchant that never verifies accepts it."""
+    return PROBE_PREFIX + base64.b64encode(bytes.fromhex(noise_hex)).decode()

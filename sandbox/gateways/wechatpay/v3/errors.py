@@ -6,14 +6,25 @@ from sandbox import errors
 
 
 class V3Error(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str = "", location: str = "body") -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str = "",
+        location: str = "body",
+        detail: dict | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message = status, code, message
         self.field, self.location = field, location
+        self.detail = detail
 
     def body(self) -> dict:
         body = {"code": self.code, "message": self.message}
-        if self.field:
+        if self.detail:
+            body["detail"] = self.detail
+        elif self.field:
             body["detail"] = {"field": self.field, "location": self.location, "issue": self.message}
         return body
 
@@ -22,8 +33,23 @@ def param_error(field: str, message: str, location: str = "body") -> V3Error:
     return V3Error(400, "PARAM_ERROR", message, field, location)
 
 
-def sign_error(message: str) -> V3Error:
-    return V3Error(401, "SIGN_ERROR", message)
+def sign_error(
+    wechat_text: str,
+    explanation: str,
+    field: str,
+    issue: str,
+    location: str = "authorization",
+    sign_information: dict | None = None,
+) -> V3Error:
+    """A 401 SIGN_ERROR as WeChat answers it: its own words, then the sandbox's, and the detail it gives.
+
+    WeChat's detail is `{detail: {issue}, field, location, sign_information}`, the last only once it could build
+    the string it verifies (a missing or garbled Authorization header has none).
+    """
+    detail: dict = {"detail": {"issue": issue}, "field": field, "location": location}
+    if sign_information:
+        detail["sign_information"] = sign_information
+    return V3Error(401, "SIGN_ERROR", f"{wechat_text.rstrip('。')}: {explanation}", detail=detail)
 
 
 # Neutral error -> (HTTP status, code). The SDKs do not branch on these; this table is documented in the README.

@@ -24,12 +24,17 @@ from sandbox.gateways.wechatpay.common import (
     REFUND_SECONDS,
     new_order,
 )
-from sandbox.gateways.wechatpay.keys import aead_encrypt
+from sandbox.gateways.wechatpay.keys import PUBLIC_KEY_MODE, aead_encrypt
 from sandbox.gateways.wechatpay.v3.codec import Caller
 from sandbox.gateways.wechatpay.v3.errors import V3Error, param_error
 from sandbox.gateways.wechatpay.v3.resources import refund_resource, rfc3339, transaction
 
 USERPAYING = {"code": "USERPAYING", "message": codes.API_ERRORS["USERPAYING"][1]}
+# What WeChat answers a merchant that has the public key only (registered since late 2024) at /v3/certificates.
+NO_PLATFORM_CERTIFICATE = (
+    "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。"
+    "可查看指引https://pay.weixin.qq.com/docs/merchant/products/platform-certificate/wxp-pub-key-guide.html"
+)
 TRADE_TYPES = {"native": "NATIVE", "jsapi": "JSAPI", "app": "APP", "h5": "MWEB", "codepay": "MICROPAY"}
 
 
@@ -320,8 +325,17 @@ def download_bill(call: Call, token: str) -> bytes:
 
 
 def certificates(call: Call) -> tuple[int, dict]:
-    """The platform certificate, encrypted with the caller's APIv3 key so only that merchant can read it."""
+    """The platform certificate, encrypted with the caller's APIv3 key so only that merchant can read it; a merchant
+    in key_mode public_key has none."""
     keys = call.sandbox.gateways[GATEWAY].keys
+    if call.caller.merchant.get("key_mode") == PUBLIC_KEY_MODE:
+        raise V3Error(
+            404,
+            "RESOURCE_NOT_EXISTS",
+            f"{NO_PLATFORM_CERTIFICATE} (sandbox: mchid {call.caller.mchid} is registered with key_mode public_key: "
+            f"verify with the WeChat Pay public key {keys.public_key_id}, its platform_public_key in "
+            f"GET /_sandbox/merchants/wechatpay/{call.caller.mchid})",
+        )
     cert = x509.load_pem_x509_certificate(keys.platform_cert_pem.encode())
     nonce = call.sandbox.ids.alnum(12)
     return 200, {

@@ -52,13 +52,15 @@ def build(gateway, event: str, order: Order, refund: Refund | None) -> Notificat
             "nonce": nonce,
         },
     }
+    # Chosen once per notification: every attempt is signed by the same key, whose serial the record shows.
+    mode = gateway.notification_key(merchant, order.extra.get("signing_mode") or CERTIFICATE_MODE)
     return NotificationDraft(
         event=event_type,
         url=url,
         body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Wechatpay-Serial": gateway.keys.serial(mode)},
         refund_no=refund.out_refund_no if refund else "",
-        meta={"api": "v3", "signing_mode": order.extra.get("signing_mode") or CERTIFICATE_MODE},
+        meta={"api": "v3", "signing_mode": mode},
     )
 
 
@@ -66,9 +68,10 @@ def attempt_headers(gateway, notification: Notification) -> dict:
     """Signed afresh for each attempt, stamped with real time: merchant SDKs check it against their own clock.
 
     A scenario's flags in `meta` (see shape) forge the signature: over the body before tampering, over another
-    message, left out, or stamped STALE_SECONDS in the past.
+    message, left out, a probe's, or stamped STALE_SECONDS in the past.
     """
     meta = notification.meta
+    ids = gateway.sandbox.ids
     signed_over = meta.get("signed_body", notification.body)
     if meta.get("signature") == "invalid":
         signed_over += " "  # another message: the signature is well-formed but verifies nothing sent
@@ -78,11 +81,13 @@ def attempt_headers(gateway, notification: Notification) -> dict:
         gateway.keys,
         meta.get("signing_mode", CERTIFICATE_MODE),
         stamp,
-        gateway.sandbox.ids.alnum(32),
-        gateway.sandbox.ids.hex(32),
+        ids.alnum(32),
+        ids.hex(32),
     )
     if meta.get("signature") == "missing":
         del signed["Wechatpay-Signature"]
+    elif meta.get("signature") == "probe":
+        signed["Wechatpay-Signature"] = codec.probe_signature(ids.hex(512))
     return {**notification.headers, **signed}
 
 
@@ -94,8 +99,13 @@ def shape(gateway, draft: NotificationDraft, order: Order, effects: dict) -> tup
 
     merchant: the resource names another mchid, re-encrypted and signed correctly. tamper: fields of the
     resource (or of the body) change after signing, so the signature covers the original. signature and
-    timestamp: flags for attempt_headers, which signs each attempt.
+    timestamp: flags for attempt_headers, which signs each attempt. probe (asked alone, "1 of 2"): a copy of the
+    notification whose Wechatpay-Signature is probe traffic.
     """
+    if "probe" in effects:
+        meta = {**draft.meta, "signature": "probe"}
+        note = f"probe {effects['probe']}: Wechatpay-Signature {codec.PROBE_PREFIX}... (签名探测), to be refused"
+        return replace(draft, meta=meta, probe=True), [note]
     body, meta, notes = json.loads(draft.body), dict(draft.meta), []
     merchant = gateway.merchant(order.merchant_id)  # whose APIv3 key encrypted the resource
     if effects.get("merchant") == "wrong":

@@ -72,10 +72,11 @@ def _json_body() -> dict:
 def _signed(call: handlers.Call, status: int, payload) -> Response:
     text = "" if payload is None else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     sandbox = _sandbox()
+    gateway = sandbox.gateways[GATEWAY]
     headers = codec.signed_headers(
         text,
-        sandbox.gateways[GATEWAY].keys,
-        call.caller.mode,
+        gateway.keys,
+        gateway.answer_key(call.caller.merchant, call.caller.mode),
         int(time.time()),
         sandbox.ids.alnum(32),
         sandbox.ids.hex(32),
