@@ -57,7 +57,7 @@ def test_orders_list_filters_and_json_is_the_api_answer(sbx):
 def test_orders_pay_then_show_lists_the_order_its_refunds_and_its_notifications(sbx):
     sbx.order("QA-PAY", 12345, NOBODY)
     paid = sbx.cli("orders", "pay", "alipay", APP, "QA-PAY")
-    assert re.search(r"^status\s+paid \(trade_status=TRADE_SUCCESS\)$", paid, re.M)
+    assert re.search(r"^status\s+paid \(trade_status=TRADE_SUCCESS api=gateway.do\)$", paid, re.M)
     assert re.search(r"^amount\s+123\.45 CNY$", paid, re.M)
     assert re.search(r"^paid\s+" + TIME.pattern + "$", paid, re.M)
     shown = sbx.cli("orders", "show", "alipay", APP, "QA-PAY")
@@ -92,7 +92,7 @@ def test_orders_pay_fail_with_a_reason(sbx):
 def test_orders_pay_json_is_the_updated_order(sbx):
     sbx.order("QA-PAY-JSON", 100, NOBODY)
     answer = sbx.cli_json("orders", "pay", "alipay", APP, "QA-PAY-JSON")
-    assert answer["status"] == "paid" and answer["native"] == {"trade_status": "TRADE_SUCCESS"}
+    assert answer["status"] == "paid" and answer["native"] == {"trade_status": "TRADE_SUCCESS", "api": "gateway.do"}
 
 
 def test_merchants_list_shows_each_demo_merchant_with_its_serial_and_key_fingerprint(sbx):

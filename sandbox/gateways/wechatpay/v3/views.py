@@ -12,7 +12,7 @@ from sandbox import errors
 from sandbox.gateways.wechatpay.common import GATEWAY
 from sandbox.gateways.wechatpay.v3 import codec, handlers
 from sandbox.gateways.wechatpay.v3.errors import V3Error, from_neutral
-from sandbox.gateways.wire import public_base_url
+from sandbox.gateways.wire import public_base_url, raw_path_and_query
 
 log = logging.getLogger("paysandbox.wechatpay")
 bp = Blueprint("wechatpay_v3", __name__, url_prefix="/v3")
@@ -20,15 +20,6 @@ bp = Blueprint("wechatpay_v3", __name__, url_prefix="/v3")
 
 def _sandbox():
     return current_app.extensions["paysandbox"]
-
-
-def _raw_uri() -> str:
-    """Path and query exactly as sent: what the merchant signed (Flask's full_path adds a bare '?')."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-    if raw and raw.startswith("/"):
-        return raw
-    query = request.query_string.decode("latin-1")
-    return request.path + (f"?{query}" if query else "")
 
 
 def _call() -> handlers.Call:
@@ -49,7 +40,7 @@ def _call() -> handlers.Call:
         fields,
         merchant,
         request.method,
-        _raw_uri(),
+        raw_path_and_query(),
         request.get_data(),
         sandbox.clock.now().timestamp(),
         request.headers.get("Wechatpay-Serial", ""),
