@@ -208,6 +208,11 @@ def test_a_signed_body_that_is_not_a_json_object_is_invalid_parameter(send, key,
     expect(send(QUERY, body, headers=signed(key, "POST", QUERY, body)), 400, "invalid-parameter", word)
 
 
+def test_an_unpaired_surrogate_escape_is_invalid_parameter(send, key):
+    body = b'{"out_trade_no": "A", "total_amount": "1.00", "subject": "\\ud800", "buyer_id": "2088000000000042"}'
+    expect(send(CREATE, body, headers=signed(key, "POST", CREATE, body)), 400, "invalid-parameter", "surrogate")
+
+
 def test_a_wrong_field_type_is_alipays_invalid_parameter(send, key):
     body = json.dumps({**ORDER, "total_amount": ["1.00"]}).encode()
     expect(send(CREATE, body, headers=signed(key, "POST", CREATE, body)), 400, "ACQ.INVALID_PARAMETER", "total_amount")
@@ -243,3 +248,22 @@ def test_the_bare_prefix_answers_in_alipays_format(send):
 def test_any_authorization_header_gets_a_json_4xx(send, header):
     status, document, _ = send(QUERY, b"{}", headers={"authorization": "ALIPAY-SHA256withRSA " + header})
     assert 400 <= status < 500 and document["code"]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+FIELDS = ("out_trade_no", "total_amount", "subject", "buyer_id", "refund_amount", "out_request_no", "auth_code")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from([CREATE, QUERY, "/v3/alipay/trade/refund", "/v3/alipay/trade/pay", "/v3/alipay/trade/cancel"]),
+    body=st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=12), JSON_VALUES, max_size=6),
+)
+def test_any_signed_json_body_gets_an_answer_never_a_500(send, key, path, body):
+    raw = json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    status, document, _ = send(path, raw, headers=signed(key, "POST", path, raw))
+    assert status in (200, 202) or (400 <= status < 500 and document["code"]), document

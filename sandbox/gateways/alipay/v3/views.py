@@ -141,6 +141,10 @@ def _fields(body: bytes) -> dict:
         raise V3Error(400, "invalid-parameter", f"the body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise V3Error(400, "invalid-parameter", "the body must be a JSON object of the method's fields")
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escape such as \ud800 decodes to no character at all
+        raise V3Error(400, "invalid-parameter", "the body holds an unpaired surrogate escape such as \\ud800") from None
     return value
 
 
