@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.merchant.alipay import AlipayClient
+from sandbox.merchant.alipay_v3 import AlipayV3Client
 from sandbox.merchant.unionpay import UnionPayClient
 from sandbox.merchant.wechatpay import WechatPayClient
 
@@ -65,6 +66,11 @@ def alipay_client(keys: dict, base_url: str, **options) -> AlipayClient:
     return AlipayClient(
         keys["app_id"], keys["app_private_key"], keys["alipay_public_key"], f"{base_url}/gateway.do", **options
     )
+
+
+def alipay_v3_client(keys: dict, base_url: str, **options) -> AlipayV3Client:
+    """The same app on OpenAPI v3 (public-key mode)."""
+    return AlipayV3Client(keys["app_id"], keys["app_private_key"], keys["alipay_public_key"], base_url, **options)
 
 
 def wechatpay_client(keys: dict, base_url: str, **options) -> WechatPayClient:

@@ -19,6 +19,7 @@ from pathlib import Path
 from sandbox.control import Control, ControlError
 from sandbox.merchant import demo
 from sandbox.merchant.alipay import AlipayClient
+from sandbox.merchant.alipay_v3 import AlipayV3Client
 from sandbox.merchant.demo import Credentials
 from sandbox.merchant.unionpay import UnionPayClient
 from sandbox.merchant.wechatpay import WechatPayClient
@@ -132,6 +133,9 @@ class SandboxHandle:
 
     def alipay_client(self) -> AlipayClient:
         return demo.alipay_client(self.merchant("alipay").keys, self.url)
+
+    def alipay_v3_client(self) -> AlipayV3Client:
+        return demo.alipay_v3_client(self.merchant("alipay").keys, self.url)
 
     def wechatpay_client(self, notify_url: str = "") -> WechatPayClient:
         return demo.wechatpay_client(self.merchant("wechatpay").keys, self.url, notify_url=notify_url)

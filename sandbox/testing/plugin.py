@@ -127,6 +127,12 @@ def paysandbox_alipay(paysandbox: SandboxHandle):
 
 
 @pytest.fixture
+def paysandbox_alipay_v3(paysandbox: SandboxHandle):
+    """sandbox.merchant.alipay_v3.AlipayV3Client: the same Alipay app, on OpenAPI v3."""
+    return paysandbox.alipay_v3_client()
+
+
+@pytest.fixture
 def paysandbox_wechatpay(paysandbox: SandboxHandle, paysandbox_receiver: NotificationReceiver):
     """sandbox.merchant.wechatpay.WechatPayClient as this test's merchant, notifying paysandbox_receiver."""
     return paysandbox.wechatpay_client(notify_url=f"{paysandbox_receiver.url}/wechatpay")

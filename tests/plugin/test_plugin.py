@@ -68,6 +68,13 @@ def test_unionpay(paysandbox, paysandbox_unionpay, paysandbox_receiver):
     assert paysandbox_unionpay.verify_notification(notification.form)["respCode"] == "00"
 
 
+def test_the_same_app_on_openapi_v3(paysandbox, paysandbox_alipay, paysandbox_alipay_v3):
+    paysandbox_alipay.precreate("ORDER-V3", 990, "Coffee")
+    paysandbox.pay("alipay", "ORDER-V3")
+    answer = paysandbox_alipay_v3.call("POST", "/v3/alipay/trade/query", {"out_trade_no": "ORDER-V3"})
+    assert answer.data["trade_status"] == "TRADE_SUCCESS"
+
+
 def test_a_scenario_declines_only_this_tests_payments(paysandbox, paysandbox_alipay):
     paysandbox.scenario(match={"gateway": "alipay"}, payment={"outcome": "fail"})
     paysandbox_alipay.precreate("ORDER-1", 100, "Tea")
@@ -84,7 +91,7 @@ def mode(request, live) -> list[str]:
 def test_ready_clients_for_every_gateway_work_in_both_modes(pytester, mode):
     pytester.makepyfile(LIFE_CYCLE + EVERY_GATEWAY)
 
-    pytester.runpytest("-p", "no:cacheprovider", *mode).assert_outcomes(passed=4)
+    pytester.runpytest("-p", "no:cacheprovider", *mode).assert_outcomes(passed=5)
 
 
 def test_an_external_sandbox_gets_fresh_merchants_per_test(pytester, live, http):
