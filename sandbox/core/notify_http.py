@@ -81,12 +81,7 @@ def post(target: Target, addresses: list[tuple], body: bytes, headers: dict, tim
         _send(sock, connection, target, body, headers, deadline)
         return _receive(sock, connection, reply, deadline)
     except TimeoutError:
-        got = f"HTTP {reply.status} and {len(reply.body)} bytes of its body" if reply.status else "no answer"
-        raise Incomplete(
-            f"timed out after {timeout:g} s with {got} (SANDBOX_NOTIFY_TIMEOUT bounds the whole attempt: connect, "
-            "send and the complete reply)",
-            reply,
-        ) from None
+        raise _timed_out(timeout, reply) from None
     except h11.ProtocolError as exc:
         raise Incomplete(f"the merchant's answer is not valid HTTP/1.1: {exc}", reply) from None
     except (OSError, ssl.SSLError) as exc:
@@ -94,6 +89,13 @@ def post(target: Target, addresses: list[tuple], body: bytes, headers: dict, tim
     finally:
         with contextlib.suppress(OSError):
             sock.close()
+
+
+def _timed_out(timeout: float, reply: Reply) -> Incomplete:
+    size = len(reply.body)
+    got = f"HTTP {reply.status} and {size} byte{'' if size == 1 else 's'} of its body" if reply.status else "no answer"
+    why = "SANDBOX_NOTIFY_TIMEOUT bounds the whole attempt: connect, send and the complete reply"
+    return Incomplete(f"timed out after {timeout:g} s with {got} ({why})", reply)
 
 
 def _connect(target: Target, addresses: list[tuple], deadline: _Deadline) -> socket.socket:
