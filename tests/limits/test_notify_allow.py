@@ -60,3 +60,9 @@ def test_any_other_destination_is_recorded_as_not_allowed_and_nothing_is_sent(
     replayed = http.post(f"{live.url}/_sandbox/notifications/{record['id']}/replay").json()
     assert replayed["attempts"][-1]["error"] == attempt["error"]
     assert receiver.received == []
+
+
+def test_the_container_passes_the_allow_list_in_its_environment():
+    config = Config.from_env({"SANDBOX_NOTIFY_ALLOW": "shop.internal, 10.0.0.0/8"})
+    assert config.notify_allow == "shop.internal, 10.0.0.0/8"
+    assert Config.from_env({}).notify_allow is None
