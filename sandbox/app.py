@@ -6,9 +6,9 @@ import logging
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from sandbox import __version__
+from sandbox import __version__, bounded_body
 from sandbox.config import Config
 from sandbox.core.sandbox import Sandbox
 from sandbox.gateways import faults
@@ -28,6 +28,8 @@ from sandbox.transport import ports as transport
 from sandbox.transport.ca import SandboxCA
 
 log = logging.getLogger("paysandbox")
+# Blueprints that answer a refused body in their own wire format, in their own order of checks.
+ANSWER_OVERSIZED_THEMSELVES = {"alipay", "alipay_v3", "wechatpay_v3", "wechatpay_v2", "unionpay"}
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -78,10 +80,19 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(alipay_pages_bp)
     app.register_blueprint(wechatpay_pages_bp)
     app.register_blueprint(unionpay_pages_bp)
+    app.before_request(_refuse_oversized_body)  # first: before the fault filter classifies the call
     faults.install(app, {"alipay": alipay_faults, "wechatpay": wechatpay_faults, "unionpay": unionpay_faults})
     _register_error_handlers(app)
+    app.wsgi_app = bounded_body.BoundedBody(app.wsgi_app, config.max_body)  # outermost: before anything reads
     app.config["PAYSANDBOX_VERSION"] = __version__
     return app
+
+
+def _refuse_oversized_body() -> None:
+    """The control API, the hosted pages and unknown paths refuse a body over SANDBOX_MAX_BODY with a 413."""
+    why = bounded_body.oversized_body(request.environ)
+    if why and request.blueprint not in ANSWER_OVERSIZED_THEMSELVES:
+        raise RequestEntityTooLarge(why)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -96,7 +107,7 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if request.path.startswith("/v3/alipay"):
-            code = "invalid-method" if error.code == 404 else "invalid-parameter"
+            code = {404: "invalid-method", 413: "invalid-content-length"}.get(error.code or 400, "invalid-parameter")
             return alipay_v3_error(error.code or 400, code, error.description or str(error))
         if request.path.startswith("/v3/"):
             body = {"code": "NOT_FOUND" if error.code == 404 else "INVALID_REQUEST", "message": error.description}

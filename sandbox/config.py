@@ -20,8 +20,10 @@ class Config:
     clock_mode: str = "real"  # SANDBOX_CLOCK_MODE: real | accelerated | manual
     clock_factor: float = 1.0  # SANDBOX_CLOCK_FACTOR: speed in accelerated mode
     seed: int | None = None  # SANDBOX_SEED: makes generated ids repeatable
-    notify_timeout: float = 10.0  # SANDBOX_NOTIFY_TIMEOUT: seconds a merchant has to answer
-    max_body: int = 1024 * 1024  # SANDBOX_MAX_BODY: bytes; larger requests get a native error
+    notify_timeout: float = 10.0  # SANDBOX_NOTIFY_TIMEOUT: seconds for a whole attempt (connect, send, full reply)
+    # SANDBOX_NOTIFY_ALLOW: host names, host:port and CIDR ranges notifications may reach (comma-separated); unset: any
+    notify_allow: str | None = None
+    max_body: int = 1024 * 1024  # SANDBOX_MAX_BODY: bytes a request body may have, enforced while it is read
     log_level: str = "INFO"  # SANDBOX_LOG_LEVEL
     scenarios_file: str | None = None  # SANDBOX_SCENARIOS: JSON or YAML rules loaded at start
     proxy_port: int | None = None  # SANDBOX_PROXY_PORT: an HTTP proxy answering CONNECT to the provider hosts

@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 
 from sandbox.config import Config
+from sandbox.core.destinations import Allowlist
 
 try:
     _config = Config.from_env()
+    Allowlist.parse(_config.notify_allow)
 except (TypeError, ValueError) as exc:
     sys.exit(f"paysandbox: a SANDBOX_* environment variable is invalid: {exc}")
 

@@ -26,3 +26,23 @@ def test_alipay_v3_bench_reports_v3_beside_gateway_do():
     for kind in ("gateway.do query", "v3 query", "gateway.do precreate", "v3 precreate"):
         assert kind in out
     assert "v3 precreate runs at" in out and out.rstrip().endswith("PASS")
+
+
+def test_request_body_bench_reports_flat_memory_and_native_refusals():
+    out = run("request_body.py", "--quick")
+    for target in ("gateway.do", "wechatpay v3", "control API"):
+        assert target in out
+    assert "isv.invalid-content-length" in out and "REQUEST_ENTITY_TOO_LARGE" in out
+    assert out.rstrip().endswith("PASS")
+
+
+def test_notify_fairness_bench_reports_the_fast_merchants_delay_beside_trickling_ones():
+    out = run("notify_fairness.py", "--quick")
+    assert "all 8 trickling merchants hold an attempt: yes" in out
+    assert "timed out after 2 s" in out and out.rstrip().endswith("PASS")
+
+
+def test_notify_reply_bench_reports_the_memory_a_huge_reply_costs():
+    out = run("notify_reply.py", "--quick")
+    assert "2000 characters kept" in out and "server peak RSS growth" in out
+    assert out.rstrip().endswith("PASS")

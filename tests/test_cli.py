@@ -155,6 +155,13 @@ def test_serve_loads_a_yaml_scenarios_file_at_start(tmp_path):
         stop(process)
 
 
+def test_serve_refuses_a_notify_allow_list_it_cannot_understand():
+    result = cli("serve", "--port", str(free_port()), "--notify-allow", "localhost, 2130706433")
+    assert result.returncode == 2
+    assert "'2130706433' is not a host name, host:port or CIDR range" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_serve_refuses_a_scenarios_file_it_cannot_understand(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('[{"notify": {"dorp": 1}}]')

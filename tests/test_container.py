@@ -291,6 +291,16 @@ def test_api_disconnect_drops_the_connection_under_gunicorn(running, alipay_demo
     assert "Traceback" not in log and "Socket error" not in log, log
 
 
+def test_gunicorn_refuses_a_chunked_body_over_the_limit_natively_and_keeps_serving(running, alipay_demo):
+    container = running(SANDBOX_NOTIFY_ALLOW="shop.internal,10.0.0.0/8")
+    pieces = (b"x" * 65536 for _ in range(48))  # 3 MiB, chunked: gunicorn dechunks, the sandbox stops at 1 MiB
+    answer = container.http.post(f"{container.url}/gateway.do", data=pieces, timeout=30)
+    assert answer.status_code == 200 and '"sub_code":"isv.invalid-content-length"' in answer.text, answer.text
+    assert merchant(container, alipay_demo).create("DOCKER-BIG", 100, "container", BUYER)["code"] == "10000"
+    assert container.stop() == 0
+    assert "Traceback" not in container.log()
+
+
 def test_state_in_the_data_volume_survives_a_restart(image, running, receiver, alipay_demo):
     receiver.reply("busy")  # the notification stays pending, so its schedule must survive too
     data = f"{DOCKERFILE.volumes[0]}/paysandbox.json"

@@ -102,6 +102,11 @@ def responses() -> dict:
         "BadRequest": error("Bad input: the message names the key", "INVALID_PARAMETER", "outcome must be ..."),
         "NotFound": error("No such thing (or no such path)", "ORDER_NOT_FOUND", "no order with out_trade_no ..."),
         "Conflict": error("The state refuses it", "ORDER_ALREADY_PAID", "order QA-1001 is already paid"),
+        "TooLarge": error(
+            "The body is over SANDBOX_MAX_BODY (refused while it is read, chunked bodies too)",
+            "REQUEST_ENTITY_TOO_LARGE",
+            "the body is 2097152 bytes; the sandbox takes at most 1048576 (SANDBOX_MAX_BODY)",
+        ),
     }
 
 
@@ -452,6 +457,9 @@ def document() -> dict:
     paths = {}
     for part in (_health_and_reset, _merchants, _orders, _notifications, _scenarios, _clock):
         paths.update(part())
+    for path in paths.values():  # SANDBOX_MAX_BODY bounds every request body (sandbox/bounded_body.py)
+        if "post" in path:
+            path["post"]["responses"]["413"] = {"$ref": "#/components/responses/TooLarge"}
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -460,7 +468,7 @@ def document() -> dict:
             "version": __version__,
             "description": "The sandbox's own JSON API under /_sandbox. Amounts are integer fen; times are ISO 8601"
             " with offset (Beijing time); `merchant_id` is Alipay's app_id, WeChat Pay's mchid, UnionPay's merId."
-            ' Errors: `{"error": {"code", "message"}}` with 400, 404 or 409.',
+            ' Errors: `{"error": {"code", "message"}}` with 400, 404, 409, or 413 for a body over SANDBOX_MAX_BODY.',
         },
         "servers": [{"url": "http://127.0.0.1:8008"}],
         "tags": [{"name": name, "description": description} for name, description in TAGS.items()],

@@ -21,8 +21,6 @@ def _sandbox():
 
 
 def _body() -> dict:
-    if (request.content_length or 0) > _sandbox().config.max_body:
-        raise errors.InvalidParameter("body", f"the body is larger than {_sandbox().config.max_body} bytes")
     if not request.get_data():
         return {}
     try:

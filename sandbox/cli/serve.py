@@ -7,10 +7,12 @@ import logging
 import signal
 import sys
 import threading
+from urllib.parse import urlsplit
 
 from sandbox import __version__
 from sandbox.config import Config
 from sandbox.control import DEFAULT_URL, Control
+from sandbox.core.destinations import Allowlist
 from sandbox.errors import SandboxError
 from sandbox.transport.hosts import loopback
 
@@ -49,6 +51,11 @@ def _sandbox_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--tls-port", type=int, metavar="P", help="also serve every gateway over HTTPS on P, for the provider hosts"
+    )
+    command.add_argument(
+        "--notify-allow",
+        metavar="LIST",
+        help="send notifications only to these comma-separated host names, host:port and CIDR ranges (default: any)",
     )
 
 
@@ -119,10 +126,13 @@ def _serve_until_stopped(
     if with_shop:
         # The demo's shop talks to its own sandbox; `shop` to --sandbox-url, else SHOP_SANDBOX_URL, else the default.
         sandbox_url = f"http://{loopback(config.host)}:{servers[0].server_port}" if sandboxes else args.sandbox_url
-        shop = _shop_server(args, sandbox_url, checked=not sandboxes)
-        if shop is None:
+        built_shop = _shop_server(args, sandbox_url, checked=not sandboxes)
+        if built_shop is None:
             return 1
+        shop, shop_url = built_shop
         servers.append(shop)
+        for sandbox in sandboxes:  # the demo's own shop gets its notifications whatever --notify-allow says
+            sandbox.dispatcher.also_allow(urlsplit(shop_url).netloc)
     for sandbox in sandboxes:
         sandbox.start()
     for server in servers[1:]:
@@ -148,11 +158,17 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
         "scenarios_file": args.scenarios,
         "proxy_port": args.proxy_port,
         "tls_port": args.tls_port,
+        "notify_allow": args.notify_allow,
     }
     for name, value in overrides.items():
         if value is not None:
             setattr(config, name, value)
     logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        Allowlist.parse(config.notify_allow)
+    except ValueError as exc:
+        print(f"paysandbox: --notify-allow / SANDBOX_NOTIFY_ALLOW: {exc}", file=sys.stderr)
+        return 2
     try:
         app = create_app(config)
     except (SandboxError, OSError) as exc:
@@ -172,6 +188,8 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
     print(f"  WeChat Pay       {where}/v3/... and /pay/...   demo mchid 1900000109", flush=True)
     print(f"  UnionPay         {where}/gateway/api/...   demo merId 777290058110097", flush=True)
     print(f"  control API      {where}/_sandbox/health", flush=True)
+    if config.notify_allow:
+        print(f"  notifications go only to {config.notify_allow}", flush=True)
     return server, sandbox
 
 
@@ -191,7 +209,8 @@ def _transport(app, config: Config, sandbox_url: str):
 
 
 def _shop_server(args: argparse.Namespace, sandbox_url: str | None, checked: bool):
-    """The demo shop's WSGI server, bound and announced; None if it cannot listen."""
+    """The demo shop's WSGI server, bound and announced, and the URL the sandbox reaches it by; None if it cannot
+    listen."""
     from werkzeug.serving import make_server
 
     from sandbox.merchant.shop import create_shop
@@ -210,4 +229,4 @@ def _shop_server(args: argparse.Namespace, sandbox_url: str | None, checked: boo
     if checked and not Control(sandbox_url, timeout=3).healthy():
         print(f"warning: no sandbox answers at {sandbox_url} yet: start one, or pass --sandbox-url", flush=True)
     print(f"demo shop serving on {settings.public_url}  (open it in a browser; sandbox {sandbox_url})", flush=True)
-    return server
+    return server, settings.public_url

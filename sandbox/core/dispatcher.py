@@ -4,38 +4,41 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
-import requests
-
+from sandbox.core import destinations, notify_http
+from sandbox.core.destinations import Allowlist, DeliveryFailed
 from sandbox.core.models import Attempt, Notification
+from sandbox.core.senders import Senders
 from sandbox.errors import NotFound
 
 log = logging.getLogger("paysandbox.dispatcher")
 MAX_REPLY = 2000  # characters of the merchant's reply kept per attempt
-SENDERS = 8  # notifications in flight at once: a slow or dead notify_url costs its own order, not everyone's
 
 
 class Dispatcher:
     """Sends notification attempts and records them in the outbox.
 
-    Several orders' notifications are in flight at once, so a slow or dead notify_url costs its own order, not
-    everyone's; each order's notifications still go one after another, in the order they fell due.
+    Attempts go out on shared sender threads (sandbox/core/senders.py): each order's notifications one after
+    another, in the order they fell due, and a slow or dead notify_url costs its own deliveries, not everyone's.
+    Each attempt has one deadline (`timeout`) for all of it, reads a bounded reply, and reaches only what `allow`
+    lets it (None: any destination).
     """
 
-    def __init__(self, sandbox, timeout: float, senders: int = SENDERS) -> None:
+    def __init__(self, sandbox, timeout: float, allow: Allowlist | None = None) -> None:
         self._sandbox = sandbox
         self._timeout = timeout
-        self._local = threading.local()
-        self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="paysandbox-notify")
-        self._lock = threading.Lock()
-        self._queues: dict[tuple, deque[tuple[str, Future]]] = {}  # orders being sent to, and what waits
-        self._in_flight: set[Future] = set()
+        self._allow = allow
+        self._senders = Senders(self.deliver)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        self._senders.close()
+
+    def also_allow(self, entry: str) -> None:
+        """Add one host, host:port or CIDR entry to the allow list, if there is one (the demo adds its shop)."""
+        if self._allow is not None:
+            self._allow = self._allow.extended(entry)
 
     def submit(self, notification_ids: list[str]) -> list[Future]:
         """Hand due notifications to the senders; each future answers the record after its attempt (or None)."""
@@ -45,49 +48,12 @@ class Dispatcher:
                 record = self._sandbox.outbox.get(notification_id)
             except NotFound:  # dropped meanwhile (a reset): nothing to send
                 continue
-            key, future = (record.gateway, record.merchant_id, record.out_trade_no), Future()
-            futures.append(future)
-            future.add_done_callback(self._forget)
-            with self._lock:
-                self._in_flight.add(future)
-                queue = self._queues.get(key)
-                if queue is not None:  # a sender is at work on this order: it takes this one next
-                    queue.append((notification_id, future))
-                    continue
-                self._queues[key] = deque([(notification_id, future)])
-            self._pool.submit(self._send_in_turn, key)
+            order = (record.gateway, record.merchant_id, record.out_trade_no)
+            futures.append(self._senders.submit(order, notification_id, _destination(record.url)))
         return futures
 
     def in_flight(self) -> list[Future]:
-        with self._lock:
-            return list(self._in_flight)
-
-    def _forget(self, future: Future) -> None:
-        with self._lock:
-            self._in_flight.discard(future)
-
-    def _send_in_turn(self, key: tuple) -> None:
-        while True:
-            with self._lock:
-                queue = self._queues[key]
-                if not queue:
-                    del self._queues[key]
-                    return
-                notification_id, future = queue.popleft()
-            try:
-                future.set_result(self.deliver(notification_id))
-            except NotFound:  # reset while it was on its way
-                future.set_result(None)
-            except Exception:  # one broken record must not stop the others
-                log.exception("delivering notification %s failed", notification_id)
-                future.set_result(None)
-
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-            session.trust_env = False  # loopback merchants must not go through a proxy from the env
-        return session
+        return self._senders.in_flight()
 
     def deliver(self, notification_id: str, trigger: str = "schedule") -> Notification:
         sandbox = self._sandbox
@@ -126,19 +92,28 @@ class Dispatcher:
             effect="; ".join(e for e in (effect, notes) if e),
         )
         try:
-            reply = self._session().post(
-                record.url,
-                data=record.body.encode("utf-8"),
-                headers=adapter.attempt_headers(record),
-                timeout=self._timeout,
-                allow_redirects=False,
-            )
-            attempt.http_status = reply.status_code
-            attempt.response_body = reply.text[:MAX_REPLY]
-            attempt.acked = adapter.is_ack(record, reply.status_code, reply.text)
-        except requests.RequestException as exc:
-            attempt.error = f"{type(exc).__name__}: {exc}"[:MAX_REPLY]
+            target = destinations.parse_url(record.url)
+            addresses = destinations.addresses_to_reach(target, self._allow)
+            body, headers = record.body.encode("utf-8"), adapter.attempt_headers(record)
+            reply = notify_http.post(target, addresses, body, headers, self._timeout)
+        except notify_http.Incomplete as exc:
+            attempt.error = str(exc)[:MAX_REPLY]
+            attempt.http_status, attempt.response_body = exc.reply.status, exc.reply.text[:MAX_REPLY]
+        except DeliveryFailed as exc:
+            attempt.error = str(exc)[:MAX_REPLY]
+        else:
+            text = reply.text
+            attempt.http_status, attempt.response_body = reply.status, text[:MAX_REPLY]
+            attempt.acked = adapter.is_ack(record, reply.status, text)
         return attempt
+
+
+def _destination(url: str) -> str:
+    """host:port, or the URL itself when it has none (its attempt fails at once, costing nobody a sender)."""
+    try:
+        return destinations.parse_url(url).destination
+    except DeliveryFailed:
+        return url
 
 
 def _lost_so_far(record: Notification) -> int:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sandbox.config import Config
 from sandbox.core import ports
 from sandbox.core.clock import Clock
+from sandbox.core.destinations import Allowlist
 from sandbox.core.dispatcher import Dispatcher, Worker
 from sandbox.core.ids import Ids
 from sandbox.core.merchants import Merchants
@@ -41,7 +42,8 @@ class Sandbox:
         self.scenarios = Scenarios(self.store, self.ids, self.gateways)
         self.outbox = Outbox(self.store, self.clock, self.ids, self.timers)
         self.payments = Payments(self.store, self.clock, self.ids, self.timers, self._on_event)
-        self.dispatcher = Dispatcher(self, timeout=config.notify_timeout)
+        allow = Allowlist.parse(config.notify_allow)
+        self.dispatcher = Dispatcher(self, timeout=config.notify_timeout, allow=allow)
         self._run_lock = threading.RLock()
         self._worker = Worker(lambda: self.run_due(wait=False), self._seconds_until_next)
         self.timers.on_schedule(self._worker.wake)

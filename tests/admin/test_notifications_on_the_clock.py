@@ -81,7 +81,7 @@ def test_an_unreachable_merchant_is_recorded_as_an_error_and_retried(client, ali
     [record] = notifications(client, "N-4")
     assert record["status"] == "pending"
     assert record["attempts"][0]["http_status"] is None
-    assert "ConnectionError" in record["attempts"][0]["error"]
+    assert record["attempts"][0]["error"] == "cannot connect to 127.0.0.1:9 (127.0.0.1 port 9: Connection refused)"
     assert record["next_attempt_at"] is not None
 
 

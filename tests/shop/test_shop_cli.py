@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import requests
 
 from tests.shop.shopping import buy, wait_until
@@ -28,9 +29,11 @@ def start(*args: str, banners: int) -> subprocess.Popen:
     return process
 
 
-def test_demo_runs_the_sandbox_and_the_shop_and_a_purchase_is_paid_by_notification(buyer):
+@pytest.mark.parametrize("allow", [[], ["--notify-allow", "10.0.0.0/8"]], ids=["any destination", "an allow list"])
+def test_demo_runs_the_sandbox_and_the_shop_and_a_purchase_is_paid_by_notification(buyer, allow):
     sandbox_port, shop_port = free_port(), free_port()
-    process = start("demo", "--port", str(sandbox_port), "--shop-port", str(shop_port), banners=6)
+    ports = ["--port", str(sandbox_port), "--shop-port", str(shop_port)]
+    process = start("demo", *ports, *allow, banners=7 if allow else 6)  # the allow list gets a line of its own
     sandbox, shop = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{shop_port}"
     try:
         no = buy(buyer, shop, "alipay:page")

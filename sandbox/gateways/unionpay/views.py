@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from sandbox import errors
+from sandbox.bounded_body import oversized_body
 from sandbox.core import crypto
 from sandbox.gateways.unionpay import codec, handlers
 from sandbox.gateways.unionpay.adapter import GATEWAY
@@ -65,12 +66,9 @@ def refusal(params: dict, version: str, error: UnionPayError) -> Response:
 def _read_form(name: str) -> dict:
     if request.method != "POST":
         raise UnionPayError("10", f"{name} takes POST with a form-urlencoded body, not {request.method}")
-    max_body = _sandbox().config.max_body
-    if (request.content_length or 0) > max_body:
-        raise UnionPayError("10", f"the body is {request.content_length} bytes; the sandbox takes at most {max_body}")
+    if oversized := oversized_body(request.environ):
+        raise UnionPayError("10", oversized)
     raw = request.get_data(cache=False)
-    if len(raw) > max_body:
-        raise UnionPayError("10", f"the body is over {max_body} bytes, the most the sandbox takes")
     try:
         text = raw.decode("utf-8")
         pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")

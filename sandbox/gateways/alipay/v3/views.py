@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, current_app, request
 
 from sandbox import errors
+from sandbox.bounded_body import oversized_body
 from sandbox.gateways.alipay import handlers
 from sandbox.gateways.alipay.errors import AlipayError
 from sandbox.gateways.alipay.v3 import codec
@@ -45,6 +46,8 @@ def v3_call(name: str):
     cert_mode = False
     try:
         _check_route(method)
+        if oversized := oversized_body(request.environ):
+            raise V3Error(413, "invalid-content-length", oversized)
         auth = codec.parse_authorization(request.headers.get("Authorization", ""))
         cert_mode = bool(auth.app_cert_sn)
         call = authenticate(method, auth)
@@ -77,11 +80,6 @@ def _check_route(method: str) -> None:
 def authenticate(method: str, auth: codec.Authorization) -> handlers.Call:
     """The checks Alipay makes before a v3 method runs, each failure with its own code and a fix."""
     sandbox = _sandbox()
-    max_body = sandbox.config.max_body
-    if (request.content_length or 0) > max_body:
-        raise V3Error(
-            413, "invalid-content-length", f"the body is {request.content_length} bytes; the sandbox takes {max_body}"
-        )
     codec.check_identity(auth)
     merchant = sandbox.merchants.get("alipay", auth.app_id)
     if merchant is None:

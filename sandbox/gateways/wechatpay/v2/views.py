@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from sandbox import errors
+from sandbox.bounded_body import oversized_body
 from sandbox.gateways.wechatpay.common import GATEWAY
 from sandbox.gateways.wechatpay.v2 import codec, handlers
 from sandbox.gateways.wechatpay.v2.errors import RETURN, V2Error, from_neutral, refused
@@ -83,12 +84,9 @@ def _authenticate(wire: str, sandbox_mode: bool) -> handlers.Call:
     sandbox = _sandbox()
     if request.method != "POST":
         raise refused("REQUIRE_POST_METHOD", f"{wire} takes POST with an XML body, not {request.method}")
-    max_body = sandbox.config.max_body
-    if (request.content_length or 0) > max_body:
-        raise refused(
-            "INVALID_REQUEST", f"the body is {request.content_length} bytes; the sandbox takes at most {max_body}"
-        )
-    params = codec.parse(request.get_data(), max_body)
+    if oversized := oversized_body(request.environ):
+        raise refused("INVALID_REQUEST", oversized)
+    params = codec.parse(request.get_data(), sandbox.config.max_body)
     mch_id = params.get("mch_id", "")
     if not mch_id:
         raise refused("LACK_PARAMS", "mch_id is required")

@@ -9,6 +9,7 @@ import time
 from flask import Blueprint, Response, current_app, request
 
 from sandbox import errors
+from sandbox.bounded_body import oversized_body
 from sandbox.gateways.wechatpay.common import GATEWAY
 from sandbox.gateways.wechatpay.v3 import codec, handlers
 from sandbox.gateways.wechatpay.v3.errors import V3Error, from_neutral
@@ -24,8 +25,8 @@ def _sandbox():
 
 def _call() -> handlers.Call:
     sandbox = _sandbox()
-    if (request.content_length or 0) > sandbox.config.max_body:
-        raise V3Error(400, "INVALID_REQUEST", f"the body is larger than {sandbox.config.max_body} bytes")
+    if oversized := oversized_body(request.environ):
+        raise V3Error(400, "INVALID_REQUEST", oversized)
     fields = codec.parse_authorization(request.headers.get("Authorization", ""))
     gateway = sandbox.gateways[GATEWAY]
     merchant = gateway.merchant(fields["mchid"])

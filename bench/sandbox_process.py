@@ -1,0 +1,119 @@
+"""For the limit benchmarks: the sandbox in a process of its own (serve or gunicorn), its memory, and a merchant app.
+
+The memory figures are the server process's own, from /proc/<pid>/status: VmRSS now, and VmHWM, its peak, which
+`reset_peak` sets back to the current size (writing 5 to /proc/<pid>/clear_refs), so a peak belongs to one step.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sandbox.merchant.alipay import AlipayClient  # noqa: E402
+
+# The TEST-ONLY demo app and sandbox keys from fixtures/ (public on purpose; never for real money).
+FIXTURES = ROOT / "fixtures" / "alipay"
+APP_ID = "2021000000000001"
+MIB = 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def servers(with_gunicorn: bool = True) -> dict[str, list[str]]:
+    """`paysandbox serve` and, when installed (and asked for), the Dockerfile's gunicorn CMD."""
+    found = {"serve": [sys.executable, "-m", "sandbox", "serve"]}
+    if with_gunicorn and importlib.util.find_spec("gunicorn") is not None:
+        line = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD ["))
+        found["gunicorn"] = [sys.executable, *json.loads(line[4:])[1:]]
+    return found
+
+
+class Server:
+    """One sandbox process on a free loopback port, its output in a temporary file (an unread pipe would stall it)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop)
+        settings = {"SANDBOX_PORT": str(self.port), "SANDBOX_HOST": "127.0.0.1", "SANDBOX_LOG_LEVEL": "WARNING"}
+        extra = ["--port", str(self.port)] if argv[-1] == "serve" else []
+        self.process = subprocess.Popen(
+            [*argv, *extra], cwd=ROOT, env={**os.environ, **settings, **(env or {})}, stdout=self._log, stderr=self._log
+        )
+        self._wait_listening(argv)
+        self.pid = self._worker_pid()
+
+    def _wait_listening(self, argv: list[str]) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{' '.join(argv)} exited ({self.process.returncode}):\n{self.output()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    time.sleep(0.2)  # gunicorn's master listens before its worker has loaded the app
+                    return
+            except OSError:
+                time.sleep(0.02)
+        raise SystemExit(f"{' '.join(argv)} did not listen on {self.port} within 30 s")
+
+    def _worker_pid(self) -> int:
+        """The process that serves: gunicorn's one worker (a child of its master), or `serve` itself."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        pids = children.read_text().split() if children.exists() else []
+        return int(pids[0]) if pids else self.process.pid
+
+    def memory(self) -> tuple[int, int]:
+        """(VmRSS, VmHWM) of the serving process, in bytes."""
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines())
+        return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
+
+    def reset_peak(self) -> bool:
+        """Make the peak (VmHWM) the current size; False where the kernel does not allow it."""
+        try:
+            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+        except OSError:
+            return False
+        return True
+
+    def output(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+def alipay_client(base_url: str) -> AlipayClient:
+    """The demo app as a merchant, signing with its TEST-ONLY key."""
+    return AlipayClient(
+        APP_ID,
+        (FIXTURES / "demo" / "app_private_key.pem").read_text(),
+        (FIXTURES / "sandbox" / "alipay_public_key.pem").read_text(),
+        f"{base_url}/gateway.do",
+    )
+
+
+def mib(size: int) -> str:
+    return f"{size / MIB:.1f} MiB"
