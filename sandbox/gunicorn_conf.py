@@ -8,6 +8,7 @@ from sandbox.config import Config
 
 try:
     _config = Config.from_env()
+    _config.access_token()  # an unreadable SANDBOX_TOKEN_FILE stops here, not in a loop of failing workers
 except (TypeError, ValueError) as exc:
     sys.exit(f"paysandbox: a SANDBOX_* environment variable is invalid: {exc}")
 
