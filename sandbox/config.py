@@ -28,7 +28,7 @@ class Config:
     scenarios_file: str | None = None  # SANDBOX_SCENARIOS: JSON or YAML rules loaded at start
     proxy_port: int | None = None  # SANDBOX_PROXY_PORT: an HTTP proxy answering CONNECT to the provider hosts
     tls_port: int | None = None  # SANDBOX_TLS_PORT: every gateway over HTTPS, for the provider hosts
-    # SANDBOX_TOKEN: every control call but GET /_sandbox/health then needs `Authorization: Bearer <token>`
+    # SANDBOX_TOKEN: the control API then needs `Authorization: Bearer <token>` (health, ca.pem and openapi.json aside)
     token: str | None = field(default=None, repr=False)
     token_file: str | None = None  # SANDBOX_TOKEN_FILE: read the token from this file (a container secret)
 

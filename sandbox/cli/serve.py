@@ -52,8 +52,8 @@ def _sandbox_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--token",
-        help="the control API then needs `Authorization: Bearer TOKEN` (all but GET /_sandbox/health; default"
-        " $SANDBOX_TOKEN)",
+        help="the control API then needs `Authorization: Bearer TOKEN` (health, ca.pem and openapi.json stay open;"
+        " default $SANDBOX_TOKEN)",
     )
     command.add_argument(
         "--token-file", metavar="PATH", help="read the token from this file's first line (default $SANDBOX_TOKEN_FILE)"
