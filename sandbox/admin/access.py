@@ -29,11 +29,11 @@ def install(app: Flask, token: str | None) -> None:
     @app.before_request
     def guard_control_api() -> Response | None:
         if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
-            return refusal(token)
+            return _refusal(token)
         return None
 
 
-def refusal(token: str | None) -> Response | None:
+def _refusal(token: str | None) -> Response | None:
     """The answer that refuses this control call, or None to let it through."""
     if request.method in ("GET", "HEAD") and request.path in OPEN:
         return None
@@ -65,7 +65,8 @@ def _unauthorized(message: str) -> Response:
 
 
 def _non_json_refusal() -> Response | None:
-    """A state change takes a JSON body or none: an HTML form can send neither (only forms and text/plain)."""
+    """A state change takes a JSON body or none; what an HTML form sends (urlencoded, multipart, text/plain) is
+    neither."""
     if request.mimetype == "application/json":
         return None
     has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
