@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sandbox import __version__, bounded_body
+from sandbox.admin import access
 from sandbox.config import Config
 from sandbox.core.sandbox import Sandbox
 from sandbox.gateways import faults
@@ -71,6 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
     from sandbox.pages.unionpay import bp as unionpay_pages_bp
     from sandbox.pages.wechatpay import bp as wechatpay_pages_bp
 
+    access.install(app, config.access_token())
     app.register_blueprint(admin_bp)
     app.register_blueprint(alipay_bp)
     app.register_blueprint(alipay_v3_bp)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 # The repo's fixtures/ (sandbox/fixtures links to it), shipped inside the package when installed.
 PACKAGED_FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TOKEN = re.compile(r"[\x21-\x7e]+")  # what a bearer token can be: visible ASCII, no spaces
 
 
 @dataclass
@@ -28,6 +30,9 @@ class Config:
     scenarios_file: str | None = None  # SANDBOX_SCENARIOS: JSON or YAML rules loaded at start
     proxy_port: int | None = None  # SANDBOX_PROXY_PORT: an HTTP proxy answering CONNECT to the provider hosts
     tls_port: int | None = None  # SANDBOX_TLS_PORT: every gateway over HTTPS, for the provider hosts
+    # SANDBOX_TOKEN: the control API then needs `Authorization: Bearer <token>` (health, ca.pem and openapi.json aside)
+    token: str | None = field(default=None, repr=False)
+    token_file: str | None = None  # SANDBOX_TOKEN_FILE: read the token from this file (a container secret)
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> Config:
@@ -46,6 +51,24 @@ class Config:
                 values[item.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    def access_token(self) -> str | None:
+        """The control API's token: `token`, else the first line of `token_file`; None leaves the API open.
+
+        Raises ValueError when the file cannot be read or the token cannot travel in an HTTP header."""
+        token = self.token or (self._read_token_file() if self.token_file else None)
+        if token and not TOKEN.fullmatch(token):
+            raise ValueError("the access token must be printable ASCII without spaces (e.g. `openssl rand -hex 32`)")
+        return token or None
+
+    def _read_token_file(self) -> str:
+        try:
+            lines = Path(self.token_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read the token file {self.token_file}: {getattr(exc, 'strerror', exc)}") from None
+        if not lines or not lines[0].strip():
+            raise ValueError(f"the token file {self.token_file} is empty")
+        return lines[0].strip()
 
 
 def _env_name(field_name: str) -> str:

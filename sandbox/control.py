@@ -19,11 +19,15 @@ class ControlError(Exception):
 
 
 class Control:
-    def __init__(self, url: str = DEFAULT_URL, timeout: float = 10.0) -> None:
+    def __init__(self, url: str = DEFAULT_URL, timeout: float = 10.0, token: str | None = None) -> None:
+        """`token`: the sandbox's access token, sent as `Authorization: Bearer` on every call."""
         self.url = url.rstrip("/")
+        self.token = token
         self._timeout = timeout
         self._session = requests.Session()
         self._session.trust_env = False  # a local sandbox must not be reached through a proxy from the env
+        if token:
+            self._session.headers["Authorization"] = f"Bearer {token}"
 
     def call(self, method: str, path: str, payload: dict | None = None, params: dict | None = None) -> dict:
         """`path` is under /_sandbox; `params` become the query string (empty values are left out)."""
@@ -36,6 +40,8 @@ class Control:
                 f"{target} answered HTTP {reply.status_code} without JSON: is {self.url} a paysandbox?",
                 status=reply.status_code,
             ) from None
+        if reply.status_code == 401:
+            raise ControlError(self._unauthorized(), status=401, code="UNAUTHORIZED")
         if reply.status_code >= 400:
             error = body.get("error", {}) if isinstance(body, dict) else {}
             code = error.get("code") if isinstance(error, dict) else None
@@ -43,9 +49,16 @@ class Control:
             raise ControlError(f"{code or reply.status_code}: {message}", status=reply.status_code, code=code)
         return body
 
+    def _unauthorized(self) -> str:
+        if self.token:
+            return f"the sandbox at {self.url} refused the access token: check --token or SANDBOX_TOKEN"
+        return f"the sandbox at {self.url} needs an access token: pass --token or set SANDBOX_TOKEN"
+
     def text(self, path: str) -> str:
         """A document that is not JSON (the CA certificate), by GET under /_sandbox."""
         reply = self._request("GET", path)
+        if reply.status_code == 401:
+            raise ControlError(self._unauthorized(), status=401, code="UNAUTHORIZED")
         if reply.status_code != 200:
             raise ControlError(
                 f"{self.url}/_sandbox{path} answered HTTP {reply.status_code}: is {self.url} a paysandbox?",

@@ -10,6 +10,7 @@ from sandbox.core.destinations import Allowlist
 try:
     _config = Config.from_env()
     Allowlist.parse(_config.notify_allow)
+    _config.access_token()  # an unreadable SANDBOX_TOKEN_FILE stops here, not in a loop of failing workers
 except (TypeError, ValueError) as exc:
     sys.exit(f"paysandbox: a SANDBOX_* environment variable is invalid: {exc}")
 

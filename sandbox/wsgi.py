@@ -5,8 +5,10 @@ from __future__ import annotations
 import atexit
 import errno
 import logging
+import sys
 import threading
 
+from sandbox.admin.access import exposure_warning, reachable_from_elsewhere
 from sandbox.app import create_app
 from sandbox.config import Config
 from sandbox.transport import ports
@@ -14,6 +16,7 @@ from sandbox.transport.hosts import loopback
 
 # Import this module in the process that serves (never in a pre-fork master: threads do not survive a fork).
 config = Config.from_env()
+config.token = config.access_token()  # a SANDBOX_TOKEN_FILE is read once (gunicorn_conf has checked it)
 logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 flask_app = create_app(config)  # loads SANDBOX_SCENARIOS, and a SANDBOX_DATA store with its pending notifications
 sandbox = flask_app.extensions["paysandbox"]
@@ -32,7 +35,8 @@ def app(environ: dict, start_response):
 
 
 def start() -> None:
-    """Start the dispatcher, the store's background flush, and SANDBOX_PROXY_PORT / SANDBOX_TLS_PORT if set."""
+    """Start the dispatcher, the store's background flush, and SANDBOX_PROXY_PORT / SANDBOX_TLS_PORT if set; warn
+    when the control API is open to the network."""
     global transport
     sandbox.start()
     if not transport.servers:
@@ -46,6 +50,8 @@ def start() -> None:
             raise SystemExit(f"paysandbox: cannot listen on {config.host} ({which}): {exc.strerror}") from None
         for line in ports.banner(transport, host, direct_url):
             logging.getLogger("paysandbox").info(line.strip())
+    if not config.token and reachable_from_elsewhere(config.host):
+        print(exposure_warning(config.host, config.port), file=sys.stderr, flush=True)
 
 
 def stop() -> None:

@@ -165,7 +165,7 @@ class Container:
     def __init__(self, image: Image, port: int, env: dict[str, str]) -> None:
         self.image = image
         self.url = f"http://127.0.0.1:{port}"
-        self.env = image.environment(SANDBOX_HOST="127.0.0.1", SANDBOX_PORT=str(port), **env)
+        self.env = image.environment(**{"SANDBOX_HOST": "127.0.0.1", "SANDBOX_PORT": str(port), **env})
         self.log_path = image.root / f"container-{port}.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
@@ -338,3 +338,28 @@ def test_the_worker_runs_the_proxy_and_tls_ports_when_their_variables_are_set(ru
     log = container.log()
     assert f"HTTPS proxy      http://127.0.0.1:{proxy}" in log
     assert "Traceback" not in log and "Worker exiting" in log, log
+
+
+def test_the_container_warns_that_its_control_api_is_open_and_sandbox_token_closes_it(image, running):
+    open_to_all = running(SANDBOX_HOST="0.0.0.0")
+    assert open_to_all.http.get(f"{open_to_all.url}/_sandbox/orders", timeout=10).status_code == 200
+    assert open_to_all.stop() == 0
+    assert "WARNING: the sandbox listens on 0.0.0.0:" in open_to_all.log()
+
+    secret_file = "/run/secrets/paysandbox_token"  # where Docker mounts a secret
+    image.path(secret_file).parent.mkdir(parents=True, exist_ok=True)
+    image.path(secret_file).write_text("container-token\n")
+    for secret in ({"SANDBOX_TOKEN": "container-token"}, {"SANDBOX_TOKEN_FILE": secret_file}):
+        guarded = running(SANDBOX_HOST="0.0.0.0", **secret)
+        assert guarded.healthcheck().returncode == 0  # HEALTHCHECK needs no token
+        assert guarded.http.get(f"{guarded.url}/_sandbox/orders", timeout=10).status_code == 401
+        bearer = {"Authorization": "Bearer container-token"}
+        assert guarded.http.get(f"{guarded.url}/_sandbox/orders", headers=bearer, timeout=10).status_code == 200
+        assert guarded.stop() == 0
+        assert "WARNING" not in guarded.log() and "Traceback" not in guarded.log()
+
+
+def test_an_unreadable_token_file_stops_the_container_with_one_clear_line(image):
+    container = image.start(SANDBOX_TOKEN_FILE="/run/secrets/missing")
+    assert container.process.wait(timeout=30) != 0
+    assert "cannot read the token file" in container.log() and "Traceback" not in container.log()

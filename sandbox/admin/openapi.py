@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from sandbox import __version__
+from sandbox.admin import access
 from sandbox.admin import openapi_examples as ex
 from sandbox.admin.openapi_schemas import components, ref, text
 from sandbox.core.models import ORDER_STATUSES
@@ -17,6 +18,7 @@ JSON = "application/json"
 ORDER_PATH = "/_sandbox/orders/{gateway}/{merchant_id}/{out_trade_no}"
 ORDER_PARAMS = ("gateway", "merchant_id", "out_trade_no")
 ERRORS = {400: "BadRequest", 404: "NotFound", 409: "Conflict"}  # status -> components/responses
+STATE_CHANGES = ("post", "put", "patch", "delete")
 
 
 def content(schema: dict, examples: dict | None = None) -> dict:
@@ -98,6 +100,14 @@ def responses() -> dict:
     def error(description: str, code: str, message: str) -> dict:
         return answer(description, ref("Error"), {code: ex.example(message, ex.error(code, message))})
 
+    unauthorized = error(
+        "The sandbox has an access token and the request did not carry it",
+        "UNAUTHORIZED",
+        "this sandbox's control API needs its access token: send it as the header `Authorization: Bearer <token>` ...",
+    )
+    unauthorized["headers"] = {
+        "WWW-Authenticate": {"schema": {"const": access.CHALLENGE}, "description": "how to authenticate"}
+    }
     return {
         "BadRequest": error("Bad input: the message names the key", "INVALID_PARAMETER", "outcome must be ..."),
         "NotFound": error("No such thing (or no such path)", "ORDER_NOT_FOUND", "no order with out_trade_no ..."),
@@ -107,7 +117,45 @@ def responses() -> dict:
             "REQUEST_ENTITY_TOO_LARGE",
             "the body is 2097152 bytes; the sandbox takes at most 1048576 (SANDBOX_MAX_BODY)",
         ),
+        "Unauthorized": unauthorized,
+        "UnsupportedMediaType": error(
+            "A state change with a body that is not JSON (what an HTML form sends)",
+            "UNSUPPORTED_MEDIA_TYPE",
+            "the control API takes JSON: send Content-Type: application/json (or no body at all), not ...",
+        ),
+        "CrossSite": error(
+            "A browser says another site's page sent it (Origin, Sec-Fetch-Site)",
+            "CROSS_SITE_REQUEST",
+            "the control API takes no state changes from another site's web page (Origin: ...); call it from a ...",
+        ),
     }
+
+
+def security_schemes() -> dict:
+    return {
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The token the sandbox was started with (`paysandbox serve --token T`, SANDBOX_TOKEN or"
+            " SANDBOX_TOKEN_FILE). A sandbox started without one needs none.",
+        }
+    }
+
+
+def guarded(paths: dict) -> dict:
+    """Every operation but the open ones needs the token (401 without it); every state change also answers 415
+    to a body that is not JSON and 403 to another site's page."""
+    for path, item in paths.items():
+        for method, op in item.items():
+            extra = {}
+            if path not in access.OPEN:
+                op["security"] = [{"bearerAuth": []}]
+                extra["401"] = {"$ref": "#/components/responses/Unauthorized"}
+            if method in STATE_CHANGES:
+                extra["403"] = {"$ref": "#/components/responses/CrossSite"}
+                extra["415"] = {"$ref": "#/components/responses/UnsupportedMediaType"}
+            op["responses"] = dict(sorted({**op["responses"], **extra}.items()))
+    return paths
 
 
 def _health_and_reset() -> dict:
@@ -468,10 +516,18 @@ def document() -> dict:
             "version": __version__,
             "description": "The sandbox's own JSON API under /_sandbox. Amounts are integer fen; times are ISO 8601"
             " with offset (Beijing time); `merchant_id` is Alipay's app_id, WeChat Pay's mchid, UnionPay's merId."
-            ' Errors: `{"error": {"code", "message"}}` with 400, 404, 409, or 413 for a body over SANDBOX_MAX_BODY.',
+            ' Errors: `{"error": {"code", "message"}}` with 400, 404, 409, or 413 for a body over SANDBOX_MAX_BODY.'
+            " A sandbox started with an access token answers 401 to every call but health, this document and"
+            " ca.pem without `Authorization: Bearer <token>`. A state change takes a JSON body or none (415"
+            " otherwise), and none from another site's web page (403).",
         },
         "servers": [{"url": "http://127.0.0.1:8008"}],
         "tags": [{"name": name, "description": description} for name, description in TAGS.items()],
-        "paths": paths,
-        "components": {"schemas": components(), "parameters": parameters(), "responses": responses()},
+        "paths": guarded(paths),
+        "components": {
+            "schemas": components(),
+            "parameters": parameters(),
+            "responses": responses(),
+            "securitySchemes": security_schemes(),
+        },
     }

@@ -123,8 +123,8 @@ MERCHANT_REGISTRATIONS = {
             "merchant_serial_no": text("the merchant certificate's serial, hex", pattern="^[0-9A-Fa-f]{1,64}$"),
             "merchant_public_key": text(f"{PEM}; needs merchant_serial_no"),
             "merchant_certificate": text(f"{PEM}; its serial is the merchant_serial_no"),
-            "apiv3_key": {**KEY_32, "description": "32 ASCII characters"},
-            "api_key": {**KEY_32, "description": "32 ASCII characters, for API v2"},
+            "apiv3_key": {**KEY_32, "writeOnly": True, "description": "32 ASCII characters; never answered"},
+            "api_key": {**KEY_32, "writeOnly": True, "description": "32 ASCII characters, for API v2; never answered"},
             "key_mode": {
                 "enum": list(KEY_MODES),
                 "description": "which key signs answers and notifications (README, Key modes); absent: the "
@@ -172,9 +172,12 @@ MERCHANTS = {
     ),
     "WechatpayMerchant": _merchant(
         "wechatpay",
-        "appid merchant_serial_no merchant_public_key merchant_certificate apiv3_key api_key platform_serial_no"
+        "appid merchant_serial_no merchant_public_key merchant_certificate platform_serial_no"
         " platform_certificate public_key_id platform_public_key",
-        "merchant_certificate and api_key are empty strings when not registered; public_key_id is PUB_KEY_ID_...",
+        "merchant_certificate is an empty string when not registered; public_key_id is PUB_KEY_ID_... The secrets"
+        " (apiv3_key, api_key) are write-only: an answer says whether each is set, never its value.",
+        apiv3_key_set={"type": "boolean", "description": "whether an apiv3_key is registered (it is required: true)"},
+        api_key_set={"type": "boolean", "description": "whether an api_key (API v2) is registered"},
         key_mode={"enum": [*KEY_MODES, None], "description": "null: none was registered (the default)"},
         public_key_share={"type": ["number", "null"], "description": "migrating only; null otherwise"},
     ),

@@ -18,8 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paysandbox",
         description="A local sandbox for Alipay and friends.",
-        epilog="Commands that talk to a running sandbox take --url (default $SANDBOX_URL or http://127.0.0.1:8008) "
-        "and --json (the control API's answer, for scripts).",
+        epilog="Commands that talk to a running sandbox take --url (default $SANDBOX_URL or http://127.0.0.1:8008), "
+        "--token (its access token, default $SANDBOX_TOKEN) and --json (the control API's answer, for scripts).",
     )
     parser.add_argument("--version", action="version", version=f"paysandbox {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -11,18 +11,16 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from sandbox.cli.common import default_url, fail, url
+from sandbox.cli.common import connection_options, control, fail
 from sandbox.config import Config
-from sandbox.control import DEFAULT_URL, Control, ControlError
+from sandbox.control import ControlError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     ca = commands.add_parser(
         "ca", help="print the sandbox's TEST-ONLY CA certificate (trust it for the proxy and TLS ports)"
     )
-    ca.add_argument(
-        "--url", type=url, default=default_url(), help=f"the sandbox base URL (default $SANDBOX_URL or {DEFAULT_URL})"
-    )
+    connection_options(ca)
     ca.add_argument(
         "--path",
         action="store_true",
@@ -34,7 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _ca(args: argparse.Namespace, config: Config) -> int:
     try:
-        pem = Control(args.url).text("/ca.pem")
+        pem = control(args).text("/ca.pem")
     except ControlError as exc:
         return fail(str(exc))
     try:

@@ -1,4 +1,5 @@
-"""What every control-API command shares: --url and --json, one way to call the sandbox and report its errors."""
+"""What every control-API command shares: --url, --token and --json, one way to call the sandbox and report
+its errors."""
 
 from __future__ import annotations
 
@@ -27,14 +28,29 @@ def url(value: str) -> str:
     return value.rstrip("/")
 
 
-def control_options(parser: argparse.ArgumentParser, inherited: bool = False) -> None:
-    """--url and --json. `inherited`: a sub-command of a group that has them, so an unset option keeps the group's."""
+def connection_options(parser: argparse.ArgumentParser, inherited: bool = False) -> None:
+    """--url and --token: where the sandbox is and its access token."""
     url_default = argparse.SUPPRESS if inherited else default_url()
-    json_default = argparse.SUPPRESS if inherited else False
+    token_default = argparse.SUPPRESS if inherited else os.environ.get("SANDBOX_TOKEN") or None
     parser.add_argument(
         "--url", type=url, default=url_default, help=f"the sandbox base URL (default $SANDBOX_URL or {DEFAULT_URL})"
     )
+    parser.add_argument(
+        "--token", default=token_default, help="the sandbox's access token, if it has one (default $SANDBOX_TOKEN)"
+    )
+
+
+def control_options(parser: argparse.ArgumentParser, inherited: bool = False) -> None:
+    """--url, --token and --json. `inherited`: a sub-command of a group that has them, so an unset option keeps the
+    group's."""
+    connection_options(parser, inherited)
+    json_default = argparse.SUPPRESS if inherited else False
     parser.add_argument("--json", action="store_true", default=json_default, help="the control API's JSON answer")
+
+
+def control(args: argparse.Namespace, timeout: float = 10.0) -> Control:
+    """The control API client the command's --url and --token name."""
+    return Control(args.url, timeout=timeout, token=args.token)
 
 
 def segment(value: str) -> str:
@@ -46,9 +62,8 @@ def call(
     args: argparse.Namespace, request: Callable[[Control], dict], render: Callable[[dict], str], slow: bool = False
 ) -> int:
     """Make the call(s), then print the answer as JSON (--json) or as text; a refusal is one line on stderr, exit 1."""
-    control = Control(args.url, timeout=SLOW if slow else 10.0)
     try:
-        answer = request(control)
+        answer = request(control(args, timeout=SLOW if slow else 10.0))
     except ControlError as exc:
         return fail(str(exc))
     if args.json:

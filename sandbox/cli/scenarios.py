@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from sandbox.cli.common import control_options, fail, print_json
+from sandbox.cli.common import control, control_options, fail, print_json
 from sandbox.config import Config
-from sandbox.control import Control, ControlError
+from sandbox.control import ControlError
 from sandbox.errors import SandboxError
 
 
@@ -35,16 +35,16 @@ def _scenarios(args: argparse.Namespace, config: Config) -> int:
             return fail(f"cannot read {args.file}: {exc.strerror or exc}", 2)
         except SandboxError as exc:
             return fail(f"{args.file}: {exc.message}", 2)
-    control = Control(args.url)
+    sandbox = control(args)
     try:
         if args.action == "load":
             if args.replace:
-                control.call("DELETE", "/scenarios")
-            answer = control.call("POST", "/scenarios", {"scenarios": rules})
+                sandbox.call("DELETE", "/scenarios")
+            answer = sandbox.call("POST", "/scenarios", {"scenarios": rules})
         elif args.action == "clear":
-            answer = control.call("DELETE", "/scenarios")
+            answer = sandbox.call("DELETE", "/scenarios")
         else:
-            answer = control.call("GET", "/scenarios")
+            answer = sandbox.call("GET", "/scenarios")
     except ControlError as exc:
         return fail(str(exc))
     if args.json:

@@ -57,6 +57,14 @@ def _sandbox_options(command: argparse.ArgumentParser) -> None:
         metavar="LIST",
         help="send notifications only to these comma-separated host names, host:port and CIDR ranges (default: any)",
     )
+    command.add_argument(
+        "--token",
+        help="the control API then needs `Authorization: Bearer TOKEN` (health, ca.pem and openapi.json stay open;"
+        " default $SANDBOX_TOKEN)",
+    )
+    command.add_argument(
+        "--token-file", metavar="PATH", help="read the token from this file's first line (default $SANDBOX_TOKEN_FILE)"
+    )
 
 
 def _shop_options(command: argparse.ArgumentParser) -> None:
@@ -137,8 +145,18 @@ def _serve_until_stopped(
         sandbox.start()
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, name="shop", daemon=True).start()
+    if sandboxes:
+        _warn_if_exposed(config, servers[0].server_port)
     servers[0].serve_forever()
     return 0
+
+
+def _warn_if_exposed(config: Config, port: int) -> None:
+    """Last of the start-up lines, so that the terminal shows it: the banners would push it out of sight."""
+    from sandbox.admin.access import exposure_warning, reachable_from_elsewhere
+
+    if not config.token and reachable_from_elsewhere(config.host):
+        print(exposure_warning(config.host, port), file=sys.stderr, flush=True)
 
 
 def _sandbox_server(args: argparse.Namespace, config: Config):
@@ -159,10 +177,17 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
         "proxy_port": args.proxy_port,
         "tls_port": args.tls_port,
         "notify_allow": args.notify_allow,
+        "token": args.token,
+        "token_file": args.token_file,
     }
     for name, value in overrides.items():
         if value is not None:
             setattr(config, name, value)
+    try:
+        config.token = config.access_token()  # read once: a token file is not read again
+    except ValueError as exc:
+        print(f"paysandbox: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         Allowlist.parse(config.notify_allow)

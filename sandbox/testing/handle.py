@@ -63,9 +63,12 @@ class Clock:
 
 
 class SandboxHandle:
-    def __init__(self, url: str, fixtures_dir: str | Path, *, isolated: bool, app=None) -> None:
+    def __init__(
+        self, url: str, fixtures_dir: str | Path, *, isolated: bool, app=None, token: str | None = None
+    ) -> None:
+        """`token`: the sandbox's access token, if it has one."""
         self.url = url.rstrip("/")
-        self.control = Control(self.url)
+        self.control = Control(self.url, token=token)
         self.clock = Clock(self.control)
         self.isolated = isolated
         self.app = app  # the Flask app when the sandbox runs in this process (None for a container)

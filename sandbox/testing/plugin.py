@@ -2,8 +2,8 @@
 
 By default a session-wide sandbox runs in a thread on a free port, on a manual clock, and is reset before each test.
 With `--sandbox-url URL` (or SANDBOX_URL) the tests drive an external sandbox, such as the container, through the
-control API only; each test then gets fresh merchants, so parallel tests (pytest-xdist) never see each other's
-orders, scenarios or notifications.
+control API only (with `--sandbox-token` or SANDBOX_TOKEN if it has an access token); each test then gets fresh
+merchants, so parallel tests (pytest-xdist) never see each other's orders, scenarios or notifications.
 
 Fixtures: `paysandbox` (the SandboxHandle), `paysandbox_receiver` (a NotificationReceiver), and ready reference
 clients `paysandbox_alipay`, `paysandbox_wechatpay`, `paysandbox_unionpay`.
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox.config import Config
-from sandbox.control import Control
+from sandbox.control import Control, ControlError
 from sandbox.testing.handle import SandboxHandle
 from sandbox.testing.receiver import NotificationReceiver
 
@@ -29,6 +29,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--sandbox-url",
         default=os.environ.get("SANDBOX_URL") or None,
         help="drive this running sandbox (e.g. the container) instead of one in a thread [env SANDBOX_URL]",
+    )
+    group.addoption(
+        "--sandbox-token",
+        default=os.environ.get("SANDBOX_TOKEN") or None,
+        help="the access token of the sandbox at --sandbox-url, if it has one (the in-thread sandbox needs none) "
+        "[env SANDBOX_TOKEN]",
     )
     group.addoption(
         "--sandbox-receiver-host",
@@ -45,19 +51,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class _Server:
-    """Where the session's sandbox is: in this process (with its app), or elsewhere (url only)."""
+    """Where the session's sandbox is: in this process (with its app), or elsewhere (url and access token)."""
 
-    def __init__(self, url: str, app=None, stop=None) -> None:
-        self.url, self.app, self.stop = url, app, stop
+    def __init__(self, url: str, app=None, token: str | None = None) -> None:
+        self.url, self.app, self.token = url, app, token
 
 
 @pytest.fixture(scope="session")
 def paysandbox_server(request: pytest.FixtureRequest) -> Iterator[_Server]:
     url = request.config.getoption("sandbox_url")
     if url:
-        if not Control(url, timeout=5).healthy():
-            pytest.fail(f"no sandbox answers at {url} (--sandbox-url / SANDBOX_URL): is it running?", pytrace=False)
-        yield _Server(url.rstrip("/"))
+        token = request.config.getoption("sandbox_token")
+        _check_reachable(Control(url, timeout=5, token=token))
+        yield _Server(url.rstrip("/"), token=token)
         return
     from sandbox.app import create_app
     from sandbox.testing.server import ThreadedServer
@@ -71,6 +77,19 @@ def paysandbox_server(request: pytest.FixtureRequest) -> Iterator[_Server]:
     finally:
         server.stop()
         sandbox.stop()
+
+
+def _check_reachable(control: Control) -> None:
+    """Stop the run with one line when the sandbox is not there or refuses the token, rather than in every test."""
+    if not control.healthy():
+        pytest.fail(f"no sandbox answers at {control.url} (--sandbox-url / SANDBOX_URL): is it running?", pytrace=False)
+    try:
+        control.call("GET", "/clock")
+    except ControlError as exc:
+        if exc.status != 401:
+            raise
+        problem = "refused the access token" if control.token else "needs an access token"
+        pytest.fail(f"the sandbox at {control.url} {problem}: pass --sandbox-token or SANDBOX_TOKEN", pytrace=False)
 
 
 class _ErrorLog(logging.Handler):
@@ -92,7 +111,13 @@ class _ErrorLog(logging.Handler):
 def paysandbox(paysandbox_server: _Server) -> Iterator[SandboxHandle]:
     """The sandbox, clean for this test: orders, notifications, scenarios and clock through one handle."""
     isolated = paysandbox_server.app is None
-    handle = SandboxHandle(paysandbox_server.url, Config().fixtures_dir, isolated=isolated, app=paysandbox_server.app)
+    handle = SandboxHandle(
+        paysandbox_server.url,
+        Config().fixtures_dir,
+        isolated=isolated,
+        app=paysandbox_server.app,
+        token=paysandbox_server.token,
+    )
     handle.reset()
     errors = _ErrorLog()
     logger = logging.getLogger("paysandbox")

@@ -81,3 +81,24 @@ def test_registration_errors_say_which_field(client):
         merchant_certificate=(FIXTURES / "demo/merchant_cert.pem").read_text(),
     )
     assert "not the serial" in client.post("/_sandbox/merchants", json=mismatch).get_json()["error"]["message"]
+
+
+def test_secrets_are_write_only_every_answer_says_only_whether_they_are_set(client):
+    secrets = ("k" * 32, "v" * 32)
+    answers = [client.post("/_sandbox/merchants", json=registration())]
+    answers += [client.get("/_sandbox/merchants/wechatpay/1900000777"), client.get("/_sandbox/merchants")]
+    for answer in answers:
+        assert answer.status_code in (200, 201)
+        assert not [s for s in secrets if s in answer.get_data(as_text=True)]
+    body = answers[0].get_json()
+    assert (body["apiv3_key_set"], body["api_key_set"]) == (True, True)
+    assert "apiv3_key" not in body and "api_key" not in body
+
+    without_v2 = client.post("/_sandbox/merchants", json={**registration(), "api_key": None}).get_json()
+    assert (without_v2["apiv3_key_set"], without_v2["api_key_set"]) == (True, False)
+
+
+def test_the_demo_merchants_secrets_are_not_served_either(client):
+    demo = json.loads((FIXTURES / "demo/merchant.json").read_text())
+    listed = client.get("/_sandbox/merchants").get_data(as_text=True)
+    assert demo["apiv3_key"] not in listed and demo["api_key"] not in listed

@@ -19,8 +19,8 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def paysandbox(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """`python -m sandbox ARGS` as a user types it; SANDBOX_URL from the test's env only."""
-    clean = {k: v for k, v in os.environ.items() if k != "SANDBOX_URL"}
+    """`python -m sandbox ARGS` as a user types it; SANDBOX_URL and SANDBOX_TOKEN from the test's env only."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("SANDBOX_URL", "SANDBOX_TOKEN")}
     return subprocess.run(
         [sys.executable, "-m", "sandbox", *args],
         capture_output=True,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 
-from tests.cli.conftest import APP
+from tests.cli.conftest import APP, FIXTURES
 
 NOBODY = "http://127.0.0.1:9/notify"  # connections refused: deliveries fail fast and nothing here cares
 TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
@@ -120,3 +121,12 @@ def test_merchants_show_summarises_pem_material_and_json_has_it_in_full(sbx):
     answer = sbx.cli_json("merchants", "show", "alipay", APP)
     assert answer == sbx.api("GET", f"/merchants/alipay/{APP}")
     assert answer["alipay_public_key"].startswith("-----BEGIN PUBLIC KEY-----")
+
+
+def test_merchants_show_says_whether_wechat_secrets_are_set_never_their_values(sbx):
+    demo = json.loads((FIXTURES / "wechatpay/demo/merchant.json").read_text())
+    out = sbx.cli("merchants", "show", "wechatpay", demo["merchant_id"])
+    assert re.search(r"^apiv3_key_set\s+yes$", out, re.M) and re.search(r"^api_key_set\s+yes$", out, re.M)
+    shown = out + json.dumps(sbx.cli_json("merchants", "show", "wechatpay", demo["merchant_id"]))
+    shown += json.dumps(sbx.cli_json("merchants", "list"))
+    assert demo["apiv3_key"] not in shown and demo["api_key"] not in shown

@@ -1,4 +1,5 @@
-"""The README's QA cookbook, run as tests: every rule of its curl lines is accepted, every Python recipe passes."""
+"""The README's QA cookbook, run as tests: every rule of its curl lines is accepted, every Python recipe passes,
+against a sandbox with an access token (so every control call must carry it)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.config import Config
+
 README = Path(__file__).resolve().parents[2] / "README.md"
+TOKEN = "cookbook-token"
+
+
+@pytest.fixture
+def config() -> Config:
+    return Config(seed=1234, token=TOKEN)
 
 
 def cookbook() -> str:
@@ -55,13 +64,20 @@ def test_every_curl_rule_is_accepted(client):
     rules = curl_rules()
     assert len(rules) >= 10
     for rule in rules:
-        reply = client.post("/_sandbox/scenarios", json=rule)
+        reply = client.post("/_sandbox/scenarios", json=rule, headers={"Authorization": f"Bearer {TOKEN}"})
         assert reply.status_code == 201, (rule, reply.get_json())
+
+
+def test_every_curl_line_to_the_control_api_sends_the_token():
+    lines = [line for script in blocks("bash", cookbook()) for line in script.splitlines() if "/_sandbox/" in line]
+    assert lines and all(' -H "$A"' in line for line in lines)
+    assert 'A="Authorization: Bearer $SANDBOX_TOKEN"' in cookbook()
 
 
 @pytest.mark.parametrize(("title", "code"), recipes(), ids=[t.split(".")[0] for t, _ in recipes()])
 def test_recipe(title, code, live, receiver, sandbox, monkeypatch):
     monkeypatch.chdir(README.parent)  # the prelude reads fixtures/ relative to the repository root
+    monkeypatch.setenv("SANDBOX_TOKEN", TOKEN)
     [prelude] = blocks("python", cookbook().split("\n### ")[0])
     namespace: dict = {}
     for source in (prelude, code):

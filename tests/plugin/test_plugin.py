@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from sandbox.config import Config
+
 pytest_plugins = ["pytester"]
 
 # A user's test: create an order with the ready client, pay as the buyer, get the notification, query, refund.
@@ -217,3 +219,48 @@ def test_no_sandbox_at_the_url_is_a_clear_error(pytester):
 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*no sandbox answers at http://127.0.0.1:9*is it running?*"])
+
+
+# -- a sandbox with an access token ----------------------------------------------------------------------------
+
+TOKEN = "plugin-token-0123"
+WITH_TOKEN = pytest.mark.parametrize("config", [Config(seed=1234, token=TOKEN)], ids=["token"])
+
+
+@WITH_TOKEN
+def test_a_sandbox_with_a_token_is_driven_with_sandbox_token(pytester, live, http):
+    pytester.makepyfile(LIFE_CYCLE)
+
+    result = pytester.runpytest("-p", "no:cacheprovider", "--sandbox-url", live.url, "--sandbox-token", TOKEN)
+
+    result.assert_outcomes(passed=1)
+    assert http.get(f"{live.url}/_sandbox/orders").status_code == 401  # the token really was needed
+
+
+@WITH_TOKEN
+def test_the_token_comes_from_the_environment_too(pytester, live, monkeypatch):
+    monkeypatch.setenv("SANDBOX_URL", live.url)
+    monkeypatch.setenv("SANDBOX_TOKEN", TOKEN)
+    pytester.makepyfile(LIFE_CYCLE)
+
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+@WITH_TOKEN
+@pytest.mark.parametrize(("token", "says"), [([], "needs an access token"), (["x"], "refused the access token")])
+def test_a_missing_or_wrong_token_stops_the_run_with_one_clear_line(pytester, live, token, says):
+    pytester.makepyfile("def test_x(paysandbox):\n    pass\n")
+
+    options = ["--sandbox-token", *token] if token else []
+    result = pytester.runpytest("-p", "no:cacheprovider", "--sandbox-url", live.url, *options)
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*the sandbox at {live.url} {says}: pass --sandbox-token or SANDBOX_TOKEN*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_the_in_thread_sandbox_needs_no_token_whatever_the_environment_says(pytester, monkeypatch):
+    monkeypatch.setenv("SANDBOX_TOKEN", "meant-for-another-sandbox")
+    pytester.makepyfile(LIFE_CYCLE)
+
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

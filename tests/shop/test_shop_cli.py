@@ -49,6 +49,23 @@ def test_demo_runs_the_sandbox_and_the_shop_and_a_purchase_is_paid_by_notificati
         stop(process)
 
 
+def test_demo_with_a_token_guards_its_control_api_and_the_shop_still_sells(buyer):
+    sandbox_port, shop_port = free_port(), free_port()
+    process = start("demo", "--port", str(sandbox_port), "--shop-port", str(shop_port), "--token", "T0KEN", banners=6)
+    sandbox, shop = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{shop_port}"
+    try:
+        no = buy(buyer, shop, "wechatpay:native")  # the shop calls the gateway: signatures, no token
+        pay = f"{sandbox}/_sandbox/orders/wechatpay/1900000109/{no}/pay"
+        assert buyer.post(pay, json={}).status_code == 401
+        buyer.post(pay, json={}, headers={"Authorization": "Bearer T0KEN"}).raise_for_status()
+        order = wait_until(
+            lambda: (o := buyer.get(f"{shop}/api/orders/{no}").json())["status"] == "paid" and o, "the notification"
+        )
+        assert order["paid_by"] == "notification"
+    finally:
+        stop(process)
+
+
 def test_shop_runs_against_a_separate_sandbox(buyer):
     sandbox, url = serve()
     shop_port = free_port()

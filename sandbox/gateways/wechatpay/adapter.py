@@ -105,8 +105,9 @@ class WechatPayGateway:
             "merchant_serial_no": record["merchant_serial_no"],
             "merchant_public_key": record["merchant_public_key"],
             "merchant_certificate": record["merchant_certificate"],
-            "apiv3_key": record["apiv3_key"],
-            "api_key": record["api_key"],
+            # Secrets are write-only: an answer says whether each is set, never its value.
+            "apiv3_key_set": bool(record["apiv3_key"]),
+            "api_key_set": bool(record["api_key"]),
             "key_mode": record.get("key_mode"),  # absent from records stored before key modes: the default
             "public_key_share": record.get("public_key_share"),
             "platform_serial_no": self.keys.platform_serial_no,
