@@ -32,7 +32,6 @@ Opening a page never changes the order. The buttons POST to ``/cashier/wechatpay
 
 from __future__ import annotations
 
-import hmac
 from urllib.parse import urlsplit
 
 import segno
@@ -331,9 +330,9 @@ def _check_signature(
     if kind == v2_codec.SANDBOX_KEY:
         # Ordered under /sandboxnew/: wechatpy(sandbox=True) signs the page params with the getsignkey key too.
         key_name = f"the sandbox key of mchid {mchid} (from sandboxnew/pay/getsignkey)"
-        if hmac.compare_digest(v2_codec.sign(v2_fields, api_key, sign_type), signature.upper()):
+        if v2_codec.same_sign(v2_codec.sign(v2_fields, api_key, sign_type), signature.upper()):
             hint = "signed with the API key; an order placed under /sandboxnew/ is paid with the sandbox key"
-    if hmac.compare_digest(v2_codec.sign(v2_fields, v2_codec.key_for(merchant, kind), sign_type), signature.upper()):
+    if v2_codec.same_sign(v2_codec.sign(v2_fields, v2_codec.key_for(merchant, kind), sign_type), signature.upper()):
         return f"{sign_type}, {key_name}"
     recipe = f"{sign_type}, upper-case hex, over the sorted k=v pairs followed by &key=<the key>"
     _bad_sign(recipe, with_key + f"<{key_name}>", key_name, signature, hint)

@@ -63,7 +63,7 @@ def update_cart():
     before, cart = _cart(), {}
     for sku in BY_SKU:
         raw = request.form.get(f"qty_{sku}", "").strip()
-        if raw.isdigit() and int(raw) > 0:
+        if raw.isascii() and raw.isdigit() and int(raw) > 0:
             cart[sku] = min(int(raw), MAX_QUANTITY)
         elif sku in before and not raw:
             cart[sku] = before[sku]
