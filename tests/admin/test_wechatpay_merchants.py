@@ -81,3 +81,9 @@ def test_registration_errors_say_which_field(client):
         merchant_certificate=(FIXTURES / "demo/merchant_cert.pem").read_text(),
     )
     assert "not the serial" in client.post("/_sandbox/merchants", json=mismatch).get_json()["error"]["message"]
+
+
+def test_a_mchid_in_digits_other_than_ascii_is_refused(client):
+    for mchid in ("１９０００００７７７", "190000077²"):
+        answer = client.post("/_sandbox/merchants", json=registration(merchant_id=mchid))
+        assert answer.status_code == 400 and "up to 32 digits" in answer.get_json()["error"]["message"]
