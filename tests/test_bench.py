@@ -26,3 +26,10 @@ def test_alipay_v3_bench_reports_v3_beside_gateway_do():
     for kind in ("gateway.do query", "v3 query", "gateway.do precreate", "v3 precreate"):
         assert kind in out
     assert "v3 precreate runs at" in out and out.rstrip().endswith("PASS")
+
+
+def test_fuzz_bench_sends_every_gateway_mutated_requests_and_finds_no_crash():
+    out = run("fuzz.py", "--quick")
+    for gateway in ("alipay ", "alipay_v3", "wechatpay_v3", "wechatpay_v2", "unionpay"):
+        assert gateway in out
+    assert out.rstrip().endswith("PASS")

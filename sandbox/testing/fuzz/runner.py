@@ -80,7 +80,8 @@ class HttpSender:
         self._connection: http.client.HTTPConnection | None = None
 
     def __call__(self, request: FuzzRequest) -> Answer:
-        for attempt in (1, 2):
+        """The answer; status 0 when the server closed the connection twice without one."""
+        for _ in range(2):
             connection = self._connection or http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             self._connection = connection
             try:
@@ -88,14 +89,12 @@ class HttpSender:
                 reply = connection.getresponse()
                 body = reply.read()
             except (ConnectionError, http.client.HTTPException, TimeoutError):
-                self.close()
-                if attempt == 2:
-                    raise
+                self.close()  # a keep-alive connection the server had closed: try once more on a new one
                 continue
             if reply.will_close:
                 self.close()
             return Answer(reply.status, {k.lower(): v for k, v in reply.getheaders()}, body)
-        raise AssertionError("unreachable")
+        return Answer(0, {}, b"")
 
     def close(self) -> None:
         if self._connection is not None:
