@@ -5,11 +5,21 @@ from __future__ import annotations
 import sys
 
 from sandbox.config import Config
+from sandbox.core import storefile
 
 try:
     _config = Config.from_env()
 except (TypeError, ValueError) as exc:
     sys.exit(f"paysandbox: a SANDBOX_* environment variable is invalid: {exc}")
+
+if _config.data_path:
+    # Here in the master, so a damaged SANDBOX_DATA stops the start with one line (exit 2), where a worker that failed
+    # to load it would print a traceback and leave gunicorn to give up on it.
+    try:
+        storefile.check(_config.data_path)
+    except storefile.StoreFileError as exc:
+        print(f"paysandbox: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 _host = f"[{_config.host}]" if ":" in _config.host else _config.host
 bind = [f"{_host}:{_config.port}"]

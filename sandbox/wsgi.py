@@ -9,13 +9,17 @@ import threading
 
 from sandbox.app import create_app
 from sandbox.config import Config
+from sandbox.core.storefile import StoreFileError
 from sandbox.transport import ports
 from sandbox.transport.hosts import loopback
 
 # Import this module in the process that serves (never in a pre-fork master: threads do not survive a fork).
 config = Config.from_env()
 logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-flask_app = create_app(config)  # loads SANDBOX_SCENARIOS, and a SANDBOX_DATA store with its pending notifications
+try:
+    flask_app = create_app(config)  # loads SANDBOX_SCENARIOS, and a SANDBOX_DATA store with its pending notifications
+except StoreFileError as exc:  # gunicorn_conf checks the file first; other WSGI servers stop here, just as plainly
+    raise SystemExit(f"paysandbox: {exc}") from None
 sandbox = flask_app.extensions["paysandbox"]
 transport = ports.Transport()
 _stop_lock = threading.Lock()

@@ -11,6 +11,7 @@ import threading
 from sandbox import __version__
 from sandbox.config import Config
 from sandbox.control import DEFAULT_URL, Control
+from sandbox.core.storefile import StoreFileError
 from sandbox.errors import SandboxError
 from sandbox.transport.hosts import loopback
 
@@ -155,6 +156,9 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
     logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         app = create_app(config)
+    except StoreFileError as exc:
+        print(f"paysandbox: {exc}", file=sys.stderr)
+        return 2
     except (SandboxError, OSError) as exc:
         print(f"paysandbox: cannot load {config.scenarios_file}: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2
