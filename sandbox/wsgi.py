@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import errno
 import logging
+import sys
 import threading
 
 from sandbox.app import create_app
@@ -18,8 +19,11 @@ config = Config.from_env()
 logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 try:
     flask_app = create_app(config)  # loads SANDBOX_SCENARIOS, and a SANDBOX_DATA store with its pending notifications
-except StoreFileError as exc:  # gunicorn_conf checks the file first; other WSGI servers stop here, just as plainly
-    raise SystemExit(f"paysandbox: {exc}") from None
+except StoreFileError as exc:
+    # gunicorn_conf checks the file's shape first; what only loading finds ends the worker with status 3, gunicorn's
+    # "worker failed to boot", which stops gunicorn rather than restarting the worker for ever.
+    print(f"paysandbox: {exc}", file=sys.stderr)
+    raise SystemExit(3) from None
 sandbox = flask_app.extensions["paysandbox"]
 transport = ports.Transport()
 _stop_lock = threading.Lock()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MOVE_AWAY = "restore it from a backup, or move it away to start a new, empty store"
@@ -16,6 +18,19 @@ class StoreFileError(Exception):
     def __init__(self, path: Path, problem: str, advice: str = MOVE_AWAY, what: str = "the data file") -> None:
         self.path = path
         super().__init__(f"cannot use {what} {path}: {problem}; {advice}")
+
+
+@contextmanager
+def contents_checked(path: str | None) -> Iterator[None]:
+    """Around reading stored documents into the sandbox: a document it cannot read (a hand-edited store, one of another
+    version) is a StoreFileError naming the file, not a traceback."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if not path:
+            raise
+        problem = f"it holds a document the sandbox did not write ({type(exc).__name__}: {str(exc)[:80]})"
+        raise StoreFileError(Path(path), problem) from None
 
 
 def journal_of(path: str | Path) -> Path:
