@@ -134,4 +134,4 @@ def test_a_document_only_loading_finds_wrong_stops_the_containers_gunicorn_witho
     argv = [sys.executable, "-m", "gunicorn", "--config", "python:sandbox.gunicorn_conf", "sandbox.wsgi:app"]
     result = run(argv, SANDBOX_DATA=str(path), SANDBOX_HOST="127.0.0.1", SANDBOX_PORT=str(free_port()))
     assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
-    assert f"paysandbox: cannot use the data file {path}: {says}" in result.stderr
+    assert f"paysandbox: cannot use the data file {path}: it {says}" in result.stderr
