@@ -24,6 +24,7 @@ from sandbox.gateways.wechatpay.adapter import WechatPayGateway
 from sandbox.gateways.wechatpay.keys import WechatKeys
 from sandbox.gateways.wechatpay.v2 import notify as wechatpay_v2_notify
 from sandbox.gateways.wechatpay.v3 import notify as wechatpay_v3_notify
+from sandbox.pages import headers
 from sandbox.transport import ports as transport
 from sandbox.transport.ca import SandboxCA
 
@@ -80,6 +81,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(unionpay_pages_bp)
     faults.install(app, {"alipay": alipay_faults, "wechatpay": wechatpay_faults, "unionpay": unionpay_faults})
     _register_error_handlers(app)
+    headers.install(app)
     app.config["PAYSANDBOX_VERSION"] = __version__
     return app
 

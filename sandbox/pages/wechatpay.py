@@ -35,7 +35,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import segno
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request
 from markupsafe import Markup
 
 from sandbox.core import crypto
@@ -43,7 +43,7 @@ from sandbox.core.models import PENDING, Order
 from sandbox.core.money import format_yuan
 from sandbox.gateways.wechatpay.common import GATEWAY
 from sandbox.gateways.wechatpay.v2 import codec as v2_codec
-from sandbox.pages import buyer
+from sandbox.pages import buyer, headers
 
 bp = Blueprint("wechatpay_pages", __name__, url_prefix="/cashier/wechatpay")
 
@@ -87,6 +87,13 @@ class PageError(Exception):
     def __init__(self, status: int, title: str, message: str, details: dict | None = None) -> None:
         super().__init__(message)
         self.status, self.title, self.message, self.details = status, title, message, details or {}
+
+
+@bp.before_request
+def _pay_sheet_framing() -> None:
+    """The JSAPI pay sheet (its form, result and error pages) may be framed by the shop page whose shim opened it."""
+    if request.endpoint in ("wechatpay_pages.jsapi", "wechatpay_pages.act"):
+        headers.allow_framing_by(request.values.get("embedder", ""))
 
 
 @bp.errorhandler(PageError)
@@ -147,6 +154,7 @@ def _context(order: Order, page: str, **extra) -> dict:
         "processing": buyer.processing(order),
         "redirect_url": "",
         "return_to": "",
+        "embedder": g.get("frame_ancestor", ""),
         **extra,
     }
 
