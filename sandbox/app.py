@@ -96,7 +96,13 @@ def _register_error_handlers(app: Flask) -> None:
         return alipay_v3_views.answer(status, AlipayV3Error(status, code, message).body(), cert_mode=False)
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
+    def http_error(error: HTTPException) -> Response:
+        response = app.make_response(native_http_error(error))
+        if error.code == 405 and getattr(error, "valid_methods", None):  # a 405 must say what the route takes
+            response.headers.setdefault("Allow", ", ".join(sorted(error.valid_methods)))
+        return response
+
+    def native_http_error(error: HTTPException):
         if request.path.startswith("/v3/alipay"):
             code = "invalid-method" if error.code == 404 else "invalid-parameter"
             return alipay_v3_error(error.code or 400, code, error.description or str(error))

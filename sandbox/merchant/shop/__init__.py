@@ -51,7 +51,8 @@ def create_shop(settings: ShopSettings | None = None, credentials: Credentials |
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        return render_template("shop/error.html", error=error), error.code
+        allow = {"Allow": ", ".join(sorted(error.valid_methods))} if getattr(error, "valid_methods", None) else {}
+        return render_template("shop/error.html", error=error), error.code, allow
 
     @app.errorhandler(Exception)
     def _unexpected(error):
