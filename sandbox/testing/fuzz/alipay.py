@@ -10,7 +10,16 @@ from urllib.parse import urlencode
 from sandbox.core import crypto
 from sandbox.core.canonical import sorted_query
 from sandbox.testing.fuzz import shapes, values
-from sandbox.testing.fuzz.base import NOTIFY_URL, Answer, FuzzRequest, GatewayFuzzer, Mutation, content_type, crashed
+from sandbox.testing.fuzz.base import (
+    NOTIFY_URL,
+    Answer,
+    FuzzRequest,
+    GatewayFuzzer,
+    Mutation,
+    content_type,
+    crashed,
+    refused_by_http_server,
+)
 
 PAY_CODE = "281234567890123456"  # a well-formed payment code that pays at once
 MAGIC_CODES = (PAY_CODE, "280000000000000010", "280000000000000020", "1234", "")
@@ -155,8 +164,10 @@ class AlipayFuzzer(GatewayFuzzer):
         def encode(items: list[tuple[str, str]]) -> str:
             return urlencode(items, encoding=charset, errors="replace")
 
-        if how == "GET":
+        if how == "GET" and len(encode(pairs)) < shapes.MAX_TARGET:
             return FuzzRequest("GET", "/gateway.do?" + encode(pairs), {}, b"", label)
+        if len(encode([(k, v) for k, v in pairs if k != "biz_content"])) >= shapes.MAX_TARGET:
+            how = "POST"
         body_pairs = pairs if how == "POST" else [(k, v) for k, v in pairs if k == "biz_content"]
         query = "" if how == "POST" else "?" + encode([(k, v) for k, v in pairs if k != "biz_content"])
         headers = {"Content-Type": FORM}
@@ -165,7 +176,7 @@ class AlipayFuzzer(GatewayFuzzer):
     def problem(self, request: FuzzRequest, answer: Answer) -> str | None:
         if problem := crashed(answer):
             return problem
-        if answer.status == 302:
+        if answer.status == 302 or refused_by_http_server(answer):
             return None
         if answer.status != 200:
             return f"HTTP {answer.status}, not 200"

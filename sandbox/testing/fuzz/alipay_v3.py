@@ -11,7 +11,15 @@ from urllib.parse import quote, urlencode
 from sandbox.core import crypto
 from sandbox.testing.fuzz import shapes, values
 from sandbox.testing.fuzz.alipay import seed_call, setup_calls
-from sandbox.testing.fuzz.base import Answer, FuzzRequest, GatewayFuzzer, Mutation, content_type, crashed
+from sandbox.testing.fuzz.base import (
+    Answer,
+    FuzzRequest,
+    GatewayFuzzer,
+    Mutation,
+    content_type,
+    crashed,
+    refused_by_http_server,
+)
 
 SCHEME = "ALIPAY-SHA256withRSA"
 READS = ("alipay.trade.query", "alipay.trade.fastpay.refund.query", "alipay.data.dataservice.bill.downloadurl.query")
@@ -84,9 +92,10 @@ class AlipayV3Fuzzer(GatewayFuzzer):
 
     def _target_and_body(self, mutation: Mutation, method: str, biz: dict, http_method: str) -> tuple[str, bytes]:
         rng = mutation.rng
-        if http_method == "GET":
-            flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in biz.items()}
-            return path_of(method) + "?" + urlencode(flat, quote_via=quote), b""
+        flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in biz.items()}
+        query = urlencode(flat, quote_via=quote, errors="surrogatepass")
+        if http_method == "GET" and len(query) < shapes.MAX_TARGET:
+            return path_of(method) + "?" + query, b""
         text = json.dumps(biz, ensure_ascii=False, separators=(",", ":"))
         if mutation.chance(0.15):
             text, what = mutate_json_text(rng, text)
@@ -119,7 +128,7 @@ class AlipayV3Fuzzer(GatewayFuzzer):
     def problem(self, request: FuzzRequest, answer: Answer) -> str | None:
         if problem := crashed(answer):
             return problem
-        if request.method == "HEAD":
+        if request.method == "HEAD" or refused_by_http_server(answer):
             return None
         if not content_type(answer).startswith("application/json"):
             return f"content type {content_type(answer)!r}, not JSON"

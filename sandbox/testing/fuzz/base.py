@@ -80,6 +80,11 @@ class GatewayFuzzer:
         raise NotImplementedError
 
 
+def refused_by_http_server(answer: Answer) -> bool:
+    """A 414 or 431: the HTTP server itself refused a request line or header over its limit; no gateway saw it."""
+    return answer.status in (414, 431)
+
+
 def crashed(answer: Answer) -> str | None:
     if answer.status == 0:
         return "no answer: the connection closed"

@@ -7,6 +7,8 @@ import random
 from sandbox.testing.fuzz import values
 
 Pairs = list[tuple[str, str]]
+MAX_HEADER = 4000  # characters of a mutated header value
+MAX_TARGET = 4000  # characters of a path and query (gunicorn refuses a request line over 4094 before the app)
 
 
 def mutate_pairs(rng: random.Random, pairs: Pairs, common: tuple[str, ...] = ()) -> tuple[Pairs, str]:
@@ -83,5 +85,5 @@ def mutate_content_type(rng: random.Random, content_type: str) -> str:
 
 def latin1(text: str) -> str:
     """A header value as a client sends a non-Latin-1 one, its UTF-8 bytes (WSGI reads headers as Latin-1); no line
-    breaks, which no HTTP client lets through."""
-    return text.encode("utf-8", "surrogatepass").decode("latin-1").replace("\r", "").replace("\n", "")
+    breaks, which no HTTP client lets through; no longer than HTTP servers take (gunicorn: 8190 bytes a header)."""
+    return text.encode("utf-8", "surrogatepass").decode("latin-1").replace("\r", "").replace("\n", "")[:MAX_HEADER]

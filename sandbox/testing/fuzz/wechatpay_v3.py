@@ -11,7 +11,16 @@ from urllib.parse import quote, urlencode
 from sandbox.core import crypto
 from sandbox.testing.fuzz import shapes, values
 from sandbox.testing.fuzz.alipay_v3 import mutate_json_text
-from sandbox.testing.fuzz.base import NOTIFY_URL, Answer, FuzzRequest, GatewayFuzzer, Mutation, content_type, crashed
+from sandbox.testing.fuzz.base import (
+    NOTIFY_URL,
+    Answer,
+    FuzzRequest,
+    GatewayFuzzer,
+    Mutation,
+    content_type,
+    crashed,
+    refused_by_http_server,
+)
 
 SCHEME = "WECHATPAY2-SHA256-RSA2048"
 PAY_CODE = "134567890123456789"  # a well-formed payment code that pays at once
@@ -95,7 +104,7 @@ class WechatPayV3Fuzzer(GatewayFuzzer):
             mutation.note("body fields")
         if query and mutation.chance(0.3):
             name = rng.choice(list(query))
-            query = {**query, name: values.mutate_text(rng, query[name])}
+            query = {**query, name: values.mutate_text(rng, query[name])[: shapes.MAX_TARGET // 4]}
             mutation.note(f"query {name}")
         if mutation.chance(0.15):
             path = self._mutate_path(rng, path)
@@ -121,7 +130,7 @@ class WechatPayV3Fuzzer(GatewayFuzzer):
 
     def _mutate_path(self, rng: random.Random, path: str) -> str:
         head, _, last = path.rpartition("/")
-        return f"{head}/{quote(values.mutate_text(rng, last), safe='')}"
+        return f"{head}/{quote(values.mutate_text(rng, last)[: shapes.MAX_TARGET // 10], safe='')}"
 
     def _body(self, mutation: Mutation, body: dict | None) -> bytes:
         if body is None:
@@ -164,7 +173,7 @@ class WechatPayV3Fuzzer(GatewayFuzzer):
     def problem(self, request: FuzzRequest, answer: Answer) -> str | None:
         if problem := crashed(answer):
             return problem
-        if answer.status < 400:
+        if answer.status < 400 or refused_by_http_server(answer):
             return None
         if not content_type(answer).startswith("application/json"):
             return f"a {answer.status} of content type {content_type(answer)!r}, not JSON"
