@@ -137,6 +137,7 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
     from werkzeug.serving import make_server
 
     from sandbox.app import create_app
+    from sandbox.transport.refusals import PlainRefusalsHandler
 
     overrides = {
         "host": args.host,
@@ -164,7 +165,7 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
         return 2
     sandbox = app.extensions["paysandbox"]
     try:
-        server = make_server(config.host, config.port, app, threaded=True)
+        server = make_server(config.host, config.port, app, threaded=True, request_handler=PlainRefusalsHandler)
     except OSError as exc:
         print(f"paysandbox: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
         sandbox.stop()

@@ -9,6 +9,7 @@ That every hosted page and shop page works under its CSP is shown by the browser
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from playwright.sync_api import expect
@@ -142,3 +143,14 @@ def test_inline_script_on_a_page_is_reported_as_a_violation(browser):
     assert page.evaluate("window.ran") is None
     context.close()
     assert violations
+
+
+def test_the_http_servers_own_refusal_of_an_oversized_request_line_is_plain_text_with_nosniff(live):
+    with socket.create_connection((live.host, live.port), timeout=5) as sock:
+        sock.sendall(b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414 ") and b"\r\nX-Content-Type-Options: nosniff" in head
+    assert b"Content-Type: text/plain; charset=utf-8" in head and body.startswith(b"paysandbox: 414 ")
