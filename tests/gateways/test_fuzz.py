@@ -3,7 +3,7 @@ a 5xx, and no `paysandbox` logger records an error (a crash is logged with its t
 
 The cases are valid signed requests of each gateway's methods, mutated (fields dropped, repeated, retyped; hostile
 values; broken bytes and headers) and mostly re-signed so they reach the handlers. Case i of a seed is the same on
-every run: a failure names its case, and `python bench/fuzz.py --gateway NAME --show I` prints it.
+every run: a failure names its case, and `python bench/fuzz.py --seed 20240601 --gateway NAME --show I` prints it.
 """
 
 from __future__ import annotations
