@@ -25,6 +25,7 @@ from sandbox.gateways.wechatpay.adapter import WechatPayGateway
 from sandbox.gateways.wechatpay.keys import WechatKeys
 from sandbox.gateways.wechatpay.v2 import notify as wechatpay_v2_notify
 from sandbox.gateways.wechatpay.v3 import notify as wechatpay_v3_notify
+from sandbox.pages import headers
 from sandbox.transport import ports as transport
 from sandbox.transport.ca import SandboxCA
 
@@ -85,6 +86,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.before_request(_refuse_oversized_body)  # first: before the fault filter classifies the call
     faults.install(app, {"alipay": alipay_faults, "wechatpay": wechatpay_faults, "unionpay": unionpay_faults})
     _register_error_handlers(app)
+    headers.install(app)
     app.wsgi_app = bounded_body.BoundedBody(app.wsgi_app, config.max_body)  # outermost: before anything reads
     app.config["PAYSANDBOX_VERSION"] = __version__
     return app
@@ -107,7 +109,13 @@ def _register_error_handlers(app: Flask) -> None:
         return alipay_v3_views.answer(status, AlipayV3Error(status, code, message).body(), cert_mode=False)
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
+    def http_error(error: HTTPException) -> Response:
+        response = app.make_response(native_http_error(error))
+        if error.code == 405 and getattr(error, "valid_methods", None):  # a 405 must say what the route takes
+            response.headers.setdefault("Allow", ", ".join(sorted(error.valid_methods)))
+        return response
+
+    def native_http_error(error: HTTPException):
         if request.path.startswith("/v3/alipay"):
             code = {404: "invalid-method", 413: "invalid-content-length"}.get(error.code or 400, "invalid-parameter")
             return alipay_v3_error(error.code or 400, code, error.description or str(error))

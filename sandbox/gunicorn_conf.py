@@ -6,6 +6,7 @@ import sys
 
 from sandbox.config import Config
 from sandbox.core.destinations import Allowlist
+from sandbox.core import storefile
 
 try:
     _config = Config.from_env()
@@ -13,6 +14,15 @@ try:
     _config.access_token()  # an unreadable SANDBOX_TOKEN_FILE stops here, not in a loop of failing workers
 except (TypeError, ValueError) as exc:
     sys.exit(f"paysandbox: a SANDBOX_* environment variable is invalid: {exc}")
+
+if _config.data_path:
+    # Here in the master, so a damaged SANDBOX_DATA stops the start with one line (exit 2), where a worker that failed
+    # to load it would print a traceback and leave gunicorn to give up on it.
+    try:
+        storefile.check(_config.data_path)
+    except storefile.StoreFileError as exc:
+        print(f"paysandbox: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 _host = f"[{_config.host}]" if ":" in _config.host else _config.host
 bind = [f"{_host}:{_config.port}"]

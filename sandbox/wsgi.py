@@ -11,6 +11,7 @@ import threading
 from sandbox.admin.access import exposure_warning, reachable_from_elsewhere
 from sandbox.app import create_app
 from sandbox.config import Config
+from sandbox.core.storefile import StoreFileError
 from sandbox.transport import ports
 from sandbox.transport.hosts import loopback
 
@@ -18,7 +19,13 @@ from sandbox.transport.hosts import loopback
 config = Config.from_env()
 config.token = config.access_token()  # a SANDBOX_TOKEN_FILE is read once (gunicorn_conf has checked it)
 logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-flask_app = create_app(config)  # loads SANDBOX_SCENARIOS, and a SANDBOX_DATA store with its pending notifications
+try:
+    flask_app = create_app(config)  # loads SANDBOX_SCENARIOS, and a SANDBOX_DATA store with its pending notifications
+except StoreFileError as exc:
+    # gunicorn_conf checks the file's shape first; what only loading finds ends the worker with status 3, gunicorn's
+    # "worker failed to boot", which stops gunicorn rather than restarting the worker for ever.
+    print(f"paysandbox: {exc}", file=sys.stderr)
+    raise SystemExit(3) from None
 sandbox = flask_app.extensions["paysandbox"]
 transport = ports.Transport()
 _stop_lock = threading.Lock()

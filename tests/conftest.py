@@ -222,12 +222,37 @@ def browser(playwright):
     browser.close()
 
 
+# Every frame of every page reports a Content-Security-Policy violation to the console, where watch_csp collects it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const blocked = event.blockedURI || "inline";
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${blocked} in ${location.href}`);
+});
+"""
+
+
+def watch_csp(context) -> list[str]:
+    """The CSP violations any page of `context` reports (Chromium's own console message, or the init script's)."""
+    violations: list[str] = []
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text or message.text.startswith("CSP violation"):
+            violations.append(message.text)
+
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    context.on("page", lambda page: page.on("console", on_console))
+    return violations
+
+
 @pytest.fixture
 def context(browser):
+    """A fresh browser context; the test fails if any page in it reports a CSP violation."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
+    violations = watch_csp(context)
     yield context
     context.close()
+    assert not violations, "\n".join(violations)
 
 
 @pytest.fixture
@@ -241,5 +266,7 @@ def mobile_page(browser, playwright):
     device = {k: v for k, v in playwright.devices["iPhone 13"].items() if k != "default_browser_type"}
     context = browser.new_context(**device, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
+    violations = watch_csp(context)
     yield context.new_page()
     context.close()
+    assert not violations, "\n".join(violations)

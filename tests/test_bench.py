@@ -45,4 +45,10 @@ def test_notify_fairness_bench_reports_the_fast_merchants_delay_beside_trickling
 def test_notify_reply_bench_reports_the_memory_a_huge_reply_costs():
     out = run("notify_reply.py", "--quick")
     assert "2000 characters kept" in out and "server peak RSS growth" in out
+
+
+def test_fuzz_bench_sends_every_gateway_mutated_requests_and_finds_no_crash():
+    out = run("fuzz.py", "--quick")
+    for gateway in ("alipay ", "alipay_v3", "wechatpay_v3", "wechatpay_v2", "unionpay"):
+        assert gateway in out
     assert out.rstrip().endswith("PASS")

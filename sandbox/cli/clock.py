@@ -13,8 +13,8 @@ from sandbox.config import Config
 
 MODES = ("real", "accelerated", "manual")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smhd]?)+")
-PART = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
+DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?[smhd]?)+")
+PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhd]?)")
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -13,6 +13,7 @@ from sandbox import __version__
 from sandbox.config import Config
 from sandbox.control import DEFAULT_URL, Control
 from sandbox.core.destinations import Allowlist
+from sandbox.core.storefile import StoreFileError
 from sandbox.errors import SandboxError
 from sandbox.transport.hosts import loopback
 
@@ -164,6 +165,7 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
     from werkzeug.serving import make_server
 
     from sandbox.app import create_app
+    from sandbox.transport.refusals import PlainRefusalsHandler
 
     overrides = {
         "host": args.host,
@@ -196,12 +198,15 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
         return 2
     try:
         app = create_app(config)
+    except StoreFileError as exc:
+        print(f"paysandbox: {exc}", file=sys.stderr)
+        return 2
     except (SandboxError, OSError) as exc:
         print(f"paysandbox: cannot load {config.scenarios_file}: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2
     sandbox = app.extensions["paysandbox"]
     try:
-        server = make_server(config.host, config.port, app, threaded=True)
+        server = make_server(config.host, config.port, app, threaded=True, request_handler=PlainRefusalsHandler)
     except OSError as exc:
         print(f"paysandbox: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
         sandbox.stop()

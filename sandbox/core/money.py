@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sandbox.errors import InvalidParameter
 
-_YUAN = re.compile(r"^(0|[1-9]\d{0,8})(\.\d{1,2})?$")
+_YUAN = re.compile(r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$")  # ASCII: \d would take ٣ and ３ too
 MAX_AMOUNT = 100_000_000_00  # 100,000,000.00 yuan: Alipay's upper bound
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from sandbox.config import Config
-from sandbox.core import ports
+from sandbox.core import ports, storefile
 from sandbox.core.clock import Clock
 from sandbox.core.destinations import Allowlist
 from sandbox.core.dispatcher import Dispatcher, Worker
@@ -38,10 +38,11 @@ class Sandbox:
         self.store = Store(config.data_path)
         self.timers = Timers()
         self.gateways: dict[str, GatewayAdapter] = {}
-        self.merchants = Merchants(self.store)
-        self.scenarios = Scenarios(self.store, self.ids, self.gateways)
-        self.outbox = Outbox(self.store, self.clock, self.ids, self.timers)
-        self.payments = Payments(self.store, self.clock, self.ids, self.timers, self._on_event)
+        with storefile.contents_checked(config.data_path):  # the indexes read every stored document
+            self.merchants = Merchants(self.store)
+            self.scenarios = Scenarios(self.store, self.ids, self.gateways)
+            self.outbox = Outbox(self.store, self.clock, self.ids, self.timers)
+            self.payments = Payments(self.store, self.clock, self.ids, self.timers, self._on_event)
         allow = Allowlist.parse(config.notify_allow)
         self.dispatcher = Dispatcher(self, timeout=config.notify_timeout, allow=allow)
         self._run_lock = threading.RLock()
@@ -56,10 +57,11 @@ class Sandbox:
 
     def load(self) -> None:
         """Register the demo merchants and rebuild timers from stored state (after a restart)."""
-        for adapter in self.gateways.values():
-            adapter.register_demo_merchants()
-        self.payments.reschedule_all()
-        self.outbox.reschedule_all()
+        with storefile.contents_checked(self.config.data_path):
+            for adapter in self.gateways.values():
+                adapter.register_demo_merchants()
+            self.payments.reschedule_all()
+            self.outbox.reschedule_all()
 
     def start(self) -> None:
         """Start the background threads: notification delivery on the clock, and the store's flush."""

@@ -22,6 +22,8 @@ from pathlib import Path
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage, Storage
 
+from sandbox.core import storefile
+
 SHARDS = 1024
 MIN_COMPACTION_BYTES = 4 * 1024 * 1024
 IndexFn = Callable[[dict], Iterable[Hashable]]
@@ -32,19 +34,19 @@ class JournaledStorage(Storage):
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
-        self.journal_path = Path(f"{path}.journal")
+        self.journal_path = storefile.journal_of(path)
         self._data: dict = {}
         self._pending: list[dict] = []
         self._rewrite = False
         self._base_bytes = 0
         self._journal_bytes = 0
-        if self.path.exists() and self.path.stat().st_size:
-            self._base_bytes = self.path.stat().st_size
-            with self.path.open(encoding="utf-8") as handle:
-                self._data = json.load(handle)
+        tables = storefile.read_tables(self.path)  # StoreFileError says what is wrong with a damaged file
+        if tables is not None:
+            self._data, self._base_bytes = tables, self.path.stat().st_size
+        changes = storefile.read_changes(self.journal_path)
         if self.journal_path.exists():
             self._journal_bytes = self.journal_path.stat().st_size
-            self._replay()
+        self._replay(changes)
 
     def read(self) -> dict:
         return self._data
@@ -86,15 +88,8 @@ class JournaledStorage(Storage):
         self.journal_path.unlink(missing_ok=True)
         self._base_bytes, self._journal_bytes, self._rewrite = len(text), 0, False
 
-    def _replay(self) -> None:
-        lines = self.journal_path.read_bytes().splitlines()
-        for number, line in enumerate(lines, start=1):
-            try:
-                change = json.loads(line)
-            except ValueError:
-                if number == len(lines):
-                    break  # a line torn by a crash mid-append: everything before it stands
-                raise
+    def _replay(self, changes: list[dict]) -> None:
+        for change in changes:
             if "drop" in change:
                 self._data.pop(change["drop"], None)
             elif "d" in change:

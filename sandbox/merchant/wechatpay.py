@@ -531,7 +531,7 @@ class WechatPayClient:
                 raise WechatPayClientError(f"the bill is not a valid gzip file: {exc}") from None
         if hash_value:
             digest = hashlib.new(hash_type.lower().replace("-", ""), data).hexdigest()
-            if not hmac.compare_digest(digest, hash_value.lower()):
+            if not hmac.compare_digest(digest.encode(), hash_value.lower().encode("utf-8", "surrogatepass")):
                 raise WechatPaySignatureError(
                     f"the bill's {hash_type} is {digest}, the trade_bill answer said {hash_value}"
                 )

@@ -47,7 +47,10 @@ def v2_verify(params: Mapping[str, object], api_key: str, sign_type: str = "") -
     kind = sign_type or str(params.get("sign_type") or "MD5")
     if not signature or kind not in V2_SIGN_TYPES:
         return False
-    return hmac.compare_digest(signature.upper(), v2_sign(params, api_key, kind))
+    # As bytes: compare_digest raises TypeError on text with non-ASCII characters.
+    return hmac.compare_digest(
+        signature.upper().encode("utf-8", "surrogatepass"), v2_sign(params, api_key, kind).encode()
+    )
 
 
 def v2_build_xml(params: Mapping[str, object]) -> str:
@@ -62,7 +65,7 @@ def v2_build_xml(params: Mapping[str, object]) -> str:
         if isinstance(value, bool):
             raise TypeError(f"{key}: booleans have no v2 form; send 'true'/'false' or Y/N as WeChat documents")
         text = str(value)
-        if isinstance(value, int) or text.isdigit():
+        if isinstance(value, int) or (text.isascii() and text.isdigit()):
             lines.append(f"<{key}>{text}</{key}>")
         else:
             lines.append(f"<{key}><![CDATA[{text.replace(']]>', ']]]]><![CDATA[>')}]]></{key}>")

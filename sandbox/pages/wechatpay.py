@@ -32,11 +32,10 @@ Opening a page never changes the order. The buttons POST to ``/cashier/wechatpay
 
 from __future__ import annotations
 
-import hmac
 from urllib.parse import urlsplit
 
 import segno
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request
 from markupsafe import Markup
 
 from sandbox.core import crypto
@@ -44,7 +43,7 @@ from sandbox.core.models import PENDING, Order
 from sandbox.core.money import format_yuan
 from sandbox.gateways.wechatpay.common import GATEWAY
 from sandbox.gateways.wechatpay.v2 import codec as v2_codec
-from sandbox.pages import buyer
+from sandbox.pages import buyer, headers
 
 bp = Blueprint("wechatpay_pages", __name__, url_prefix="/cashier/wechatpay")
 
@@ -88,6 +87,13 @@ class PageError(Exception):
     def __init__(self, status: int, title: str, message: str, details: dict | None = None) -> None:
         super().__init__(message)
         self.status, self.title, self.message, self.details = status, title, message, details or {}
+
+
+@bp.before_request
+def _pay_sheet_framing() -> None:
+    """The JSAPI pay sheet (its form, result and error pages) may be framed by the shop page whose shim opened it."""
+    if request.endpoint in ("wechatpay_pages.jsapi", "wechatpay_pages.act"):
+        headers.allow_framing_by(request.values.get("embedder", ""))
 
 
 @bp.errorhandler(PageError)
@@ -148,6 +154,7 @@ def _context(order: Order, page: str, **extra) -> dict:
         "processing": buyer.processing(order),
         "redirect_url": "",
         "return_to": "",
+        "embedder": g.get("frame_ancestor", ""),
         **extra,
     }
 
@@ -331,9 +338,9 @@ def _check_signature(
     if kind == v2_codec.SANDBOX_KEY:
         # Ordered under /sandboxnew/: wechatpy(sandbox=True) signs the page params with the getsignkey key too.
         key_name = f"the sandbox key of mchid {mchid} (from sandboxnew/pay/getsignkey)"
-        if hmac.compare_digest(v2_codec.sign(v2_fields, api_key, sign_type), signature.upper()):
+        if v2_codec.same_sign(v2_codec.sign(v2_fields, api_key, sign_type), signature.upper()):
             hint = "signed with the API key; an order placed under /sandboxnew/ is paid with the sandbox key"
-    if hmac.compare_digest(v2_codec.sign(v2_fields, v2_codec.key_for(merchant, kind), sign_type), signature.upper()):
+    if v2_codec.same_sign(v2_codec.sign(v2_fields, v2_codec.key_for(merchant, kind), sign_type), signature.upper()):
         return f"{sign_type}, {key_name}"
     recipe = f"{sign_type}, upper-case hex, over the sorted k=v pairs followed by &key=<the key>"
     _bad_sign(recipe, with_key + f"<{key_name}>", key_name, signature, hint)

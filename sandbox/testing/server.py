@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
+
+from sandbox.transport.refusals import PlainRefusalsHandler
 
 
-class QuietHandler(WSGIRequestHandler):
+class QuietHandler(PlainRefusalsHandler):
     """No access log lines in test output."""
 
     def log_request(self, *args, **kwargs) -> None:

@@ -27,7 +27,7 @@ def split_authority(authority: str, default_port: int) -> tuple[str, int] | None
         port_text = rest[1:] if rest.startswith(":") else rest
     elif authority.count(":") == 1:
         host, port_text = authority.split(":")
-    if not host or (port_text and not port_text.isdigit()):
+    if not host or (port_text and not (port_text.isascii() and port_text.isdigit())):
         return None
     port = int(port_text) if port_text else default_port
     return (host.lower().rstrip("."), port) if 0 < port < 65536 else None  # a default of 0: a port is required

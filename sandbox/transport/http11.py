@@ -66,7 +66,8 @@ class HttpConnection:
         body = text.encode()
         head = (
             f"HTTP/1.1 {status.value} {status.phrase}\r\nServer: {SERVER}\r\n"
-            f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         )
         self.send_raw(head.encode() + body)
         self._linger()

@@ -59,6 +59,7 @@ def test_registration_errors_are_400_with_a_code_and_a_message(client):
         ({"gateway": "paypal", "merchant_id": "1"}, "INVALID_PARAMETER"),
         ({"gateway": "alipay"}, "MISSING_PARAMETER"),
         ({"gateway": "alipay", "merchant_id": "abc", "app_public_key": new_public_pem()}, "INVALID_PARAMETER"),
+        ({"gateway": "alipay", "merchant_id": "２０２１", "app_public_key": new_public_pem()}, "INVALID_PARAMETER"),
         ({"gateway": "alipay", "merchant_id": "2021000000000779"}, "MISSING_PARAMETER"),
         ({"gateway": "alipay", "merchant_id": "2021000000000779", "app_public_key": "not a key"}, "INVALID_PARAMETER"),
         (

@@ -102,3 +102,9 @@ def test_the_demo_merchants_secrets_are_not_served_either(client):
     demo = json.loads((FIXTURES / "demo/merchant.json").read_text())
     listed = client.get("/_sandbox/merchants").get_data(as_text=True)
     assert demo["apiv3_key"] not in listed and demo["api_key"] not in listed
+
+
+def test_a_mchid_in_digits_other_than_ascii_is_refused(client):
+    for mchid in ("１９０００００７７７", "190000077²"):
+        answer = client.post("/_sandbox/merchants", json=registration(merchant_id=mchid))
+        assert answer.status_code == 400 and "up to 32 digits" in answer.get_json()["error"]["message"]

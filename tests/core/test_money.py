@@ -61,6 +61,9 @@ def test_parse_yuan_accepts_two_decimal_yuan_as_text_or_number(value, fen):
         [1],
         {"value": 1},
         b"1.00",
+        "١٢.٣٤",  # digits other than ASCII: a regex's \d and Decimal() both take them
+        "１.００",
+        "1²",
     ],
 )
 def test_parse_yuan_refuses_anything_but_plain_yuan(value):

@@ -191,3 +191,14 @@ def test_a_dropped_connection_scenario_drops_the_tunnel_and_the_next_request_is_
     with pytest.raises(requests.ConnectionError):
         wx.query(out_trade_no="TUNNEL-2")
     assert wx.query(out_trade_no="TUNNEL-2")[0] == 200
+
+
+def test_a_405_through_the_proxy_keeps_its_allow_header_and_refusals_are_nosniff(transport):
+    request = b"DELETE http://openapi.alipay.com/_sandbox/health HTTP/1.1\r\nHost: openapi.alipay.com\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", transport.proxy_port), timeout=5) as sock:
+        sock.sendall(request)
+        head = sock.recv(65536).split(b"\r\n\r\n")[0].decode().lower()
+    assert head.startswith("http/1.1 405 ") and "\r\nallow: get, head, options\r\n" in head
+    assert "\r\nx-content-type-options: nosniff" in head
+    refused = exchange(transport.proxy_port, b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"\r\nX-Content-Type-Options: nosniff\r\n" in refused.split(b"\r\n\r\n")[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 from cryptography import x509
 
 from sandbox.core import crypto
+from sandbox.core.digits import ascii_digits
 from sandbox.core.models import Order, Refund
 from sandbox.core.ports import NotificationDraft
 from sandbox.errors import InvalidParameter, MissingParameter
@@ -34,7 +35,7 @@ class AlipayGateway:
         app_id = str(payload.get("merchant_id") or "").strip()
         if not app_id:
             raise MissingParameter("merchant_id", "merchant_id (the Alipay app_id) is required")
-        if not app_id.isdigit() or len(app_id) > 32:
+        if not ascii_digits(app_id) or len(app_id) > 32:
             raise InvalidParameter("merchant_id", "an Alipay app_id is up to 32 digits, e.g. 2021000000000001")
         public_pem, app_cert = self._app_key_material(payload)
         record = {

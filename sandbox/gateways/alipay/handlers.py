@@ -99,7 +99,7 @@ def expiry(call: Call, default: timedelta) -> datetime:
         return now + default
     if relative == "1c":  # until the end of the current day
         return now.replace(hour=23, minute=59, second=59, microsecond=0)
-    match = re.fullmatch(r"(\d{1,5})([mhd])", relative)
+    match = re.fullmatch(r"([0-9]{1,5})([mhd])", relative)
     if not match:
         raise business("ACQ.INVALID_PARAMETER", f"timeout_express {relative!r} must look like 90m, 2h, 15d or 1c")
     span = timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[match[2]]: int(match[1])})

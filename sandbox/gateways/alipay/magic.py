@@ -7,7 +7,7 @@ import re
 from sandbox.core.outcomes import Decision, explain_auth_code, from_auth_code
 
 # What a real Alipay payment code looks like: 16-24 digits starting 25-30.
-AUTH_CODE_FORMAT = re.compile(r"^(2[5-9]|30)\d{14,22}$")
+AUTH_CODE_FORMAT = re.compile(r"^(2[5-9]|30)[0-9]{14,22}$")
 BUYER_CONFIRM_SECONDS = 10  # how long (sandbox time) the buyer takes to confirm a waiting payment
 
 # auth_code -> (outcome, detail). Every other well-formed code pays at once.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sandbox.core.clock import BEIJING
+from sandbox.core.digits import ascii_digits
 from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUND_PENDING, REFUND_SUCCESS, REFUNDED, Order, Refund
 from sandbox.errors import InvalidParameter, MissingParameter, OrderNotFound
 from sandbox.gateways.call import SandboxCall
@@ -84,7 +85,7 @@ def order_id(call: Call) -> str:
 
 def fen(call: Call, name: str = "txnAmt") -> int:
     value = text(call, name, max_len=12)
-    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_FEN:
+    if not ascii_digits(value) or not 0 < int(value) <= MAX_FEN:
         raise InvalidParameter(name, f"{name} is an amount in fen, 1 to {MAX_FEN} digits only, got {value!r}")
     return int(value)
 
@@ -98,7 +99,7 @@ def acp_time(call: Call, name: str, required: bool = True) -> datetime | None:
     if not value:
         return None
     try:
-        if len(value) != 14 or not value.isdigit():
+        if len(value) != 14 or not ascii_digits(value):
             raise ValueError
         return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
     except ValueError:

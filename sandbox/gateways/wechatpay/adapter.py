@@ -10,6 +10,7 @@ from pathlib import Path
 from cryptography import x509
 
 from sandbox.core import crypto
+from sandbox.core.digits import ascii_digits
 from sandbox.core.models import Notification, Order, Refund
 from sandbox.core.ports import NotificationDraft
 from sandbox.errors import InvalidParameter, MissingParameter
@@ -42,7 +43,7 @@ class WechatPayGateway:
         mchid = str(payload.get("merchant_id") or "").strip()
         if not mchid:
             raise MissingParameter("merchant_id", "merchant_id (the WeChat Pay mchid) is required")
-        if not mchid.isdigit() or len(mchid) > 32:
+        if not ascii_digits(mchid) or len(mchid) > 32:
             raise InvalidParameter("merchant_id", "a mchid is up to 32 digits, e.g. 1900000109")
         appid = str(payload.get("appid") or "").strip()
         if not appid:

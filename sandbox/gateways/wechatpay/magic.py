@@ -6,7 +6,7 @@ import re
 
 from sandbox.core.outcomes import Decision, explain_auth_code, from_auth_code
 
-AUTH_CODE_FORMAT = re.compile(r"^1[0-5]\d{16}$")  # WeChat payment codes: 18 digits starting 10-15
+AUTH_CODE_FORMAT = re.compile(r"^1[0-5][0-9]{16}$")  # WeChat payment codes: 18 digits starting 10-15
 BUYER_CONFIRM_SECONDS = 10
 
 # auth_code -> (outcome, detail); every other well-formed code pays at once.

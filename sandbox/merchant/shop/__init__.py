@@ -12,6 +12,7 @@ from tinydb.storages import JSONStorage, MemoryStorage
 from werkzeug.exceptions import HTTPException
 
 from sandbox.merchant.demo import Credentials
+from sandbox.merchant.shop import headers
 from sandbox.merchant.shop.gateways.alipay import AlipayIntegration
 from sandbox.merchant.shop.gateways.unionpay import UnionPayIntegration
 from sandbox.merchant.shop.gateways.wechatpay import WechatPayIntegration
@@ -46,10 +47,12 @@ def create_shop(settings: ShopSettings | None = None, credentials: Credentials |
     from sandbox.merchant.shop.views import bp
 
     app.register_blueprint(bp)
+    headers.install(app)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        return render_template("shop/error.html", error=error), error.code
+        allow = {"Allow": ", ".join(sorted(error.valid_methods))} if getattr(error, "valid_methods", None) else {}
+        return render_template("shop/error.html", error=error), error.code, allow
 
     @app.errorhandler(Exception)
     def _unexpected(error):

@@ -23,6 +23,7 @@ from flask import (
 )
 from markupsafe import Markup
 
+from sandbox.merchant.shop import headers
 from sandbox.merchant.shop.catalog import BY_SKU, MAX_QUANTITY, PRODUCTS, lines_of
 from sandbox.merchant.shop.gateways.base import Inbound
 from sandbox.merchant.shop.orders import REFUND_OPEN, OrderError, total
@@ -63,7 +64,7 @@ def update_cart():
     before, cart = _cart(), {}
     for sku in BY_SKU:
         raw = request.form.get(f"qty_{sku}", "").strip()
-        if raw.isdigit() and int(raw) > 0:
+        if raw.isascii() and raw.isdigit() and int(raw) > 0:
             cart[sku] = min(int(raw), MAX_QUANTITY)
         elif sku in before and not raw:
             cart[sku] = before[sku]
@@ -101,6 +102,7 @@ def pay(no: str):
     if checkout.kind == "redirect":
         return redirect(checkout.url)
     if checkout.kind == "form":
+        headers.allow_inline_scripts_of(checkout.html)
         return Response(f"<!doctype html><meta charset=utf-8><title>To the cashier</title>{checkout.html}")
     if checkout.kind == "qr":
         code = segno.make(checkout.code_url, error="m")

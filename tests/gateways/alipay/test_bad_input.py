@@ -352,6 +352,8 @@ def test_deeply_nested_biz_content_is_40002_invalid_parameter(client, signed, al
         '{"value":"1.00"}',
         '["1.00"]',
         '"1e3"',
+        '"١٠٠"',
+        '"１.００"',
         '"100000000.01"',
         "100000001",
         '""',
@@ -413,6 +415,26 @@ def test_trade_no_and_out_trade_no_naming_different_trades_is_trade_not_exist(cl
     answer = expect(client, params, alipay_demo, QUERY_KEY, "40004", "ACQ.TRADE_NOT_EXIST")
     assert "PAIR-A" in answer.sub_msg and trade_nos["PAIR-B"] in answer.sub_msg
     assert "trade_no" not in answer.inner  # no trade is reported when the two names disagree
+
+
+@pytest.mark.parametrize("timeout", ["٩٠m", "９０m", "²h"])
+def test_timeout_express_in_digits_other_than_ascii_is_40004_invalid_parameter(client, signed, alipay_demo, timeout):
+    params = signed(biz={**PRECREATE, "timeout_express": timeout})
+    answer = expect(client, params, alipay_demo, PRECREATE_KEY, "40004", "ACQ.INVALID_PARAMETER")
+    assert "timeout_express" in answer.sub_msg
+
+
+def test_a_payment_code_in_digits_other_than_ascii_is_auth_code_invalid(client, signed, alipay_demo):
+    biz = {**PRECREATE, "scene": "bar_code", "auth_code": "28١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦"}
+    answer = expect(
+        client,
+        signed("alipay.trade.pay", biz),
+        alipay_demo,
+        "alipay_trade_pay_response",
+        "40004",
+        "ACQ.PAYMENT_AUTH_CODE_INVALID",
+    )
+    assert "auth_code" in answer.sub_msg or "payment code" in answer.sub_msg
 
 
 NASTY_VALUES = {

@@ -60,7 +60,15 @@ def test_missing_business_field_answers_13(acp):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("orderId", "ORD-1"), ("orderId", "short"), ("txnAmt", "1.00"), ("currencyCode", "840"), ("txnTime", "2024")],
+    [
+        ("orderId", "ORD-1"),
+        ("orderId", "short"),
+        ("txnAmt", "1.00"),
+        ("txnAmt", "１００"),
+        ("currencyCode", "840"),
+        ("txnTime", "2024"),
+        ("txnTime", "٢٠٢٤٠١٠١١٢٠٠٠٠"),  # str.isdigit() is true for Arabic-Indic digits
+    ],
 )
 def test_bad_consume_field_answers_10(acp, name, value):
     answer = acp("appTransReq.do", consume("ORDER0102", **{name: value}))

@@ -300,3 +300,57 @@ def test_getsignkey_is_signed_with_the_api_key(client):
     wrong = refused(client.post("/sandboxnew/pay/getsignkey", data=xml_of(fields, key="k" * 32)), "SIGNERROR")
     assert "mch_id=1900000109&nonce_str=nnnn" in wrong["return_msg"]
     assert "&key=<the API key of mch_id 1900000109>" in wrong["return_msg"]
+
+
+# -- found by fuzzing (tests/gateways/test_fuzz.py) ---------------------------------------------------------------
+
+
+def paid_with_two_refunds(client, number: str) -> None:
+    envelope = {"appid": APPID, "mch_id": MCH_ID, "nonce_str": "n1"}
+    pay = {**envelope, "body": "x", "out_trade_no": number, "total_fee": "300", "spbill_create_ip": "127.0.0.1"}
+    assert answer_of(client.post("/pay/micropay", data=xml_of({**pay, "auth_code": "134567890123456789"})))
+    for refund_no in ("R1", "R2"):
+        refund = {**envelope, "out_trade_no": number, "out_refund_no": refund_no, "total_fee": "300", "refund_fee": "1"}
+        assert answer_of(client.post("/secapi/pay/refund", data=xml_of(refund)))["result_code"] == "SUCCESS"
+
+
+@pytest.mark.parametrize("offset", ["²", "٣", "１", "0²", "-1", "2"])
+def test_refundquery_offset_in_digits_other_than_ascii_or_out_of_range_is_param_error(client, offset):
+    paid_with_two_refunds(client, "V2-OFFSET-01")
+    fields = {"appid": APPID, "mch_id": MCH_ID, "nonce_str": "n1", "out_trade_no": "V2-OFFSET-01", "offset": offset}
+    data = failed(client.post("/pay/refundquery", data=xml_of(fields)), "PARAM_ERROR")
+    assert "offset must be a number below the refund count (2)" in data["err_code_des"]
+
+
+def test_refundquery_with_an_ascii_offset_pages_the_refunds(client):
+    paid_with_two_refunds(client, "V2-OFFSET-02")
+    fields = {"appid": APPID, "mch_id": MCH_ID, "nonce_str": "n1", "out_trade_no": "V2-OFFSET-02", "offset": "1"}
+    data = answer_of(client.post("/pay/refundquery", data=xml_of(fields)))
+    assert (data["result_code"], data["out_refund_no_0"], data["total_refund_count"]) == ("SUCCESS", "R2", "2")
+
+
+@pytest.mark.parametrize("sign", ["签名", "ÄBC", "😀" * 8])
+def test_a_sign_with_characters_other_than_ascii_is_signerror(client, sign):
+    body = dict_to_xml(UNIFIED, sign).encode("utf-8")
+    refused(client.post("/pay/unifiedorder", data=body), "SIGNERROR")
+
+
+@pytest.mark.parametrize("total_fee", ["١٠٠", "1²"])
+def test_an_amount_in_digits_other_than_ascii_is_param_error(client, total_fee):
+    data = failed(client.post("/pay/unifiedorder", data=xml_of(changed(total_fee=total_fee))), "PARAM_ERROR")
+    assert "invalid total_fee" in data["err_code_des"]
+
+
+def test_a_jsapi_pay_sign_with_characters_other_than_ascii_is_the_bad_sign_page(client):
+    fields = changed(trade_type="JSAPI", openid="o-1", product_id=REMOVE, out_trade_no="V2-PAGE-SIGN")
+    prepay_id = answer_of(client.post("/pay/unifiedorder", data=xml_of(fields)))["prepay_id"]
+    params = {
+        "appId": APPID,
+        "timeStamp": "1700000000",
+        "nonceStr": "n1",
+        "package": f"prepay_id={prepay_id}",
+        "signType": "MD5",
+        "paySign": "签名",
+    }
+    reply = client.get("/cashier/wechatpay/jsapi", query_string=params)
+    assert reply.status_code == 400 and "支付验证签名失败" in reply.get_data(as_text=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.core import crypto
+from sandbox.gateways.wechatpay.v3 import codec
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "wechatpay"
 MERCHANT = json.loads((FIXTURES / "demo/merchant.json").read_text())
@@ -301,6 +302,21 @@ def test_a_missing_or_garbled_authorization(client, header):
         client, "POST", "/v3/pay/transactions/native", prepay_body("native"), headers={"Authorization": header}
     )
     v3_error(reply, 401, "SIGN_ERROR")
+
+
+def test_an_authorization_header_longer_than_any_real_one_is_refused_at_once(client):
+    # Found by fuzzing: a 60,000-character run of word characters took the field pattern 100 s to scan.
+    started = time.perf_counter()
+    headers = {"Authorization": f"{SCHEME} " + "a" * 60_000}
+    answer = v3_error(send(client, "POST", "/v3/pay/transactions/native", {}, headers=headers), 401, "SIGN_ERROR")
+    assert time.perf_counter() - started < 1
+    assert "60026 characters long" in answer["message"]
+
+
+def test_the_authorization_field_pattern_scans_a_run_of_word_characters_in_linear_time():
+    started = time.perf_counter()
+    assert codec.AUTH_FIELD.findall(" " + "a" * 200_000 + '="x"') == [("a" * 200_000, "x")]
+    assert time.perf_counter() - started < 1  # quadratic backtracking took minutes
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.ElementTree import fromstring
 
 from sandbox.core.canonical import sorted_query
+from sandbox.core.digits import ascii_digits
 from sandbox.gateways.wechatpay.v2.errors import refused
 
 MD5, HMAC_SHA256 = "MD5", "HMAC-SHA256"
@@ -73,7 +74,12 @@ def sign(fields: dict, key: str, sign_type: str = MD5) -> str:
 
 
 def verify(fields: dict, key: str, sign_type: str) -> bool:
-    return hmac.compare_digest(sign(fields, key, sign_type), str(fields.get("sign", "")))
+    return same_sign(sign(fields, key, sign_type), str(fields.get("sign", "")))
+
+
+def same_sign(expected: str, given: str) -> bool:
+    """Constant-time, and false (not TypeError, as compare_digest on text) for a sign with non-ASCII characters."""
+    return hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "surrogatepass"))
 
 
 def sandbox_key(api_key: str) -> str:
@@ -97,7 +103,7 @@ def render(fields: dict, sign_value: str = "", root: str = "xml") -> str:
         if value is None:
             continue
         text = str(value)
-        if isinstance(value, int) or text.isdigit():
+        if isinstance(value, int) or ascii_digits(text):
             lines.append(f"<{key}>{text}</{key}>\n")
         else:
             lines.append(f"<{key}>{cdata(text)}</{key}>\n")

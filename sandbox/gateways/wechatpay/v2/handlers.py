@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from sandbox.core.clock import BEIJING
+from sandbox.core.digits import ascii_digits
 from sandbox.core.models import PAID, PENDING, REFUNDED, Order
 from sandbox.errors import BillNotReady, InvalidParameter, MissingParameter, OrderNotFound, SandboxError
 from sandbox.gateways.call import SandboxCall
@@ -70,7 +71,7 @@ def text(call: Call, name: str, required: bool = True, max_len: int = 256, why: 
 
 def fen(call: Call, name: str) -> int:
     value = text(call, name, max_len=12)
-    if not (value.isascii() and value.isdigit()):
+    if not ascii_digits(value):
         raise InvalidParameter(name, f"invalid {name}: {value!r} is not an integer amount in fen")
     amount = int(value)
     if not 0 < amount <= MAX_FEN:
@@ -96,7 +97,7 @@ def wechat_time(call: Call, name: str) -> datetime | None:
     if not value:
         return None
     try:
-        if len(value) != 14 or not value.isdigit():
+        if len(value) != 14 or not ascii_digits(value):
             raise ValueError
         return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
     except ValueError:
@@ -327,7 +328,7 @@ def refundquery(call: Call) -> dict:
     offset_text = text(call, "offset", required=False, max_len=6)
     if not offset_text:
         return refund_query_fields(order, refunds)
-    if not offset_text.isdigit() or int(offset_text) >= len(refunds):
+    if not ascii_digits(offset_text) or int(offset_text) >= len(refunds):
         raise InvalidParameter("offset", f"offset must be a number below the refund count ({len(refunds)})")
     offset = int(offset_text)
     return {**refund_query_fields(order, refunds[offset : offset + REFUND_PAGE]), "total_refund_count": len(refunds)}
@@ -345,7 +346,7 @@ def downloadbill(call: Call) -> Raw:
     try:
         bill_date = text(call, "bill_date", max_len=32)
         try:
-            if len(bill_date) != 8 or not bill_date.isdigit():
+            if len(bill_date) != 8 or not ascii_digits(bill_date):
                 raise ValueError
             day = datetime.strptime(bill_date, "%Y%m%d").replace(tzinfo=BEIJING)
         except ValueError:

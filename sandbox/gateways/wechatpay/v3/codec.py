@@ -12,7 +12,9 @@ from sandbox.gateways.wechatpay.keys import CERTIFICATE_MODE, PUBLIC_KEY_MODE, W
 from sandbox.gateways.wechatpay.v3.errors import sign_error
 
 SCHEME = "WECHATPAY2-SHA256-RSA2048"
-AUTH_FIELD = re.compile(r'(\w+)="([^"]*)"')
+# The look-behind starts a name only at a word's start: without it a long run of word characters costs quadratic time.
+AUTH_FIELD = re.compile(r'(?<!\w)(\w+)="([^"]*)"')
+MAX_AUTHORIZATION = 4096  # a real header is about 600 characters (mchid, nonce, timestamp, serial, a 2048-bit sign)
 AUTH_FIELDS = ("mchid", "nonce_str", "signature", "timestamp", "serial_no")
 UNIX_SECONDS = re.compile(r"[0-9]{1,12}")  # longer is no time at all (and would overflow a float)
 MAX_SKEW = 300  # seconds, as the real gateway allows
@@ -46,6 +48,15 @@ def parse_authorization(header: str) -> dict[str, str]:
             f"the Authorization header is missing; v3 requests are signed ({SCHEME})",
             "Authorization",
             "missing",
+            location="header",
+        )
+    if len(header) > MAX_AUTHORIZATION:
+        raise sign_error(
+            HEADER_MALFORMED,
+            f"the Authorization header is {len(header)} characters long; a real one is about 600 ({SCHEME} "
+            'mchid="...",nonce_str="...",signature="...",timestamp="...",serial_no="...")',
+            "Authorization",
+            "too long",
             location="header",
         )
     scheme, _, rest = header.partition(" ")

@@ -38,6 +38,7 @@
     form.style.display = "none";
     var fields = Object.assign({}, params || {});
     if (returnTo) fields.return_to = returnTo;
+    else fields.embedder = location.origin; // the sheet lets only this page's origin frame it
     Object.keys(fields).forEach(function (name) {
       var input = document.createElement("input");
       input.type = "hidden";

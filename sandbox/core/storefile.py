@@ -1,0 +1,149 @@
+"""Reading a store file and its journal: each way either can be damaged is a StoreFileError naming the file, what is
+wrong with it and what to do, so start-up stops with one clear line instead of a traceback or an empty store."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+MOVE_AWAY = "restore it from a backup, or move it away to start a new, empty store"
+
+
+class StoreFileError(Exception):
+    """A store file (or its journal) that cannot be used; str() is the whole explanation, on one line."""
+
+    def __init__(self, path: Path, problem: str, advice: str = MOVE_AWAY, what: str = "the data file") -> None:
+        self.path = path
+        super().__init__(f"cannot use {what} {path}: {problem}; {advice}")
+
+
+@contextmanager
+def contents_checked(path: str | None) -> Iterator[None]:
+    """Around reading stored documents into the sandbox: a document it cannot read (a hand-edited store, one of another
+    version) is a StoreFileError naming the file, not a traceback."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if not path:
+            raise
+        problem = f"it holds a document the sandbox did not write ({type(exc).__name__}: {str(exc)[:80]})"
+        raise StoreFileError(Path(path), problem) from None
+
+
+def journal_of(path: str | Path) -> Path:
+    return Path(f"{path}.journal")
+
+
+def check(path: str | Path) -> None:
+    """Read the store file and its journal as the store will, raising StoreFileError if either cannot be used."""
+    read_tables(Path(path))
+    read_changes(journal_of(path))
+
+
+def read_tables(path: Path) -> dict | None:
+    """The TinyDB data of the store file ({table: {doc id: document}}); None when the file does not exist yet."""
+    raw = _read(path)
+    if raw is None:
+        return None
+    if not raw:
+        # The sandbox never writes an empty file (it writes whole files atomically): this is a failed copy or write.
+        raise StoreFileError(path, "it is empty (0 bytes), which no paysandbox store is")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StoreFileError(path, f"it is not UTF-8 text (byte {exc.start}), so not a paysandbox store") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise StoreFileError(path, f"it is not valid JSON ({exc}): the file is damaged, perhaps cut short") from None
+    except RecursionError:
+        raise StoreFileError(path, "it is JSON nested too deeply to be a paysandbox store") from None
+    problem = tables_problem(data)
+    if problem:
+        raise StoreFileError(path, f"it is JSON but not a paysandbox store: {problem}")
+    return data
+
+
+def read_changes(journal: Path) -> list[dict]:
+    """The journal's changes in order; a last line torn by a crash mid-append is left out (all before it stands)."""
+    raw = _read(journal)
+    if not raw:
+        return []
+    lines = raw.splitlines()
+    changes = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            change = json.loads(line)
+        except (ValueError, RecursionError):
+            if number == len(lines):
+                break
+            change, problem = None, "not valid JSON"
+        else:
+            problem = change_problem(change)
+        if problem:
+            raise StoreFileError(
+                journal,
+                f"line {number} of {len(lines)} is not a store change ({problem})",
+                "restore the journal from a backup, or delete it to keep the store as its file was last written"
+                " whole (losing the changes since)",
+                what="the data file's journal",
+            )
+        changes.append(change)
+    return changes
+
+
+def tables_problem(data: object) -> str:
+    """What makes `data` not TinyDB data as the store lays it out ('' when it is): tables named
+    `<collection>/<shard>`, each an object of documents under integer ids, each document with its `_key`."""
+    if not isinstance(data, dict):
+        return f"it holds a JSON {_kind(data)}, not an object of tables"
+    for table, documents in data.items():
+        if "/" not in table:
+            return f"its table {table[:40]!r} is not named <collection>/<shard> (another program's file)"
+        if not isinstance(documents, dict):
+            return f"the table {table[:40]!r} holds a JSON {_kind(documents)}, not an object of documents"
+        for doc_id, document in documents.items():
+            if not (doc_id.isascii() and doc_id.isdigit()):
+                return f"the table {table[:40]!r} has a document id {doc_id[:20]!r} that is not a number"
+            if not isinstance(document, dict) or not isinstance(document.get("_key"), str):
+                return f"document {doc_id} of the table {table[:40]!r} has no _key"
+    return ""
+
+
+def change_problem(change: object) -> str:
+    """What makes a journal line not a change the store writes ('' when it is one)."""
+    if not isinstance(change, dict):
+        return "not a JSON object"
+    if "drop" in change:
+        return "" if isinstance(change["drop"], str) else "drop names no table"
+    if not (isinstance(change.get("t"), str) and isinstance(change.get("i"), str)):
+        return "it names no table and document id"
+    return tables_problem({change["t"]: {change["i"]: change["d"]}}) if "d" in change else ""
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise StoreFileError(
+            path, "it is a directory", "give the path of the store file itself, e.g. <directory>/paysandbox.json"
+        ) from None
+    except PermissionError:
+        raise StoreFileError(
+            path,
+            "permission denied",
+            f"make it readable and writable by the user running the sandbox (uid {os.getuid()})",
+        ) from None
+    except OSError as exc:
+        raise StoreFileError(path, exc.strerror or str(exc), "check the path and the disk") from None
+
+
+def _kind(value: object) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null", int: "number", float: "number"}.get(
+        type(value), type(value).__name__
+    )
