@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from sandbox.config import Config
-from sandbox.core.destinations import Allowlist
 from sandbox.core import storefile
+from sandbox.core.destinations import Allowlist
 
 try:
     _config = Config.from_env()
