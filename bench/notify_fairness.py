@@ -17,8 +17,9 @@ import argparse
 import time
 
 import requests
-from merchants import Fast, Raw, trickle
 from sandbox_process import APP_ID, Server, alipay_client, servers
+
+from tests.limits.merchants import Fast, RawMerchant, trickle
 
 GOAL = 1.0
 TRICKLING = 8
@@ -53,12 +54,12 @@ def main() -> int:
     http = requests.Session()
     http.trust_env = False
     server = Server(servers(with_gunicorn=False)["serve"], {"SANDBOX_NOTIFY_TIMEOUT": str(args.timeout)})
-    slow = [Raw(trickle(args.every)) for _ in range(TRICKLING)]
+    slow = [RawMerchant(trickle(args.every)) for _ in range(TRICKLING)]
     fast = Fast()
     try:
         for number, merchant in enumerate(slow):
             pay(http, server, f"SLOW-{number}", f"{merchant.url}/notify")
-        held = all(merchant.requests.acquire(timeout=10) for merchant in slow)
+        held = all(merchant.connected.acquire(timeout=10) for merchant in slow)
         print(f"{TRICKLING} merchants answer a byte every {args.every:g} s; SANDBOX_NOTIFY_TIMEOUT={args.timeout:g}")
         print(f"all {TRICKLING} trickling merchants hold an attempt: {'yes' if held else 'NO'}")
         delays = fast_delays(http, server, fast, args.rounds, args.patience)

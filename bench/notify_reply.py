@@ -16,8 +16,9 @@ import argparse
 import time
 
 import requests
-from merchants import Raw, flood
 from sandbox_process import APP_ID, MIB, Server, alipay_client, mib, servers
+
+from tests.limits.merchants import RawMerchant, flood
 
 GOAL = 64 * MIB
 
@@ -31,7 +32,7 @@ def main() -> int:
     http = requests.Session()
     http.trust_env = False
     server = Server(servers(with_gunicorn=False)["serve"], {"SANDBOX_NOTIFY_TIMEOUT": "60"})
-    merchant = Raw(flood(total))
+    merchant = RawMerchant(flood(total))
     try:
         alipay_client(server.url).precreate("HUGE-1", 100, "bench", notify_url=f"{merchant.url}/notify")
         rss, peak = server.memory()

@@ -1,4 +1,5 @@
-"""Misbehaving merchants for delivery tests: real sockets that trickle, hang, or answer far too much."""
+"""Merchants' notify URLs for the delivery tests and benchmarks: one that answers at once, and real sockets that
+trickle, hang, or answer far too much."""
 
 from __future__ import annotations
 
@@ -6,6 +7,40 @@ import contextlib
 import socket
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Fast(ThreadingHTTPServer):
+    """Answers `success` at once and notes when each path was first posted to (time.monotonic)."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _FastHandler)
+        self.url = f"http://127.0.0.1:{self.server_port}"
+        self.arrived: dict[str, float] = {}
+        self.changed = threading.Condition()
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def wait_for(self, path: str, timeout: float) -> float | None:
+        with self.changed:
+            self.changed.wait_for(lambda: path in self.arrived, timeout)
+            return self.arrived.get(path)
+
+
+class _FastHandler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Length", "7")
+        self.end_headers()
+        self.wfile.write(b"success")
+        with self.server.changed:
+            self.server.arrived.setdefault(self.path, time.monotonic())
+            self.server.changed.notify_all()
+
+    def log_message(self, *args) -> None:
+        pass
 
 
 class RawMerchant:
