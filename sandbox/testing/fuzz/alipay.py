@@ -75,21 +75,6 @@ def _order(out_trade_no: str, **extra) -> dict:
     return {"out_trade_no": out_trade_no, "total_amount": "100.00", "subject": "Fuzz tea", **extra}
 
 
-def mutate_biz_text(rng: random.Random, text: str) -> tuple[str, str]:
-    """biz_content's JSON text broken as text: cut, nested deep, a key twice, a lone surrogate escape."""
-    op = rng.randrange(5)
-    if op == 0:
-        return text[: rng.randrange(len(text) + 1)], "biz cut"
-    if op == 1:
-        depth = rng.choice((50, 2000, 100_000))
-        return text[:-1] + ',"x":' + "[" * depth + "]" * depth + "}", "biz nested"
-    if op == 2:
-        return text[:-1] + ',"out_trade_no":' + json.dumps(values.text(rng)) + "}", "biz key twice"
-    if op == 3:
-        return text[:-1] + ',"subject":"\\ud800"}', "biz lone surrogate"
-    return json.dumps(values.json_value(rng)), "biz any JSON"
-
-
 class AlipayFuzzer(GatewayFuzzer):
     name = "alipay"
     prefix = "FZA"
@@ -111,7 +96,7 @@ class AlipayFuzzer(GatewayFuzzer):
             mutation.note("biz fields")
         pairs = self._common(method, biz)
         if mutation.chance(0.15):
-            text, what = mutate_biz_text(rng, dict(pairs)["biz_content"])
+            text, what = values.mutate_json_text(rng, dict(pairs)["biz_content"], "biz")
             pairs = [(k, text if k == "biz_content" else v) for k, v in pairs]
             mutation.note(what)
         resign = mutation.chance(self.resign)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 import time
 import uuid
 from urllib.parse import quote, urlencode
@@ -28,23 +27,6 @@ HEADERS = ("alipay-app-auth-token", "alipay-root-cert-sn", "alipay-encrypt-type"
 
 def path_of(method: str) -> str:
     return "/v3/" + method.replace(".", "/")
-
-
-def mutate_json_text(rng: random.Random, text: str) -> tuple[str, str]:
-    """A JSON body broken as text: cut, nested deep, a key twice, a lone surrogate, a number past int's limit."""
-    op = rng.randrange(6)
-    if op == 0:
-        return text[: rng.randrange(len(text) + 1)], "json cut"
-    if op == 1:
-        depth = rng.choice((50, 2000, 100_000))
-        return "{" + '"a":' + "[" * depth + "]" * depth + "}", "json nested"
-    if op == 2:
-        return text[:-1] + ',"out_trade_no":' + json.dumps(values.text(rng)) + "}", "json key twice"
-    if op == 3:
-        return text[:-1] + ',"subject":"\\udfff\\ud800"}', "json lone surrogate"
-    if op == 4:
-        return text[:-1] + ',"total_amount":' + "1" * 5000 + "}", "json huge number"
-    return json.dumps(values.json_value(rng)), "json any value"
 
 
 class AlipayV3Fuzzer(GatewayFuzzer):
@@ -98,7 +80,7 @@ class AlipayV3Fuzzer(GatewayFuzzer):
             return path_of(method) + "?" + query, b""
         text = json.dumps(biz, ensure_ascii=False, separators=(",", ":"))
         if mutation.chance(0.15):
-            text, what = mutate_json_text(rng, text)
+            text, what = values.mutate_json_text(rng, text)
             mutation.note(what)
         body = text.encode("utf-8", "surrogatepass")
         if mutation.chance(0.1):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 # str.isdigit() is true for all of these, and int() reads most of them: a check that is not ASCII-only lets them in.
@@ -178,3 +179,21 @@ def mutate_object(rng: random.Random, fields: dict) -> dict:
         name = rng.choice(list(fields))
         fields[name] = mutate_json(rng, fields[name])
     return fields
+
+
+def mutate_json_text(rng: random.Random, document: str, label: str = "json") -> tuple[str, str]:
+    """A JSON object's text broken as text: cut, nested deep, a key twice, a lone surrogate, a number past int's
+    limit, or any JSON value instead; `label` names it in the case's description."""
+    op = rng.randrange(6)
+    if op == 0:
+        return document[: rng.randrange(len(document) + 1)], f"{label} cut"
+    if op == 1:
+        depth = rng.choice((50, 2000, 100_000))
+        return "{" + '"a":' + "[" * depth + "]" * depth + "}", f"{label} nested"
+    if op == 2:
+        return document[:-1] + ',"out_trade_no":' + json.dumps(text(rng)) + "}", f"{label} key twice"
+    if op == 3:
+        return document[:-1] + ',"subject":"\\udfff\\ud800"}', f"{label} lone surrogate"
+    if op == 4:
+        return document[:-1] + ',"total_amount":' + "1" * 5000 + "}", f"{label} huge number"
+    return json.dumps(json_value(rng)), f"{label} any value"

@@ -10,7 +10,6 @@ from urllib.parse import quote, urlencode
 
 from sandbox.core import crypto
 from sandbox.testing.fuzz import shapes, values
-from sandbox.testing.fuzz.alipay_v3 import mutate_json_text
 from sandbox.testing.fuzz.base import (
     NOTIFY_URL,
     Answer,
@@ -137,7 +136,7 @@ class WechatPayV3Fuzzer(GatewayFuzzer):
             return b""
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         if mutation.chance(0.15):
-            text, what = mutate_json_text(mutation.rng, text)
+            text, what = values.mutate_json_text(mutation.rng, text)
             mutation.note(what)
         raw = text.encode("utf-8", "surrogatepass")
         if mutation.chance(0.1):
