@@ -75,7 +75,7 @@ class Outbox:
         self, notification_id: str, attempt: Attempt, schedule: tuple[int, ...], scheduled: bool
     ) -> Notification:
         """Store an attempt; an ack delivers, otherwise a scheduled attempt moves along the retry schedule."""
-        with self._store.lock:
+        with self._store.transaction():
             record = self.get(notification_id)
             record.attempts = [*record.attempt_list, attempt]
             if attempt.acked:

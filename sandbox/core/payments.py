@@ -103,7 +103,7 @@ class Payments:
         Sending the same order again is how a buyer re-opens a cashier; sending the same number
         with a different amount is a merchant bug, refused with OrderMismatch.
         """
-        with self._store.lock:
+        with self._store.transaction():
             existing = self._store.get(COLLECTION, draft.key)
             if existing is not None:
                 order = Order.from_doc(existing)
@@ -129,7 +129,7 @@ class Payments:
     ) -> Order:
         """The buyer pays (success) or the payment is declined (fail). Only a pending order can."""
         check_outcome(outcome)
-        with self._store.lock:
+        with self._store.transaction():
             order = self._load(key)
             self.require_pending(order)
             now = self._clock.now()
@@ -152,7 +152,7 @@ class Payments:
 
         `reason` is the failure code it will carry if it fails.
         """
-        with self._store.lock:
+        with self._store.transaction():
             order = self._load(key)
             self.require_pending(order)
             order.settle_at = self._clock.now() + timedelta(seconds=seconds)
@@ -163,14 +163,14 @@ class Payments:
 
     def annotate(self, key: str, **extra) -> Order:
         """Record gateway details on an order (e.g. that the buyer opened the cashier)."""
-        with self._store.lock:
+        with self._store.transaction():
             order = self._load(key)
             order.extra.update(extra)
             self._save(order)
         return order
 
     def close(self, key: str, reason: str = "closed") -> Order:
-        with self._store.lock:
+        with self._store.transaction():
             order = self._load(key)
             if order.status == CLOSED:
                 raise OrderClosed(f"order {order.out_trade_no} is already closed")
@@ -199,7 +199,7 @@ class Payments:
         """
         if amount <= 0:
             raise InvalidParameter("amount", "a refund amount must be above zero")
-        with self._store.lock:
+        with self._store.transaction():
             order = self._load(key)
             existing = order.find_refund(out_refund_no)
             if existing is not None:
@@ -246,7 +246,7 @@ class Payments:
         """A pending refund ends: success (the money reached the buyer), abnormal, or closed."""
         if outcome not in REFUND_OUTCOMES:
             raise InvalidParameter("outcome", f"a refund outcome is one of {', '.join(REFUND_OUTCOMES)}")
-        with self._store.lock:
+        with self._store.transaction():
             order = self._load(key)
             refund = order.find_refund(out_refund_no)
             if refund is None:
@@ -264,7 +264,7 @@ class Payments:
 
     def settle_due_refund(self, timer_key: str) -> None:
         key, out_refund_no = timer_key.rsplit("#", 1)
-        with self._store.lock:
+        with self._store.transaction():
             doc = self._store.get(COLLECTION, key)
             refund = Order.from_doc(doc).find_refund(out_refund_no) if doc else None
             if refund and refund.status == REFUND_PENDING and refund.settle_at <= self._clock.now():
@@ -280,13 +280,13 @@ class Payments:
     # -- clock-driven ----------------------------------------------------------------------------
 
     def expire(self, key: str) -> None:
-        # The store lock is re-entrant: holding it across the check and the close means nobody pays in between.
-        with self._store.lock:
+        # Transactions nest: holding one across the check and the close means nobody pays in between.
+        with self._store.transaction():
             if self._pending_and_due(key, "expires_at"):
                 self.close(key, reason="expired")
 
     def settle(self, key: str) -> None:
-        with self._store.lock:
+        with self._store.transaction():
             if order := self._pending_and_due(key, "settle_at"):
                 if order.settle_outcome == "close":
                     self.close(key, reason="cancelled")

@@ -22,7 +22,7 @@ from sandbox.core.payments import Payments
 from sandbox.core.ports import GatewayAdapter
 from sandbox.core.rules import Context
 from sandbox.core.scenarios import Scenarios
-from sandbox.core.store import Store
+from sandbox.core.store import open_store
 from sandbox.core.timers import Timers
 from sandbox.errors import InvalidParameter
 
@@ -35,7 +35,7 @@ class Sandbox:
         self.config = config
         self.clock = Clock(config.clock_mode, config.clock_factor)
         self.ids = Ids(config.seed)
-        self.store = Store(config.data_path)
+        self.store = open_store(config.data_path)
         self.timers = Timers()
         self.gateways: dict[str, GatewayAdapter] = {}
         with storefile.contents_checked(config.data_path):  # the indexes read every stored document
@@ -133,7 +133,7 @@ class Sandbox:
     # -- housekeeping --------------------------------------------------------------------------
 
     def reset(self, merchants: bool = False) -> None:
-        with self._run_lock, self.store.lock:
+        with self._run_lock, self.store.transaction():
             self.payments.clear()
             self.outbox.clear()
             self.scenarios.clear()

@@ -56,7 +56,7 @@ class Scenarios:
         """Load a scenarios file at start; loading the same file again replaces what it loaded before."""
         source = f"file:{Path(path).name}"
         rules = self._parse_all(read_file(path), source)  # a bad file leaves the rules it loaded before
-        with self._store.lock:
+        with self._store.transaction():
             self.clear(source)
             return self._keep(rules)
 
@@ -79,7 +79,7 @@ class Scenarios:
 
     def _keep(self, rules: list[Rule]) -> list[Rule]:
         """Store parsed rules after every rule already there, in their order."""
-        with self._store.lock:
+        with self._store.transaction():
             last = max((r.seq for r in self._rules()), default=0)
             for seq, rule in enumerate(rules, start=last + 1):
                 rule.seq = seq
@@ -88,11 +88,11 @@ class Scenarios:
         return rules
 
     def list(self) -> list[Rule]:
-        with self._store.lock:
+        with self._store.transaction():
             return [Rule.from_doc(r.to_doc()) for r in self._rules()]
 
     def _rules(self) -> list[Rule]:
-        """The live, sorted rules (callers hold the store lock and must not hand them out)."""
+        """The live, sorted rules (callers are inside a store transaction and must not hand them out)."""
         if self._sorted is None:
             rules = [Rule.from_doc(d) for d in self._store.all(COLLECTION)]
             self._sorted = sorted(rules, key=lambda r: (r.times is None, r.seq))
@@ -105,14 +105,14 @@ class Scenarios:
         return Rule.from_doc(doc)
 
     def delete(self, rule_id: str) -> None:
-        with self._store.lock:
+        with self._store.transaction():
             self.get(rule_id)
             self._store.delete(COLLECTION, rule_id)
             self._sorted = None
 
     def clear(self, source: str = "") -> None:
         """Remove every rule, or those loaded from one source (e.g. a scenarios file being loaded again)."""
-        with self._store.lock:
+        with self._store.transaction():
             self._sorted = None
             if not source:
                 self._store.clear(COLLECTION)
@@ -123,7 +123,7 @@ class Scenarios:
 
     def take(self, effect: str, ctx: Context) -> Rule | None:
         """The first rule whose `effect` matches `ctx`, with one use of that effect spent; else a magic amount."""
-        with self._store.lock:
+        with self._store.transaction():
             for rule in self._rules():
                 if rule.matches(effect, ctx):
                     self._spend(rule, effect)

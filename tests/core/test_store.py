@@ -1,10 +1,10 @@
 from tinydb import TinyDB
 
-from sandbox.core.store import Store
+from sandbox.core.store import TinyStore
 
 
 def test_put_get_and_replace_keep_indexes_in_step():
-    store = Store()
+    store = TinyStore()
     store.add_index("orders", "trade_no", lambda d: [d["trade_no"]])
     store.put("orders", "a", {"trade_no": "T1", "status": "pending"})
     store.put("orders", "a", {"trade_no": "T2", "status": "paid"})
@@ -14,7 +14,7 @@ def test_put_get_and_replace_keep_indexes_in_step():
 
 
 def test_delete_and_clear():
-    store = Store()
+    store = TinyStore()
     store.add_index("orders", "trade_no", lambda d: [d["trade_no"]])
     for n in range(10):
         store.put("orders", f"k{n}", {"trade_no": f"T{n}"})
@@ -29,26 +29,26 @@ def test_delete_and_clear():
 
 def test_file_store_survives_a_restart_and_is_valid_tinydb_json(tmp_path):
     path = tmp_path / "state.json"
-    store = Store(str(path))
+    store = TinyStore(str(path))
     store.put("orders", "a", {"trade_no": "T1", "subject": "中文"})
     store.put("notifications", "n1", {"status": "pending"})
     store.close()
     assert not (tmp_path / "state.json.journal").exists()  # a clean stop leaves the TinyDB file complete
-    assert TinyDB(str(path)).table(Store._shard("orders", "a")).all() == [
+    assert TinyDB(str(path)).table(TinyStore._shard("orders", "a")).all() == [
         {"_key": "a", "trade_no": "T1", "subject": "中文"}
     ]
-    reopened = Store(str(path))
+    reopened = TinyStore(str(path))
     reopened.add_index("orders", "trade_no", lambda d: [d["trade_no"]])
     assert reopened.get("orders", "a") == {"trade_no": "T1", "subject": "中文"}
     assert reopened.lookup("orders", "trade_no", "T1")[0]["subject"] == "中文"
     reopened.put("orders", "a", {"trade_no": "T1", "subject": "changed"})
     reopened.close()
-    assert Store(str(path)).get("orders", "a")["subject"] == "changed"
+    assert TinyStore(str(path)).get("orders", "a")["subject"] == "changed"
 
 
 def test_a_flush_appends_only_the_changes_to_the_journal(tmp_path):
     path = tmp_path / "state.json"
-    store = Store(str(path))
+    store = TinyStore(str(path))
     store.put("orders", "a", {"x": 1})
     store.put("orders", "b", {"x": 2})
     store.delete("orders", "b")
@@ -62,17 +62,17 @@ def test_a_flush_appends_only_the_changes_to_the_journal(tmp_path):
 
 def test_state_survives_a_crash_from_file_and_journal(tmp_path):
     path = tmp_path / "state.json"
-    store = Store(str(path))
+    store = TinyStore(str(path))
     store.put("orders", "a", {"x": 1})
     store.close()
-    store = Store(str(path))
+    store = TinyStore(str(path))
     store.put("orders", "a", {"x": 2})
     store.put("orders", "b", {"x": 3})
     store.clear("notifications")
     store.flush()  # then the process dies: no close, no compaction
     with (tmp_path / "state.json.journal").open("a") as journal:
         journal.write('{"t": "orders/00')  # and the last append was torn
-    revived = Store(str(path))
+    revived = TinyStore(str(path))
     assert revived.get("orders", "a") == {"x": 2}
     assert revived.get("orders", "b") == {"x": 3}
     revived.put("orders", "c", {"x": 4})  # new ids do not collide with replayed ones
@@ -80,20 +80,20 @@ def test_state_survives_a_crash_from_file_and_journal(tmp_path):
 
 
 def test_the_file_is_rewritten_when_the_journal_outgrows_it(tmp_path, monkeypatch):
-    monkeypatch.setattr("sandbox.core.store.MIN_COMPACTION_BYTES", 1000)
+    monkeypatch.setattr("sandbox.core.store.tiny.MIN_COMPACTION_BYTES", 1000)
     path = tmp_path / "state.json"
-    store = Store(str(path))
+    store = TinyStore(str(path))
     for n in range(40):
         store.put("orders", f"k{n}", {"payload": "x" * 50})
         store.flush()
     journal = tmp_path / "state.json.journal"
     assert path.exists()
     assert not journal.exists() or journal.stat().st_size < path.stat().st_size
-    assert Store(str(path)).count("orders") == 40
+    assert TinyStore(str(path)).count("orders") == 40
 
 
 def test_memory_store_writes_no_file(tmp_path):
-    store = Store()
+    store = TinyStore()
     store.put("orders", "a", {"x": 1})
     store.close()
     assert list(tmp_path.iterdir()) == []

@@ -16,7 +16,7 @@ from cryptography import x509
 
 from sandbox.app import create_app
 from sandbox.config import Config
-from sandbox.core.store import Store
+from sandbox.core.store import TinyStore
 from sandbox.transport.ca import COLLECTION, KEY, SandboxCA, issue
 from sandbox.transport.hosts import PROVIDER_HOSTS
 
@@ -112,8 +112,8 @@ def test_a_certificate_for_any_other_host_signed_by_the_ca_is_rejected_by_python
         handshake(ca, forged.certificate_pem, forged.private_key_pem, host, tmp_path)
 
 
-def _memory_store() -> Store:
-    return Store()
+def _memory_store() -> TinyStore:
+    return TinyStore()
 
 
 # -- paysandbox ca ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""TinyDB behind one lock, laid out so that request-path cost stays flat as history grows.
+"""The embedded store: TinyDB behind one lock, laid out so that request-path cost stays flat as history grows.
 
 TinyDB's Table rebuilds a whole table on every write and its JSONStorage rewrites the whole file, so
 used naively every write costs time proportional to history. Here a collection is spread over many
@@ -16,17 +16,18 @@ import os
 import tempfile
 import threading
 import zlib
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage, Storage
 
 from sandbox.core import storefile
+from sandbox.core.store.base import IndexFn
 
 SHARDS = 1024
 MIN_COMPACTION_BYTES = 4 * 1024 * 1024
-IndexFn = Callable[[dict], Iterable[Hashable]]
 
 
 class JournaledStorage(Storage):
@@ -98,8 +99,8 @@ class JournaledStorage(Storage):
                 self._data.get(change["t"], {}).pop(change["i"], None)
 
 
-class Store:
-    """Documents by collection and key; secondary indexes; one re-entrant lock for every write."""
+class TinyStore:
+    """Documents by collection and key; secondary indexes; one re-entrant lock is every transaction (base.Store)."""
 
     def __init__(self, path: str | None = None, flush_interval: float = 0.5) -> None:
         self.lock = threading.RLock()
@@ -123,6 +124,12 @@ class Store:
         self._flusher: threading.Thread | None = None
         self._load()
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One process, one lock: holding it makes the reads and writes inside one step."""
+        with self.lock:
+            yield
+
     # -- reading -------------------------------------------------------------------------------
 
     def get(self, collection: str, key: str) -> dict | None:
@@ -138,6 +145,11 @@ class Store:
             _, entries = self._indexes[collection][index]
             docs = self._docs.get(collection, {})
             return [docs[key] for key in entries.get(value, ()) if key in docs]
+
+    def scan(self, collection: str, **equals: object) -> list[dict]:
+        with self.lock:
+            docs = self._docs.get(collection, {}).values()
+            return [d for d in docs if all(d.get(name) == value for name, value in equals.items())]
 
     def count(self, collection: str) -> int:
         return len(self._docs.get(collection, {}))

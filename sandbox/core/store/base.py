@@ -1,0 +1,50 @@
+"""What the core asks of a store, whichever backend runs it (the embedded TinyDB file, or PostgreSQL).
+
+Documents are JSON objects by collection and key. Secondary indexes are functions of a document, declared once
+(`add_index`) and computed by the store on every write, so any backend can keep them. A `transaction()` makes
+what is read and written inside it one all-or-nothing step that no other writer interleaves with: the payment
+races (pay versus close, two refunds) are decided inside one. Transactions nest (an inner one joins the outer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+IndexFn = Callable[[dict], Iterable[Hashable]]
+
+
+class Store(Protocol):
+    path: str | None  # what `--data` named (a file path, a database URL), None in memory
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """All reads and writes inside happen as one step; re-entrant within a thread."""
+
+    def get(self, collection: str, key: str) -> dict | None:
+        """The stored document (do not mutate it: `put` a new one). Inside a transaction, the key is held until it
+        ends, whether the document exists or not, so a check-then-write on it cannot race."""
+
+    def put(self, collection: str, key: str, doc: dict) -> None: ...
+
+    def delete(self, collection: str, key: str) -> None: ...
+
+    def add_index(self, collection: str, name: str, fn: IndexFn) -> None:
+        """Declare an index: `fn(doc)` gives the values under which `lookup` finds the document."""
+
+    def lookup(self, collection: str, index: str, value: Hashable) -> list[dict]: ...
+
+    def scan(self, collection: str, **equals: object) -> list[dict]:
+        """Every document of the collection whose top-level fields equal the given values (all, without any)."""
+
+    def count(self, collection: str) -> int: ...
+
+    def clear(self, collection: str) -> None: ...
+
+    def start(self) -> None:
+        """Start what runs beside requests (a background flush, a listener)."""
+
+    def flush(self) -> None:
+        """Make every write so far durable (a no-op where each transaction already is)."""
+
+    def close(self) -> None: ...
