@@ -1,0 +1,224 @@
+"""The PostgreSQL store (base.Store): documents as jsonb, index entries in a table kept in step by every write, and
+transactions that hold every key they read, so threads and processes sharing one database never interleave a
+check-then-write.
+
+Locks are PostgreSQL advisory locks, released when the transaction ends: a key is held (exclusively) by getting or
+writing it, whether its document exists or not; a whole collection is held by reading all of it (`all`, `scan`,
+`count`) or clearing it, and every key lock takes its collection's lock shared, so the two exclude each other. A
+`lookup` holds nothing: get the document it found to hold it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from sandbox.core.store.base import IndexFn
+from sandbox.core.store.database import advisory_key, connect, connection_kwargs, shown
+from sandbox.core.store.encoding import WRAPPED, dump_document, index_value, is_plain, load_document, stored_key
+from sandbox.core.store.schema import migrate
+
+# A gthread worker's 8 request threads, the notification senders and the clock's worker, each at most one at a time.
+POOL_SIZE = 16
+
+HOLD_KEY = "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(%s)"
+HOLD_COLLECTION = "SELECT pg_advisory_xact_lock(%s)"
+GET = "SELECT doc FROM documents WHERE collection = %s AND key = %s"
+# One statement for a document and its index entries: the entries it no longer has go, the new ones come (the two
+# sets are disjoint, so the delete and the insert never meet on a row).
+PUT = """
+WITH document AS (
+    INSERT INTO documents (collection, key, doc) VALUES (%(collection)s, %(key)s, %(doc)s::jsonb)
+    ON CONFLICT (collection, key) DO UPDATE SET doc = excluded.doc
+), stale AS (
+    DELETE FROM index_entries
+    WHERE collection = %(collection)s AND key = %(key)s
+    AND (index_name, value) NOT IN (SELECT * FROM unnest(%(names)s::text[], %(values)s::text[]))
+)
+INSERT INTO index_entries (collection, index_name, value, key)
+SELECT %(collection)s, name, value, %(key)s FROM unnest(%(names)s::text[], %(values)s::text[]) AS entry(name, value)
+ON CONFLICT DO NOTHING
+"""
+DELETE = """
+WITH entries AS (DELETE FROM index_entries WHERE collection = %(collection)s AND key = %(key)s)
+DELETE FROM documents WHERE collection = %(collection)s AND key = %(key)s
+"""
+CLEAR = """
+WITH entries AS (DELETE FROM index_entries WHERE collection = %(collection)s)
+DELETE FROM documents WHERE collection = %(collection)s
+"""
+LOOKUP = """
+SELECT d.doc FROM index_entries e JOIN documents d ON d.collection = e.collection AND d.key = e.key
+WHERE e.collection = %s AND e.index_name = %s AND e.value = %s
+"""
+ALL = "SELECT doc FROM documents WHERE collection = %s"
+# A wrapped document (encoding.py) cannot be narrowed by containment: it is always compared in Python.
+CONTAINING = "SELECT doc FROM documents WHERE collection = %s AND (doc @> %s::jsonb OR doc ? %s)"
+COUNT = "SELECT count(*) FROM documents WHERE collection = %s"
+IS_BUILT = "SELECT 1 FROM built_indexes WHERE collection = %s AND index_name = %s"
+BUILD = """
+INSERT INTO index_entries (collection, index_name, value, key)
+SELECT %(collection)s, %(name)s, value, key FROM unnest(%(values)s::text[], %(keys)s::text[]) AS entry(value, key)
+ON CONFLICT DO NOTHING
+"""
+BUILT = "INSERT INTO built_indexes (collection, index_name) VALUES (%s, %s)"
+
+
+class _Bound(threading.local):
+    """The connection of the transaction this thread is in, if any."""
+
+    conn: psycopg.Connection | None = None
+
+
+class PgStore:
+    """Documents by collection and key in PostgreSQL, with declared indexes and holding transactions (base.Store)."""
+
+    def __init__(self, url: str) -> None:
+        self.path = shown(url)  # what the banner and errors show: never the password
+        with connect(url) as conn:
+            migrate(conn, url)
+        kwargs = {"autocommit": True, **connection_kwargs(url)}
+        self._pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs=kwargs, name="paysandbox", open=True)
+        # One transaction at a time within this process, as TinyStore's lock: the core keeps in-process state (the
+        # sorted scenario rules) that it changes only inside a transaction. Between processes the database decides.
+        self._lock = threading.RLock()
+        self._bound = _Bound()
+        self._indexes: dict[str, dict[str, IndexFn]] = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT on one pooled connection bound to this thread (ROLLBACK on an exception); an inner
+        transaction joins the outer one."""
+        if self._bound.conn is not None:
+            yield
+            return
+        with self._lock, self._pool.connection() as conn, conn.transaction():
+            self._bound.conn = conn
+            try:
+                yield
+            finally:
+                self._bound.conn = None
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, collection: str, key: str) -> dict | None:
+        """The stored document; inside a transaction the key is held until it ends, whether the document exists or
+        not (the lock comes first, in its own statement, so the read that follows sees the last holder's commit)."""
+        with self._connection() as conn:
+            if self._bound.conn is not None:
+                self._hold_key(conn, collection, key)
+            row = conn.execute(GET, (collection, stored_key(key))).fetchone()
+        return load_document(row[0]) if row else None
+
+    def all(self, collection: str) -> list[dict]:
+        return [load_document(doc) for doc in self._read_collection(collection, ALL, (collection,))]
+
+    def lookup(self, collection: str, index: str, value: Hashable) -> list[dict]:
+        self._indexes[collection][index]  # an index never declared is a KeyError, as in TinyStore
+        with self._connection() as conn:
+            return [load_document(row[0]) for row in conn.execute(LOOKUP, (collection, index, index_value(value)))]
+
+    def scan(self, collection: str, **equals: object) -> list[dict]:
+        """jsonb containment narrows by the string fields (where it is exact); every field is then compared in
+        Python, as TinyStore compares them (containment would let a list match a longer one)."""
+        strings = {name: value for name, value in equals.items() if isinstance(value, str) and is_plain(value)}
+        found = self._read_collection(collection, CONTAINING, (collection, dump_document(strings), WRAPPED))
+        docs = [load_document(doc) for doc in found]
+        return [d for d in docs if all(d.get(name) == value for name, value in equals.items())]
+
+    def count(self, collection: str) -> int:
+        return self._read_collection(collection, COUNT, (collection,))[0]
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def add_index(self, collection: str, name: str, fn: IndexFn) -> None:
+        """Declare an index; the first process to declare it on this database builds its entries for the documents
+        already there (every write after keeps them)."""
+        self._indexes.setdefault(collection, {})[name] = fn
+        with self._connection() as conn:
+            if conn.execute(IS_BUILT, (collection, name)).fetchone():
+                return
+        with self._writing() as conn:
+            conn.execute(HOLD_COLLECTION, (_collection_lock(collection),))  # no writer of the collection meanwhile
+            if conn.execute(IS_BUILT, (collection, name)).fetchone():
+                return
+            values, keys = [], []
+            for key, doc in conn.execute("SELECT key, doc FROM documents WHERE collection = %s", (collection,)):
+                for value in fn(load_document(doc)):
+                    values.append(index_value(value))
+                    keys.append(key)  # as stored
+            conn.execute(BUILD, {"collection": collection, "name": name, "values": values, "keys": keys})
+            conn.execute(BUILT, (collection, name))
+
+    def put(self, collection: str, key: str, doc: dict) -> None:
+        names, values = [], []
+        for name, fn in self._indexes.get(collection, {}).items():
+            for value in fn(doc):
+                names.append(name)
+                values.append(index_value(value))
+        params = {"collection": collection, "key": stored_key(key), "doc": dump_document(doc)}
+        with self._writing() as conn:
+            self._hold_key(conn, collection, key)
+            conn.execute(PUT, {**params, "names": names, "values": values})
+
+    def delete(self, collection: str, key: str) -> None:
+        with self._writing() as conn:
+            self._hold_key(conn, collection, key)
+            conn.execute(DELETE, {"collection": collection, "key": stored_key(key)})
+
+    def clear(self, collection: str) -> None:
+        with self._writing() as conn:
+            conn.execute(HOLD_COLLECTION, (_collection_lock(collection),))
+            conn.execute(CLEAR, {"collection": collection})
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Nothing runs beside requests yet (the pool keeps its own connections)."""
+
+    def flush(self) -> None:
+        """Nothing to do: every write is committed before it returns."""
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """The transaction's connection, or a pooled one for a single autocommitted statement."""
+        if self._bound.conn is not None:
+            yield self._bound.conn
+            return
+        with self._pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[psycopg.Connection]:
+        """The transaction's connection, or a pooled one in a transaction of its own (a write and its index entries
+        are committed together, and before the call returns)."""
+        if self._bound.conn is not None:
+            yield self._bound.conn
+            return
+        with self._pool.connection() as conn, conn.transaction():
+            yield conn
+
+    def _read_collection(self, collection: str, query: str, params: tuple) -> list:
+        """The first column of a query over a whole collection, held inside a transaction against every writer."""
+        with self._connection() as conn:
+            if self._bound.conn is not None:
+                conn.execute(HOLD_COLLECTION, (_collection_lock(collection),))
+            return [row[0] for row in conn.execute(query, params)]
+
+    @staticmethod
+    def _hold_key(conn: psycopg.Connection, collection: str, key: str) -> None:
+        lock = advisory_key("document", collection, stored_key(key))
+        conn.execute(HOLD_KEY, (_collection_lock(collection), lock))
+
+
+def _collection_lock(collection: str) -> int:
+    return advisory_key("collection", collection)
