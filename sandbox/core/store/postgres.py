@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -24,6 +24,8 @@ from sandbox.core.store.schema import migrate
 
 # A gthread worker's 8 request threads, the notification senders and the clock's worker, each at most one at a time.
 POOL_SIZE = 16
+
+Steps = list[tuple[str, object]]  # statements and their parameters, sent together
 
 HOLD_KEY = "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(%s)"
 HOLD_COLLECTION = "SELECT pg_advisory_xact_lock(%s)"
@@ -69,8 +71,9 @@ BUILT = "INSERT INTO built_indexes (collection, index_name) VALUES (%s, %s)"
 
 
 class _Bound(threading.local):
-    """The connection of the transaction this thread is in, if any."""
+    """This thread's transaction: whether it is in one, and its connection once a statement has needed one."""
 
+    active = False
     conn: psycopg.Connection | None = None
 
 
@@ -92,46 +95,51 @@ class PgStore:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """BEGIN ... COMMIT on one pooled connection bound to this thread (ROLLBACK on an exception); an inner
-        transaction joins the outer one."""
-        if self._bound.conn is not None:
+        transaction joins the outer one. The connection is taken, and BEGIN sent, with the first statement: a
+        transaction that reads and writes nothing costs nothing."""
+        bound = self._bound
+        if bound.active:
             yield
             return
-        with self._lock, self._pool.connection() as conn, conn.transaction():
-            self._bound.conn = conn
+        with self._lock:
+            bound.active = True
             try:
                 yield
+            except BaseException:
+                self._end(commit=False)
+                raise
+            else:
+                self._end(commit=True)
             finally:
-                self._bound.conn = None
+                bound.active = False
 
     # -- reading -------------------------------------------------------------------------------
 
     def get(self, collection: str, key: str) -> dict | None:
         """The stored document; inside a transaction the key is held until it ends, whether the document exists or
         not (the lock comes first, in its own statement, so the read that follows sees the last holder's commit)."""
-        with self._connection() as conn:
-            if self._bound.conn is not None:
-                self._hold_key(conn, collection, key)
-            row = conn.execute(GET, (collection, stored_key(key))).fetchone()
-        return load_document(row[0]) if row else None
+        hold = [self._hold_key(collection, key)] if self._bound.active else []
+        rows = self._run([*hold, (GET, (collection, stored_key(key)))])
+        return load_document(rows[0][0]) if rows else None
 
     def all(self, collection: str) -> list[dict]:
-        return [load_document(doc) for doc in self._read_collection(collection, ALL, (collection,))]
+        return [load_document(row[0]) for row in self._read_collection(collection, ALL, (collection,))]
 
     def lookup(self, collection: str, index: str, value: Hashable) -> list[dict]:
         self._indexes[collection][index]  # an index never declared is a KeyError, as in TinyStore
-        with self._connection() as conn:
-            return [load_document(row[0]) for row in conn.execute(LOOKUP, (collection, index, index_value(value)))]
+        rows = self._run([(LOOKUP, (collection, index, index_value(value)))])
+        return [load_document(row[0]) for row in rows]
 
     def scan(self, collection: str, **equals: object) -> list[dict]:
         """jsonb containment narrows by the string fields (where it is exact); every field is then compared in
         Python, as TinyStore compares them (containment would let a list match a longer one)."""
         strings = {name: value for name, value in equals.items() if isinstance(value, str) and is_plain(value)}
-        found = self._read_collection(collection, CONTAINING, (collection, dump_document(strings), WRAPPED))
-        docs = [load_document(doc) for doc in found]
+        rows = self._read_collection(collection, CONTAINING, (collection, dump_document(strings), WRAPPED))
+        docs = [load_document(row[0]) for row in rows]
         return [d for d in docs if all(d.get(name) == value for name, value in equals.items())]
 
     def count(self, collection: str) -> int:
-        return self._read_collection(collection, COUNT, (collection,))[0]
+        return self._read_collection(collection, COUNT, (collection,))[0][0]
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -139,20 +147,19 @@ class PgStore:
         """Declare an index; the first process to declare it on this database builds its entries for the documents
         already there (every write after keeps them)."""
         self._indexes.setdefault(collection, {})[name] = fn
-        with self._connection() as conn:
-            if conn.execute(IS_BUILT, (collection, name)).fetchone():
-                return
-        with self._writing() as conn:
-            conn.execute(HOLD_COLLECTION, (_collection_lock(collection),))  # no writer of the collection meanwhile
-            if conn.execute(IS_BUILT, (collection, name)).fetchone():
+        if self._run([(IS_BUILT, (collection, name))]):
+            return
+        with self.transaction():
+            # Held against every writer of the collection, and against another process building the same index.
+            if self._run([(HOLD_COLLECTION, (_collection_lock(collection),)), (IS_BUILT, (collection, name))]):
                 return
             values, keys = [], []
-            for key, doc in conn.execute("SELECT key, doc FROM documents WHERE collection = %s", (collection,)):
+            for key, doc in self._run([("SELECT key, doc FROM documents WHERE collection = %s", (collection,))]):
                 for value in fn(load_document(doc)):
                     values.append(index_value(value))
                     keys.append(key)  # as stored
-            conn.execute(BUILD, {"collection": collection, "name": name, "values": values, "keys": keys})
-            conn.execute(BUILT, (collection, name))
+            build = {"collection": collection, "name": name, "values": values, "keys": keys}
+            self._run([(BUILD, build), (BUILT, (collection, name))])
 
     def put(self, collection: str, key: str, doc: dict) -> None:
         names, values = [], []
@@ -161,19 +168,14 @@ class PgStore:
                 names.append(name)
                 values.append(index_value(value))
         params = {"collection": collection, "key": stored_key(key), "doc": dump_document(doc)}
-        with self._writing() as conn:
-            self._hold_key(conn, collection, key)
-            conn.execute(PUT, {**params, "names": names, "values": values})
+        self._write([self._hold_key(collection, key), (PUT, {**params, "names": names, "values": values})])
 
     def delete(self, collection: str, key: str) -> None:
-        with self._writing() as conn:
-            self._hold_key(conn, collection, key)
-            conn.execute(DELETE, {"collection": collection, "key": stored_key(key)})
+        params = {"collection": collection, "key": stored_key(key)}
+        self._write([self._hold_key(collection, key), (DELETE, params)])
 
     def clear(self, collection: str) -> None:
-        with self._writing() as conn:
-            conn.execute(HOLD_COLLECTION, (_collection_lock(collection),))
-            conn.execute(CLEAR, {"collection": collection})
+        self._write([(HOLD_COLLECTION, (_collection_lock(collection),)), (CLEAR, {"collection": collection})])
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -188,36 +190,68 @@ class PgStore:
 
     # -- internals -----------------------------------------------------------------------------
 
-    @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection]:
-        """The transaction's connection, or a pooled one for a single autocommitted statement."""
-        if self._bound.conn is not None:
-            yield self._bound.conn
+    def _run(self, steps: Steps) -> list[tuple]:
+        """The rows of the last statement: on the transaction's connection (BEGIN first, if nothing has needed it
+        yet), else autocommitted on a pooled one."""
+        bound = self._bound
+        if not bound.active:
+            with self._pool.connection() as conn:
+                return _executed(conn, steps)
+        if bound.conn is None:
+            bound.conn = self._pool.getconn()
+            steps = [("BEGIN", None), *steps]
+        return _executed(bound.conn, steps)
+
+    def _write(self, steps: Steps) -> None:
+        """Statements that change the store: in the transaction, else in one of their own, committed before this
+        returns (a document and its index entries together)."""
+        if self._bound.active:
+            self._run(steps)
             return
         with self._pool.connection() as conn:
-            yield conn
+            try:
+                _executed(conn, [("BEGIN", None), *steps, ("COMMIT", None)])
+            except BaseException:
+                _roll_back(conn)
+                raise
 
-    @contextmanager
-    def _writing(self) -> Iterator[psycopg.Connection]:
-        """The transaction's connection, or a pooled one in a transaction of its own (a write and its index entries
-        are committed together, and before the call returns)."""
-        if self._bound.conn is not None:
-            yield self._bound.conn
+    def _end(self, commit: bool) -> None:
+        """COMMIT or ROLLBACK the thread's transaction, and give its connection back (if it ever took one)."""
+        conn, self._bound.conn = self._bound.conn, None
+        if conn is None:
             return
-        with self._pool.connection() as conn, conn.transaction():
-            yield conn
+        try:
+            if commit:
+                conn.execute("COMMIT")
+            else:
+                _roll_back(conn)
+        finally:
+            self._pool.putconn(conn)
 
-    def _read_collection(self, collection: str, query: str, params: tuple) -> list:
-        """The first column of a query over a whole collection, held inside a transaction against every writer."""
-        with self._connection() as conn:
-            if self._bound.conn is not None:
-                conn.execute(HOLD_COLLECTION, (_collection_lock(collection),))
-            return [row[0] for row in conn.execute(query, params)]
+    def _read_collection(self, collection: str, query: str, params: tuple) -> list[tuple]:
+        """The rows of a query over a whole collection, held inside a transaction against every writer of it."""
+        hold = [(HOLD_COLLECTION, (_collection_lock(collection),))] if self._bound.active else []
+        return self._run([*hold, (query, params)])
 
     @staticmethod
-    def _hold_key(conn: psycopg.Connection, collection: str, key: str) -> None:
-        lock = advisory_key("document", collection, stored_key(key))
-        conn.execute(HOLD_KEY, (_collection_lock(collection), lock))
+    def _hold_key(collection: str, key: str) -> tuple[str, tuple]:
+        return HOLD_KEY, (_collection_lock(collection), advisory_key("document", collection, stored_key(key)))
+
+
+def _executed(conn: psycopg.Connection, steps: Steps) -> list[tuple]:
+    """Run the statements in order; answer the rows of the last that returns any."""
+    rows: list[tuple] = []
+    for query, params in steps:
+        cursor = conn.execute(query, params)
+        if cursor.description is not None:
+            rows = cursor.fetchall()
+    return rows
+
+
+def _roll_back(conn: psycopg.Connection) -> None:
+    """End a failed transaction; a connection too broken even for that is the pool's to discard."""
+    with suppress(psycopg.Error):
+        conn.execute("ROLLBACK")
 
 
 def _collection_lock(collection: str) -> int:
