@@ -71,10 +71,12 @@ BUILT = "INSERT INTO built_indexes (collection, index_name) VALUES (%s, %s)"
 
 
 class _Bound(threading.local):
-    """This thread's transaction: whether it is in one, and its connection once a statement has needed one."""
+    """This thread's transaction: whether it is in one, its connection once a statement has needed one, and the
+    advisory locks it holds (each taken once: a lock is kept until the transaction ends)."""
 
     active = False
     conn: psycopg.Connection | None = None
+    held: set[int]
 
 
 class PgStore:
@@ -102,7 +104,7 @@ class PgStore:
             yield
             return
         with self._lock:
-            bound.active = True
+            bound.active, bound.held = True, set()
             try:
                 yield
             except BaseException:
@@ -118,7 +120,7 @@ class PgStore:
     def get(self, collection: str, key: str) -> dict | None:
         """The stored document; inside a transaction the key is held until it ends, whether the document exists or
         not (the lock comes first, in its own statement, so the read that follows sees the last holder's commit)."""
-        hold = [self._hold_key(collection, key)] if self._bound.active else []
+        hold = self._hold_key(collection, key) if self._bound.active else []
         rows = self._run([*hold, (GET, (collection, stored_key(key)))])
         return load_document(rows[0][0]) if rows else None
 
@@ -151,7 +153,7 @@ class PgStore:
             return
         with self.transaction():
             # Held against every writer of the collection, and against another process building the same index.
-            if self._run([(HOLD_COLLECTION, (_collection_lock(collection),)), (IS_BUILT, (collection, name))]):
+            if self._run([*self._hold_collection(collection), (IS_BUILT, (collection, name))]):
                 return
             values, keys = [], []
             for key, doc in self._run([("SELECT key, doc FROM documents WHERE collection = %s", (collection,))]):
@@ -168,14 +170,14 @@ class PgStore:
                 names.append(name)
                 values.append(index_value(value))
         params = {"collection": collection, "key": stored_key(key), "doc": dump_document(doc)}
-        self._write([self._hold_key(collection, key), (PUT, {**params, "names": names, "values": values})])
+        self._write([*self._hold_key(collection, key), (PUT, {**params, "names": names, "values": values})])
 
     def delete(self, collection: str, key: str) -> None:
         params = {"collection": collection, "key": stored_key(key)}
-        self._write([self._hold_key(collection, key), (DELETE, params)])
+        self._write([*self._hold_key(collection, key), (DELETE, params)])
 
     def clear(self, collection: str) -> None:
-        self._write([(HOLD_COLLECTION, (_collection_lock(collection),)), (CLEAR, {"collection": collection})])
+        self._write([*self._hold_collection(collection), (CLEAR, {"collection": collection})])
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -230,12 +232,27 @@ class PgStore:
 
     def _read_collection(self, collection: str, query: str, params: tuple) -> list[tuple]:
         """The rows of a query over a whole collection, held inside a transaction against every writer of it."""
-        hold = [(HOLD_COLLECTION, (_collection_lock(collection),))] if self._bound.active else []
+        hold = self._hold_collection(collection) if self._bound.active else []
         return self._run([*hold, (query, params)])
 
-    @staticmethod
-    def _hold_key(collection: str, key: str) -> tuple[str, tuple]:
-        return HOLD_KEY, (_collection_lock(collection), advisory_key("document", collection, stored_key(key)))
+    def _hold_key(self, collection: str, key: str) -> Steps:
+        """The statement that holds a key (and its collection, shared), unless this transaction already does."""
+        lock = advisory_key("document", collection, stored_key(key))
+        return [] if self._already_held(lock) else [(HOLD_KEY, (_collection_lock(collection), lock))]
+
+    def _hold_collection(self, collection: str) -> Steps:
+        lock = _collection_lock(collection)
+        return [] if self._already_held(lock) else [(HOLD_COLLECTION, (lock,))]
+
+    def _already_held(self, lock: int) -> bool:
+        """Whether this thread's transaction holds the lock; it will from the next statement on."""
+        bound = self._bound
+        if not bound.active:
+            return False
+        if lock in bound.held:
+            return True
+        bound.held.add(lock)
+        return False
 
 
 def _executed(conn: psycopg.Connection, steps: Steps) -> list[tuple]:
