@@ -16,7 +16,8 @@ TOKEN = re.compile(r"[\x21-\x7e]+")  # what a bearer token can be: visible ASCII
 class Config:
     host: str = "127.0.0.1"  # SANDBOX_HOST: address `serve` binds (0.0.0.0 in the container)
     port: int = 8008  # SANDBOX_PORT
-    data_path: str | None = None  # SANDBOX_DATA: TinyDB JSON file; unset keeps state in memory
+    # SANDBOX_DATA: a TinyDB JSON file, or a postgresql:// URL (whose password must never be shown); unset: memory
+    data_path: str | None = field(default=None, repr=False)
     fixtures_dir: str = field(default_factory=lambda: str(PACKAGED_FIXTURES))  # SANDBOX_FIXTURES
     public_url: str | None = None  # SANDBOX_PUBLIC_URL: base of URLs handed out (QR codes, bills)
     clock_mode: str = "real"  # SANDBOX_CLOCK_MODE: real | accelerated | manual

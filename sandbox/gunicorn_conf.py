@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from sandbox.config import Config
-from sandbox.core import storefile
+from sandbox.core import store, storefile
 from sandbox.core.destinations import Allowlist
 
 try:
@@ -16,10 +16,10 @@ except (TypeError, ValueError) as exc:
     sys.exit(f"paysandbox: a SANDBOX_* environment variable is invalid: {exc}")
 
 if _config.data_path:
-    # Here in the master, so a damaged SANDBOX_DATA stops the start with one line (exit 2), where a worker that failed
-    # to load it would print a traceback and leave gunicorn to give up on it.
+    # Here in the master, so a damaged SANDBOX_DATA (or a database that cannot be reached, or is newer) stops the start
+    # with one line (exit 2), where a worker that failed to load it would leave gunicorn to give up on it (exit 3).
     try:
-        storefile.check(_config.data_path)
+        store.check(_config.data_path)
     except storefile.StoreFileError as exc:
         print(f"paysandbox: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -27,8 +27,9 @@ if _config.data_path:
 _host = f"[{_config.host}]" if ":" in _config.host else _config.host
 bind = [f"{_host}:{_config.port}"]
 
-# One process, always: the store, the clock, the timers and the dispatcher thread live in it. More workers
-# would each have their own orders; max_requests stays 0 because a recycled worker would forget them.
+# One process, always: the clock, the timers and the dispatcher thread live in it, and so does a file store. More
+# workers would each have their own orders (or, on PostgreSQL, their own clock and due work); max_requests stays 0
+# because a recycled worker would forget them.
 workers = 1
 worker_class = "gthread"
 # Threads let a merchant call back (query, refund) while a notification to it is in flight, let an api.delay

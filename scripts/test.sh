@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command (and what CI runs): install everything the tests need, lint, run the suite.
 # Installs the Debian packages the tests drive for real when they are missing: Chromium (browser tests), a JDK
-# (the Java clients), Node.js and npm (the Node SDKs, pinned by tests/node/package-lock.json), curl (the proxy recipes).
+# (the Java clients), Node.js and npm (the Node SDKs, pinned by tests/node/package-lock.json), curl (the proxy recipes),
+# PostgreSQL (the PostgreSQL store: a throwaway cluster for the run, stopped and removed however the run ends).
 # Runs the suite on every core (pytest-xdist); extra arguments go to pytest (`-n 0` runs it in one process).
 source "$(dirname "$0")/_venv.sh"
 missing=()
@@ -9,6 +10,7 @@ missing=()
 command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v npm >/dev/null || missing+=(nodejs npm)
 command -v curl >/dev/null || missing+=(curl)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
@@ -19,4 +21,8 @@ fi
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-exec .venv/bin/python -m pytest -n auto "$@"
+cluster=$(mktemp -d -t paysandbox-pg.XXXXXX)
+trap '.venv/bin/python -m tests.postgres stop "$cluster"' EXIT
+PAYSANDBOX_TEST_POSTGRES=$(.venv/bin/python -m tests.postgres start "$cluster")
+export PAYSANDBOX_TEST_POSTGRES
+.venv/bin/python -m pytest -n auto "$@"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sandbox.merchant.alipay import AlipayClient
 from sandbox.merchant.unionpay import UnionPayClient
 from sandbox.testing.receiver import NotificationReceiver
 from sandbox.testing.server import ThreadedServer
+from tests import postgres
 from tests.nodejs import NodeScript
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -134,6 +136,38 @@ def live(app, sandbox):
     sandbox.start()
     with ThreadedServer(app) as server:
         yield server
+
+
+# -- real PostgreSQL: one server per run (scripts/test.sh's, else one per test process), a fresh database per test --
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The URL of a PostgreSQL server's maintenance database: $PAYSANDBOX_TEST_POSTGRES, else a throwaway cluster."""
+    if os.environ.get(postgres.ENV):
+        yield os.environ[postgres.ENV]
+        return
+    if postgres.bin_dir() is None:
+        # Fail, never skip: the PostgreSQL store's tests must really run.
+        pytest.fail(f"PostgreSQL is not installed (no {postgres.BINARIES}/initdb): {postgres.INSTALL}")
+    cluster = postgres.Cluster(Path(tempfile.mkdtemp(prefix="paysandbox-pg-")))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A new, empty database of its own (dropped after the test): tests and xdist workers never share one."""
+    with postgres.fresh_database(postgres_server) as url:
+        yield url
+
+
+@pytest.fixture(params=["tiny", "postgres"])
+def store_data(request) -> str | None:
+    """`--data` for each backend: None (TinyStore in memory), then a fresh PostgreSQL database's URL."""
+    return request.getfixturevalue("postgres_url") if request.param == "postgres" else None
 
 
 @pytest.fixture

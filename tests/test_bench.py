@@ -52,3 +52,10 @@ def test_fuzz_bench_sends_every_gateway_mutated_requests_and_finds_no_crash():
     for gateway in ("alipay ", "alipay_v3", "wechatpay_v3", "wechatpay_v2", "unionpay"):
         assert gateway in out
     assert out.rstrip().endswith("PASS")
+
+
+def test_store_backends_bench_reports_postgresql_beside_the_file_store(postgres_url):
+    out = run("store_backends.py", "--quick", "--postgres", postgres_url)
+    for store in ("memory (TinyStore)", "file (TinyStore, flush running)", "postgresql (one process)"):
+        assert store in out
+    assert "of the file store's rate" in out and out.rstrip().endswith("PASS")

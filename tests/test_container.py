@@ -323,6 +323,24 @@ def test_state_in_the_data_volume_survives_a_restart(image, running, receiver, a
     assert container.stop() == 0
 
 
+def test_the_container_keeps_its_state_in_a_postgresql_database(running, receiver, alipay_demo, postgres_url):
+    receiver.reply("busy")
+    container = running(SANDBOX_DATA=postgres_url)
+    shop = merchant(container, alipay_demo)
+    shop.create("DOCKER-PG", 100, "container", BUYER, notify_url=f"{receiver.url}/notify")
+    container.http.post(f"{container.url}/_sandbox/orders/alipay/{APP}/DOCKER-PG/pay", json={}, timeout=10)
+    receiver.wait_for(1, timeout=10)
+    assert container.stop() == 0
+    assert postgres_url.split("@")[0].rsplit(":", 1)[1] not in container.log()  # the password
+
+    container = running(SANDBOX_DATA=postgres_url)
+    assert merchant(container, alipay_demo).query("DOCKER-PG")["trade_status"] == "TRADE_SUCCESS"
+    [record] = container.http.get(f"{container.url}/_sandbox/notifications", timeout=10).json()["notifications"]
+    assert record["status"] == "pending" and record["attempts"][0]["response_body"] == "busy"
+    assert container.stop() == 0
+    assert "Traceback" not in container.log()
+
+
 def test_the_worker_runs_the_proxy_and_tls_ports_when_their_variables_are_set(running, tmp_path):
     proxy, tls = free_port(), free_port()
     container = running(SANDBOX_PROXY_PORT=str(proxy), SANDBOX_TLS_PORT=str(tls))

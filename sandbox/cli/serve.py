@@ -37,7 +37,12 @@ def register(commands: argparse._SubParsersAction) -> None:
 def _sandbox_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--host", help="address to bind (default 127.0.0.1; 0.0.0.0 in a container)")
     command.add_argument("--port", type=int, help="port (default 8008)")
-    command.add_argument("--data", metavar="PATH", help="keep state in this TinyDB JSON file (default: in memory)")
+    command.add_argument(
+        "--data",
+        metavar="PATH|URL",
+        help="keep state in this TinyDB JSON file, or in the PostgreSQL database of a postgresql:// URL"
+        " (default: in memory)",
+    )
     command.add_argument("--clock", choices=("real", "accelerated", "manual"), help="clock mode (default real)")
     command.add_argument("--factor", type=float, help="clock speed in accelerated mode")
     command.add_argument("--seed", type=int, help="make generated ids repeatable")
@@ -212,7 +217,7 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
         sandbox.stop()
         return 1
     where = f"http://{config.host}:{server.server_port}"
-    store = config.data_path or "memory"
+    store = sandbox.store.path or "memory"  # a database's URL without its password
     print(f"paysandbox {__version__} serving on {where} (store: {store}, clock: {sandbox.clock.mode})", flush=True)
     print(f"  Alipay gateway   {where}/gateway.do   demo app_id 2021000000000001 (`paysandbox keys`)", flush=True)
     print(f"  WeChat Pay       {where}/v3/... and /pay/...   demo mchid 1900000109", flush=True)

@@ -38,7 +38,7 @@ class Sandbox:
         self.store = open_store(config.data_path)
         self.timers = Timers()
         self.gateways: dict[str, GatewayAdapter] = {}
-        with storefile.contents_checked(config.data_path):  # the indexes read every stored document
+        with storefile.contents_checked(self.store.path):  # the indexes read every stored document
             self.merchants = Merchants(self.store)
             self.scenarios = Scenarios(self.store, self.ids, self.gateways)
             self.outbox = Outbox(self.store, self.clock, self.ids, self.timers)
@@ -57,7 +57,7 @@ class Sandbox:
 
     def load(self) -> None:
         """Register the demo merchants and rebuild timers from stored state (after a restart)."""
-        with storefile.contents_checked(self.config.data_path):
+        with storefile.contents_checked(self.store.path):
             for adapter in self.gateways.values():
                 adapter.register_demo_merchants()
             self.payments.reschedule_all()

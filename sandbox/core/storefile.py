@@ -15,7 +15,7 @@ MOVE_AWAY = "restore it from a backup, or move it away to start a new, empty sto
 class StoreFileError(Exception):
     """A store file (or its journal) that cannot be used; str() is the whole explanation, on one line."""
 
-    def __init__(self, path: Path, problem: str, advice: str = MOVE_AWAY, what: str = "the data file") -> None:
+    def __init__(self, path: Path | str, problem: str, advice: str = MOVE_AWAY, what: str = "the data file") -> None:
         self.path = path
         super().__init__(f"cannot use {what} {path}: {problem}; {advice}")
 
@@ -23,13 +23,15 @@ class StoreFileError(Exception):
 @contextmanager
 def contents_checked(path: str | None) -> Iterator[None]:
     """Around reading stored documents into the sandbox: a document it cannot read (a hand-edited store, one of another
-    version) is a StoreFileError naming the file, not a traceback."""
+    version) is a StoreFileError naming the file (or database), not a traceback."""
     try:
         yield
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if not path:
             raise
         problem = f"it holds a document the sandbox did not write ({type(exc).__name__}: {str(exc)[:80]})"
+        if "://" in path:  # a database, named as its store shows it (no password)
+            raise StoreFileError(path, problem, "give the sandbox a database of its own", what="the database") from None
         raise StoreFileError(Path(path), problem) from None
 
 

@@ -1,0 +1,80 @@
+"""The PostgreSQL store's schema: numbered migrations that each process applies at start, in order, under one lock.
+
+A database records the last migration it ran in `schema_version`. A migration, once released, is never edited: a
+change is a new one appended to MIGRATIONS. A database of a newer version than this sandbox knows is refused, since
+an older sandbox cannot know what the newer tables mean.
+
+Sharing work between processes comes next, as migrations of its own: a `due` table (expiries, settlements and
+notification attempts as rows with a lease, taken by whichever process is free with FOR UPDATE SKIP LOCKED and
+announced with LISTEN/NOTIFY) and a `clocks` table (each namespace's clock, read by every process). Until then each
+process keeps its due work and clock in memory, rebuilt from the documents at start.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import errors
+
+from sandbox.core.store.database import DatabaseUnusable, advisory_key, shown
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: documents by (collection, key); the entries of their declared indexes, one row per value, kept in step by
+    # every write; and which indexes have been built over the documents that were there before them.
+    """
+    CREATE TABLE documents (
+        collection text NOT NULL,
+        key text NOT NULL,
+        doc jsonb NOT NULL,
+        PRIMARY KEY (collection, key)
+    );
+    CREATE TABLE index_entries (
+        collection text NOT NULL,
+        index_name text NOT NULL,
+        value text NOT NULL,
+        key text NOT NULL,
+        PRIMARY KEY (collection, index_name, value, key)
+    );
+    CREATE INDEX index_entries_of_a_document ON index_entries (collection, key);
+    CREATE TABLE built_indexes (
+        collection text NOT NULL,
+        index_name text NOT NULL,
+        PRIMARY KEY (collection, index_name)
+    );
+    """,
+)
+LATEST = len(MIGRATIONS)
+MIGRATION_LOCK = advisory_key("schema")
+OWN_DATABASE = "give the sandbox a database of its own (createdb paysandbox)"
+
+
+def migrate(conn: psycopg.Connection, url: str) -> int:
+    """Bring the database up to LATEST (several processes starting at once take turns); answers the version found.
+
+    Raises DatabaseUnusable for a newer schema, for tables of the same names that another program made, and when the
+    user may not create tables."""
+    try:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+            found = row[0] if row else 0
+            if found > LATEST:
+                raise DatabaseUnusable(
+                    shown(url),
+                    f"its schema is version {found}, newer than this paysandbox knows (version {LATEST})",
+                    "upgrade paysandbox, or point --data at another database",
+                )
+            for number in range(found + 1, LATEST + 1):
+                conn.execute(MIGRATIONS[number - 1])
+            if row is None:
+                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (LATEST,))
+            elif found < LATEST:
+                conn.execute("UPDATE schema_version SET version = %s", (LATEST,))
+    except errors.DuplicateTable as exc:
+        problem = f"it holds tables paysandbox did not make ({exc.diag.message_primary})"
+        raise DatabaseUnusable(shown(url), problem, OWN_DATABASE) from None
+    except errors.InsufficientPrivilege as exc:
+        problem = f"its user may not create the sandbox's tables ({exc.diag.message_primary})"
+        advice = "make the user the database's owner (ALTER DATABASE ... OWNER TO ...), or " + OWN_DATABASE
+        raise DatabaseUnusable(shown(url), problem, advice) from None
+    return found
