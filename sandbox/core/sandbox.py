@@ -62,6 +62,7 @@ class Sandbox:
                 adapter.register_demo_merchants()
             self.payments.reschedule_all()
             self.outbox.reschedule_all()
+        self.store.flush()
 
     def start(self) -> None:
         """Start the background threads: notification delivery on the clock, and the store's flush."""
@@ -98,6 +99,7 @@ class Sandbox:
                         handlers[kind](key)
                     except Exception:  # one broken record must not stop the others
                         log.exception("running %s for %s failed", kind, key)
+                self.store.flush()  # the expiries and settlements just made are on disk
                 sent += self.dispatcher.submit(notifications)
                 if wait:  # a retry falls due relative to its attempt: record these before the clock moves on
                     futures.wait(sent)
