@@ -39,6 +39,12 @@ COLLECTION = "orders"
 EventSink = Callable[[str, Order, Refund | None], None]
 
 
+def has_something_due(doc: dict) -> bool:
+    """Whether the clock may still act on a stored order: it is pending (an expiry, a settlement) or holds a
+    pending refund. Read from the stored document, so nothing is built for the rest."""
+    return doc["status"] == PENDING or any(r["status"] == REFUND_PENDING for r in doc["refunds"])
+
+
 def check_outcome(outcome: str) -> None:
     """How a payment can end when someone (a buyer, a test) says so."""
     if outcome not in ("success", "fail"):
@@ -55,6 +61,8 @@ class Payments:
         )
         # Gateway-chosen lookup handles, e.g. a WeChat prepay_id or the token inside a code_url.
         store.add_index(COLLECTION, "handle", lambda d: [(d["gateway"], h) for h in d["extra"].get("handles", [])])
+        # What the clock may still act on, so a restart reads these and not the whole paid history.
+        store.add_index(COLLECTION, "due", lambda d: [True] if has_something_due(d) else [])
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -303,8 +311,8 @@ class Payments:
         return order if moment is not None and moment <= self._clock.now() else None
 
     def reschedule_all(self) -> None:
-        """Rebuild the timers from stored orders (after a restart)."""
-        for doc in self._store.all(COLLECTION):
+        """Rebuild the timers from the stored orders with something due (after a restart)."""
+        for doc in self._store.lookup(COLLECTION, "due", True):
             order = Order.from_doc(doc)
             for refund in order.refund_list:
                 if refund.status == REFUND_PENDING and refund.settle_at:
