@@ -36,6 +36,7 @@ from sandbox.errors import (
 )
 
 COLLECTION = "orders"
+FINISHED = (PAID, REFUNDED, CLOSED, FAILED)
 EventSink = Callable[[str, Order, Refund | None], None]
 
 
@@ -323,6 +324,21 @@ class Payments:
                 self._timers.schedule(order.expires_at, "expire", order.key)
             if order.settle_at:
                 self._timers.schedule(order.settle_at, "settle", order.key)
+
+    def finished(self) -> list[dict]:
+        """The stored orders that are over: paid, refunded, closed or failed (as stored: nothing is built)."""
+        return [doc for doc in self._store.scan(COLLECTION) if doc["status"] in FINISHED]
+
+    def forget(self, doc: dict, keep: Callable[[dict], bool]) -> bool:
+        """Delete a stored order if it is still over with nothing due, unless `keep(it)`; whether it went. One
+        transaction, so a refund made meanwhile keeps it."""
+        key = order_key(doc["gateway"], doc["merchant_id"], doc["out_trade_no"])
+        with self._store.transaction():
+            doc = self._store.get(COLLECTION, key)
+            if doc is None or doc["status"] not in FINISHED or has_something_due(doc) or keep(doc):
+                return False
+            self._store.delete(COLLECTION, key)
+        return True
 
     def clear(self) -> None:
         self._store.clear(COLLECTION)
