@@ -36,7 +36,7 @@ class Config:
     # SANDBOX_RETENTION: finished orders (and their notifications) last active longer ago on the sandbox clock are
     # purged, once nothing is due for them: 7d, 12h, 90m; 0 or off keeps any age
     retention: str = "7d"
-    retention_orders: int = 5000  # SANDBOX_RETENTION_ORDERS: at most this many finished orders kept (0: no limit)
+    retention_orders: int = 2000  # SANDBOX_RETENTION_ORDERS: at most this many finished orders kept (0: no limit)
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> Config:

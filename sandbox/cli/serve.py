@@ -77,7 +77,7 @@ def _sandbox_options(command: argparse.ArgumentParser) -> None:
         "--retention-orders",
         type=int,
         metavar="N",
-        help="keep at most the N most recently active finished orders (default 5000; 0: no limit)",
+        help="keep at most the N most recently active finished orders (default 2000; 0: no limit)",
     )
 
 
