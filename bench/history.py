@@ -1,10 +1,11 @@
 """Restart time and memory with a long paid history: `paysandbox serve --data FILE` holding 100,000 orders.
 
 Writes a store file of `--orders` Alipay orders through the store itself (as a server that ran for a long time
-leaves it: 95% paid, 3% refunded, 2% still pending with an expiry ahead), then starts `python -m sandbox serve` on
-it, and on no file for comparison, `--runs` times each, and reports the time from spawning the process to its first
-200 from /_sandbox/health and the server's RSS then. It also checks that a stored order answers. The goal: a
-restart with 100,000 stored orders under 1 s. A script, not a test (tests/test_bench.py runs it with --quick):
+leaves it: 95% paid, 3% refunded, 2% still pending with an expiry ahead), then starts `python -m sandbox serve` on it
+with retention off (so it keeps them all), and on no file for comparison, `--runs` times each, and reports the time
+from spawning the process to its first 200 from /_sandbox/health and the server's RSS then. It also checks that a
+stored order answers. The goal: a restart with 100,000 stored orders under 1 s. A script, not a test
+(tests/test_bench.py runs it with --quick):
 
     python bench/history.py [--orders 100000] [--runs 3] [--quick]
 """
@@ -68,6 +69,7 @@ def start(data: Path | None) -> tuple[float, int, subprocess.Popen, str]:
     """(seconds from spawn to the first 200 from /_sandbox/health, RSS then, the process, its URL)."""
     port = free_port()
     env = {**os.environ, "SANDBOX_LOG_LEVEL": "WARNING", **({"SANDBOX_DATA": str(data)} if data else {})}
+    env.update(SANDBOX_RETENTION="off", SANDBOX_RETENTION_ORDERS="0")  # keep the whole history it measures
     argv = [*servers(with_gunicorn=False)["serve"], "--port", str(port)]
     started = time.perf_counter()
     process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -67,6 +68,9 @@ class Sandbox:
             self.payments.reschedule_all()
             self.outbox.reschedule_all()
         self.store.flush()
+        if self.store.path:
+            # The history just loaded lives as long as the process: full collections need not walk it again and again.
+            gc.freeze()
 
     def start(self) -> None:
         """Start the background threads: notification delivery on the clock, and the store's flush."""
