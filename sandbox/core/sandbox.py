@@ -73,7 +73,7 @@ class Sandbox:
             gc.freeze()
 
     def start(self) -> None:
-        """Start the background threads: notification delivery on the clock, and the store's flush."""
+        """Start the background threads: notification delivery (and purges) on the clock, the store's file rewrite."""
         self.store.start()
         self._worker.start()
 
