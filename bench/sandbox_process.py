@@ -6,6 +6,7 @@ The memory figures are the server process's own, from /proc/<pid>/status: VmRSS 
 
 from __future__ import annotations
 
+import http.client
 import importlib.util
 import json
 import os
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -27,6 +29,8 @@ from sandbox.merchant.alipay import AlipayClient  # noqa: E402
 FIXTURES = ROOT / "fixtures" / "alipay"
 APP_ID = "2021000000000001"
 MIB = 1024 * 1024
+FORM = "application/x-www-form-urlencoded; charset=utf-8"
+SUCCESS = b'"code":"10000"'
 
 
 def free_port() -> int:
@@ -117,3 +121,42 @@ def alipay_client(base_url: str) -> AlipayClient:
 
 def mib(size: int) -> str:
     return f"{size / MIB:.1f} MiB"
+
+
+def kill(server: Server) -> None:
+    """SIGKILL the serving process (a crash: no flush, no clean stop), and its gunicorn master if any."""
+    os.kill(server.pid, signal.SIGKILL)
+    if server.process.pid != server.pid:
+        server.process.kill()
+    server.process.wait()
+    server._log.close()
+
+
+def precreate_body(merchant: AlipayClient, out_trade_no: str, notify_url: str = "") -> bytes:
+    """A signed gateway.do precreate of a new 1-yuan order, form-encoded (sign before the clock starts)."""
+    biz = {"out_trade_no": out_trade_no, "total_amount": "1.00", "subject": "bench"}
+    extra = {"notify_url": notify_url} if notify_url else {}
+    return urlencode(merchant.signed_params("alipay.trade.precreate", biz, **extra)).encode()
+
+
+def post(url: str, path: str, body: bytes, content_type: str = FORM, timeout: float = 30) -> tuple[int, bytes]:
+    """One POST on a new connection (werkzeug's `serve` closes each after its answer); raises OSError when the
+    server is gone."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request("POST", path, body, {"Content-Type": content_type})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def get_json(url: str, path: str) -> dict:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.request("GET", path)
+        return json.loads(connection.getresponse().read())
+    finally:
+        connection.close()

@@ -87,8 +87,24 @@ def create_app(config: Config | None = None) -> Flask:
     faults.install(app, {"alipay": alipay_faults, "wechatpay": wechatpay_faults, "unionpay": unionpay_faults})
     _register_error_handlers(app)
     headers.install(app)
+    app.wsgi_app = _answered_once_durable(app.wsgi_app, sandbox.store)
     app.wsgi_app = bounded_body.BoundedBody(app.wsgi_app, config.max_body)  # outermost: before anything reads
     app.config["PAYSANDBOX_VERSION"] = __version__
+    return app
+
+
+def _answered_once_durable(wsgi_app, store):
+    """Every request's answer leaves only once what it wrote, and what it read, is on disk: the store's flush, after
+    the app has built the answer and before the server sends a byte of it (one fsync, shared by concurrent
+    requests; nothing in memory). Every port reaches the app through this: the gateways, the hosted pages, the
+    control API, the proxy and the TLS port."""
+
+    def app(environ: dict, start_response):
+        try:
+            return wsgi_app(environ, start_response)
+        finally:
+            store.flush()
+
     return app
 
 

@@ -34,6 +34,10 @@ class Config:
     # SANDBOX_TOKEN: the control API then needs `Authorization: Bearer <token>` (health, ca.pem and openapi.json aside)
     token: str | None = field(default=None, repr=False)
     token_file: str | None = None  # SANDBOX_TOKEN_FILE: read the token from this file (a container secret)
+    # SANDBOX_RETENTION: finished orders (and their notifications) last active longer ago on the sandbox clock are
+    # purged, once nothing is due for them: 7d, 12h, 90m; 0 or off keeps any age
+    retention: str = "7d"
+    retention_orders: int = 2000  # SANDBOX_RETENTION_ORDERS: at most this many finished orders kept (0: no limit)
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> Config:

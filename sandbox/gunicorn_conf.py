@@ -7,10 +7,12 @@ import sys
 from sandbox.config import Config
 from sandbox.core import store, storefile
 from sandbox.core.destinations import Allowlist
+from sandbox.core.retention import Retention
 
 try:
     _config = Config.from_env()
     Allowlist.parse(_config.notify_allow)
+    Retention.parse(_config.retention, _config.retention_orders)
     _config.access_token()  # an unreadable SANDBOX_TOKEN_FILE stops here, not in a loop of failing workers
 except (TypeError, ValueError) as exc:
     sys.exit(f"paysandbox: a SANDBOX_* environment variable is invalid: {exc}")
@@ -38,7 +40,7 @@ worker_class = "gthread"
 threads = 8
 preload_app = False  # sandbox.wsgi starts its threads on import: that must happen in the worker
 # After SIGTERM the worker has 5 s (within `docker stop`'s 10) to finish requests and write the store file;
-# a worker still busy then is killed, and a restart reads the file plus its journal (at most 0.5 s behind).
+# a worker still busy then is killed, and a restart reads the file plus its journal (every answered write).
 graceful_timeout = 5
 proc_name = "paysandbox"
 # No runtime control socket (gunicorn >= 25): it could add workers, and parallel test runs would share its path.

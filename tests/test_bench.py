@@ -59,3 +59,24 @@ def test_store_backends_bench_reports_postgresql_beside_the_file_store(postgres_
     for store in ("memory (TinyStore)", "file (TinyStore, flush running)", "postgresql (one process)"):
         assert store in out
     assert "of the file store's rate" in out and out.rstrip().endswith("PASS")
+
+
+def test_crash_bench_finds_every_acknowledged_create_after_a_kill_9():
+    out = run("crash.py", "--quick")
+    assert "acknowledged creates missing after the restart: 0" in out
+    assert "notifications acknowledged, then sent again after the restart:" in out and out.rstrip().endswith("PASS")
+
+
+def test_store_throughput_bench_reports_the_memory_and_file_stores():
+    out = run("store_throughput.py", "--quick")
+    assert "memory" in out and "file" in out and out.rstrip().endswith("PASS")
+
+
+def test_soak_bench_reports_the_servers_memory_over_time():
+    out = run("soak.py", "--quick")
+    assert "RSS after" in out and "notifications acknowledged by the merchant:" in out
+
+
+def test_history_bench_restarts_on_a_stored_history():
+    out = run("history.py", "--quick")
+    assert "2,000 stored orders" in out and "goal: restart with the stored orders under 1 s:" in out

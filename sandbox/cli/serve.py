@@ -13,6 +13,7 @@ from sandbox import __version__
 from sandbox.config import Config
 from sandbox.control import DEFAULT_URL, Control
 from sandbox.core.destinations import Allowlist
+from sandbox.core.retention import Retention
 from sandbox.core.storefile import StoreFileError
 from sandbox.errors import SandboxError
 from sandbox.transport.hosts import loopback
@@ -70,6 +71,18 @@ def _sandbox_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--token-file", metavar="PATH", help="read the token from this file's first line (default $SANDBOX_TOKEN_FILE)"
+    )
+    command.add_argument(
+        "--retention",
+        metavar="AGE",
+        help="purge finished orders (and their notifications) last active longer ago on the sandbox clock, once nothing"
+        " is due for them: 7d (default), 12h, 90m; off keeps any age",
+    )
+    command.add_argument(
+        "--retention-orders",
+        type=int,
+        metavar="N",
+        help="keep at most the N most recently active finished orders (default 2000; 0: no limit)",
     )
 
 
@@ -186,6 +199,8 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
         "notify_allow": args.notify_allow,
         "token": args.token,
         "token_file": args.token_file,
+        "retention": args.retention,
+        "retention_orders": args.retention_orders,
     }
     for name, value in overrides.items():
         if value is not None:
@@ -200,6 +215,11 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
         Allowlist.parse(config.notify_allow)
     except ValueError as exc:
         print(f"paysandbox: --notify-allow / SANDBOX_NOTIFY_ALLOW: {exc}", file=sys.stderr)
+        return 2
+    try:
+        Retention.parse(config.retention, config.retention_orders)
+    except ValueError as exc:
+        print(f"paysandbox: --retention / SANDBOX_RETENTION: {exc}", file=sys.stderr)
         return 2
     try:
         app = create_app(config)

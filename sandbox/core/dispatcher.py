@@ -73,6 +73,7 @@ class Dispatcher:
             )
             return sandbox.outbox.record_attempt(notification_id, lost, schedule, scheduled=True)
         first_sent = not any(a.effect != "lost" for a in record.attempt_list)
+        sandbox.store.flush()  # nothing goes out about a payment or refund that a crash could still undo
         attempt = self._send(record, adapter, trigger)
         record = sandbox.outbox.record_attempt(notification_id, attempt, schedule, scheduled)
         if first_sent and shaping.get("duplicate"):

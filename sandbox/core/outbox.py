@@ -15,9 +15,16 @@ from sandbox.errors import NotFound
 COLLECTION = "notifications"
 
 
+def is_pending(doc: dict) -> bool:
+    """Whether a stored notification has an attempt still to make (read from the document as stored)."""
+    return doc["status"] == NOTIFY_PENDING and bool(doc["next_attempt_at"])
+
+
 class Outbox:
     def __init__(self, store: Store, clock: Clock, ids: Ids, timers: Timers) -> None:
         self._store, self._clock, self._ids, self._timers = store, clock, ids, timers
+        store.add_index(COLLECTION, "order", lambda d: [(d["gateway"], d["merchant_id"], d["out_trade_no"])])
+        store.add_index(COLLECTION, "due", lambda d: [True] if is_pending(d) else [])
 
     def add(
         self, gateway: str, merchant_id: str, out_trade_no: str, draft: NotificationDraft, shaping: dict | None = None
@@ -58,7 +65,9 @@ class Outbox:
             "out_trade_no": out_trade_no,
             "status": status,
         }
-        docs = [d for d in self._store.all(COLLECTION) if all(not v or d[k] == v for k, v in wanted.items())]
+        one_order = gateway and merchant_id and out_trade_no
+        candidates = self.of_order(gateway, merchant_id, out_trade_no) if one_order else self._store.all(COLLECTION)
+        docs = [d for d in candidates if all(not v or d[k] == v for k, v in wanted.items())]
         docs.sort(key=lambda d: (d["created_at"], d["id"]))
         return [Notification.from_doc(d) for d in docs]
 
@@ -87,15 +96,23 @@ class Outbox:
                 else:
                     record.status, record.next_attempt_at = NOTIFY_FAILED, None
             self._save(record)
+        self._store.flush()  # on disk before the next attempt goes out: a restart must not send this one again
         if record.status == NOTIFY_PENDING and scheduled and record.next_attempt_at:
             self._timers.schedule(record.next_attempt_at, "notify", record.id)
         return record
 
     def reschedule_all(self) -> None:
-        for doc in self._store.all(COLLECTION):
-            if doc["status"] == NOTIFY_PENDING and doc["next_attempt_at"]:
-                record = Notification.from_doc(doc)
-                self._timers.schedule(record.next_attempt_at, "notify", record.id)
+        """Rebuild the timers of the pending notifications (after a restart), reading only those."""
+        for doc in self._store.lookup(COLLECTION, "due", True):
+            record = Notification.from_doc(doc)
+            self._timers.schedule(record.next_attempt_at, "notify", record.id)
+
+    def of_order(self, gateway: str, merchant_id: str, out_trade_no: str) -> list[dict]:
+        """The stored notifications about one order (as stored: nothing is built)."""
+        return self._store.lookup(COLLECTION, "order", (gateway, merchant_id, out_trade_no))
+
+    def forget(self, notification_id: str) -> None:
+        self._store.delete(COLLECTION, notification_id)
 
     def clear(self) -> None:
         self._store.clear(COLLECTION)

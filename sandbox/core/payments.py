@@ -36,7 +36,14 @@ from sandbox.errors import (
 )
 
 COLLECTION = "orders"
+FINISHED = (PAID, REFUNDED, CLOSED, FAILED)
 EventSink = Callable[[str, Order, Refund | None], None]
+
+
+def has_something_due(doc: dict) -> bool:
+    """Whether the clock may still act on a stored order: it is pending (an expiry, a settlement) or holds a
+    pending refund. Read from the stored document, so nothing is built for the rest."""
+    return doc["status"] == PENDING or any(r["status"] == REFUND_PENDING for r in doc["refunds"])
 
 
 def check_outcome(outcome: str) -> None:
@@ -55,6 +62,8 @@ class Payments:
         )
         # Gateway-chosen lookup handles, e.g. a WeChat prepay_id or the token inside a code_url.
         store.add_index(COLLECTION, "handle", lambda d: [(d["gateway"], h) for h in d["extra"].get("handles", [])])
+        # What the clock may still act on, so a restart reads these and not the whole paid history.
+        store.add_index(COLLECTION, "due", lambda d: [True] if has_something_due(d) else [])
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -303,8 +312,8 @@ class Payments:
         return order if moment is not None and moment <= self._clock.now() else None
 
     def reschedule_all(self) -> None:
-        """Rebuild the timers from stored orders (after a restart)."""
-        for doc in self._store.all(COLLECTION):
+        """Rebuild the timers from the stored orders with something due (after a restart)."""
+        for doc in self._store.lookup(COLLECTION, "due", True):
             order = Order.from_doc(doc)
             for refund in order.refund_list:
                 if refund.status == REFUND_PENDING and refund.settle_at:
@@ -315,6 +324,21 @@ class Payments:
                 self._timers.schedule(order.expires_at, "expire", order.key)
             if order.settle_at:
                 self._timers.schedule(order.settle_at, "settle", order.key)
+
+    def finished(self) -> list[dict]:
+        """The stored orders that are over: paid, refunded, closed or failed (as stored: nothing is built)."""
+        return [doc for doc in self._store.scan(COLLECTION) if doc["status"] in FINISHED]
+
+    def forget(self, doc: dict, keep: Callable[[dict], bool]) -> bool:
+        """Delete a stored order if it is still over with nothing due, unless `keep(it)`; whether it went. One
+        transaction, so a refund made meanwhile keeps it."""
+        key = order_key(doc["gateway"], doc["merchant_id"], doc["out_trade_no"])
+        with self._store.transaction():
+            doc = self._store.get(COLLECTION, key)
+            if doc is None or doc["status"] not in FINISHED or has_something_due(doc) or keep(doc):
+                return False
+            self._store.delete(COLLECTION, key)
+        return True
 
     def clear(self) -> None:
         self._store.clear(COLLECTION)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
+import time
 from concurrent import futures
 from dataclasses import replace
 from datetime import timedelta
 
 from sandbox.config import Config
-from sandbox.core import ports, storefile
+from sandbox.core import ports, retention, storefile
 from sandbox.core.clock import Clock
 from sandbox.core.destinations import Allowlist
 from sandbox.core.dispatcher import Dispatcher, Worker
@@ -28,12 +30,14 @@ from sandbox.errors import InvalidParameter
 
 log = logging.getLogger("paysandbox")
 MAX_ADVANCE = 400 * 24 * 3600  # a little over a year: enough for any provider's schedule
+PURGE_EVERY = 60.0  # real seconds between the background worker's purges of history past retention
 
 
 class Sandbox:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.clock = Clock(config.clock_mode, config.clock_factor)
+        self.retention = retention.Retention.parse(config.retention, config.retention_orders)  # ValueError: invalid
         self.ids = Ids(config.seed)
         self.store = open_store(config.data_path)
         self.timers = Timers()
@@ -46,7 +50,8 @@ class Sandbox:
         allow = Allowlist.parse(config.notify_allow)
         self.dispatcher = Dispatcher(self, timeout=config.notify_timeout, allow=allow)
         self._run_lock = threading.RLock()
-        self._worker = Worker(lambda: self.run_due(wait=False), self._seconds_until_next)
+        self._next_purge = 0.0  # time.monotonic() of the worker's next purge: the first comes at start
+        self._worker = Worker(self._run_in_background, self._seconds_until_next)
         self.timers.on_schedule(self._worker.wake)
         self.clock.on_change(self._worker.wake)
 
@@ -62,9 +67,13 @@ class Sandbox:
                 adapter.register_demo_merchants()
             self.payments.reschedule_all()
             self.outbox.reschedule_all()
+        self.store.flush()
+        if self.store.path:
+            # The history just loaded lives as long as the process: full collections need not walk it again and again.
+            gc.freeze()
 
     def start(self) -> None:
-        """Start the background threads: notification delivery on the clock, and the store's flush."""
+        """Start the background threads: notification delivery (and purges) on the clock, the store's file rewrite."""
         self.store.start()
         self._worker.start()
 
@@ -98,6 +107,7 @@ class Sandbox:
                         handlers[kind](key)
                     except Exception:  # one broken record must not stop the others
                         log.exception("running %s for %s failed", kind, key)
+                self.store.flush()  # the expiries and settlements just made are on disk
                 sent += self.dispatcher.submit(notifications)
                 if wait:  # a retry falls due relative to its attempt: record these before the clock moves on
                     futures.wait(sent)
@@ -124,7 +134,23 @@ class Sandbox:
                 attempts += self.run_due()
             self.clock.advance_to(target)
             attempts += self.run_due()
+            self.purge_history()
         return attempts
+
+    def purge_history(self) -> int:
+        """Forget finished orders past retention on the sandbox clock, with their notifications (core/retention.py)."""
+        purged = retention.purge(self.payments, self.outbox, self.clock.now(), self.retention)
+        if purged:
+            self.store.flush()
+            log.info("purged %d finished orders past retention, with their notifications", purged)
+        return purged
+
+    def _run_in_background(self) -> None:
+        """The worker's round: what is due now, and once a minute the purge of history past retention."""
+        self.run_due(wait=False)
+        if time.monotonic() >= self._next_purge:
+            self._next_purge = time.monotonic() + PURGE_EVERY
+            self.purge_history()
 
     def _seconds_until_next(self) -> float | None:
         due = self.timers.next_due()

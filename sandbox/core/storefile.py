@@ -42,7 +42,7 @@ def journal_of(path: str | Path) -> Path:
 def check(path: str | Path) -> None:
     """Read the store file and its journal as the store will, raising StoreFileError if either cannot be used."""
     read_tables(Path(path))
-    read_changes(journal_of(path))
+    read_journal(journal_of(path))
 
 
 def read_tables(path: Path) -> dict | None:
@@ -69,32 +69,36 @@ def read_tables(path: Path) -> dict | None:
     return data
 
 
-def read_changes(journal: Path) -> list[dict]:
-    """The journal's changes in order; a last line torn by a crash mid-append is left out (all before it stands)."""
+def read_journal(journal: Path) -> tuple[list[dict], int]:
+    """The journal's changes in order, and how many of its bytes hold them. A last line torn by a crash mid-append
+    (unfinished, or not JSON) is left out, and is what follows those bytes; all before it stands."""
     raw = _read(journal)
     if not raw:
-        return []
-    lines = raw.splitlines()
+        return [], 0
+    lines = raw.split(b"\n")
+    unfinished = lines.pop()  # what follows the last newline: empty unless the last append was torn
+    whole = len(raw) - len(unfinished)
+    count = len(lines) + (1 if unfinished else 0)
     changes = []
     for number, line in enumerate(lines, start=1):
         try:
             change = json.loads(line)
         except (ValueError, RecursionError):
-            if number == len(lines):
-                break
+            if number == count:
+                return changes, whole - len(line) - 1
             change, problem = None, "not valid JSON"
         else:
             problem = change_problem(change)
         if problem:
             raise StoreFileError(
                 journal,
-                f"line {number} of {len(lines)} is not a store change ({problem})",
+                f"line {number} of {count} is not a store change ({problem})",
                 "restore the journal from a backup, or delete it to keep the store as its file was last written"
                 " whole (losing the changes since)",
                 what="the data file's journal",
             )
         changes.append(change)
-    return changes
+    return changes, whole
 
 
 def tables_problem(data: object) -> str:

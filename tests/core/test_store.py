@@ -1,6 +1,12 @@
+import errno
+import json
+import os
+import threading
+
+import pytest
 from tinydb import TinyDB
 
-from sandbox.core.store import TinyStore
+from sandbox.core.store import TinyStore, tiny
 
 
 def test_put_get_and_replace_keep_indexes_in_step():
@@ -80,12 +86,13 @@ def test_state_survives_a_crash_from_file_and_journal(tmp_path):
 
 
 def test_the_file_is_rewritten_when_the_journal_outgrows_it(tmp_path, monkeypatch):
-    monkeypatch.setattr("sandbox.core.store.tiny.MIN_COMPACTION_BYTES", 1000)
+    monkeypatch.setattr("sandbox.core.store.journal.MIN_COMPACTION_BYTES", 1000)
     path = tmp_path / "state.json"
     store = TinyStore(str(path))
     for n in range(40):
         store.put("orders", f"k{n}", {"payload": "x" * 50})
         store.flush()
+        store.compact()  # what the background thread does twice a second
     journal = tmp_path / "state.json.journal"
     assert path.exists()
     assert not journal.exists() or journal.stat().st_size < path.stat().st_size
@@ -97,3 +104,121 @@ def test_memory_store_writes_no_file(tmp_path):
     store.put("orders", "a", {"x": 1})
     store.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_flushed_write_is_on_disk_before_flush_returns(tmp_path):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    store.put("orders", "a", {"x": 1})
+    store.flush()  # then the process dies: no close
+    assert TinyStore(str(path)).get("orders", "a") == {"x": 1}
+
+
+def test_concurrent_flushes_share_one_append_and_fsync(tmp_path, monkeypatch):
+    store = TinyStore(str(tmp_path / "state.json"))
+    first_sync_started, release = threading.Event(), threading.Event()
+    syncs = []
+
+    def fdatasync(fd: int) -> None:
+        syncs.append(fd)
+        if len(syncs) == 1:
+            first_sync_started.set()
+            release.wait(10)
+
+    monkeypatch.setattr("sandbox.core.store.journal.os.fdatasync", fdatasync)
+
+    def write_and_flush(n: int) -> None:
+        store.put("orders", f"k{n}", {"n": n})
+        store.flush()
+
+    leader = threading.Thread(target=write_and_flush, args=(0,))
+    leader.start()
+    assert first_sync_started.wait(10)
+    followers = [threading.Thread(target=write_and_flush, args=(n,)) for n in range(1, 9)]
+    for thread in followers:
+        thread.start()
+    while store._journal._recorded < 9:  # every follower has written and is waiting for its flush
+        threading.Event().wait(0.001)
+    release.set()
+    for thread in [leader, *followers]:
+        thread.join(10)
+    assert len(syncs) == 2  # the leader's, then one for all eight followers
+    assert TinyStore(str(tmp_path / "state.json")).count("orders") == 9
+
+
+def test_a_torn_last_line_is_cut_off_so_the_next_append_starts_clean(tmp_path):
+    path = tmp_path / "state.json"
+    journal = tmp_path / "state.json.journal"
+    store = TinyStore(str(path))
+    store.put("orders", "a", {"x": 1})
+    store.flush()
+    whole = journal.read_bytes()
+    with journal.open("ab") as handle:
+        handle.write(b'{"t": "orders/0001", "i": "7", "d": {"_key": "torn"')  # the crash tore this append
+    revived = TinyStore(str(path))
+    assert journal.read_bytes() == whole  # cut off the file, not just skipped
+    revived.put("orders", "b", {"x": 2})
+    revived.flush()  # and the process dies again
+    again = TinyStore(str(path))
+    assert [again.get("orders", key) for key in ("a", "b", "torn")] == [{"x": 1}, {"x": 2}, None]
+
+
+def test_an_unfinished_last_line_is_torn_even_when_it_parses(tmp_path):
+    path = tmp_path / "state.json"
+    journal = tmp_path / "state.json.journal"
+    journal.write_text('{"t": "orders/0001", "i": "1", "d": {"_key": "a"}}\n{"t": "orders/0001", "i": "2"}')
+    store = TinyStore(str(path))
+    assert journal.read_text() == '{"t": "orders/0001", "i": "1", "d": {"_key": "a"}}\n'
+    assert store.get("orders", "a") == {}
+
+
+def test_writes_made_while_the_file_is_rewritten_stay_in_the_journal(tmp_path, monkeypatch):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    store.put("orders", "before", {"x": 1})
+    store.flush()
+    lay_out = tiny._tables
+
+    def a_write_arrives_meanwhile(docs, locations):
+        store.put("orders", "during", {"x": 2})
+        store.flush()
+        return lay_out(docs, locations)
+
+    monkeypatch.setattr(tiny, "_tables", a_write_arrives_meanwhile)
+    store.compact(force=True)
+    assert "during" not in path.read_text()  # the file is as of the rewrite's start ...
+    assert '"during"' in (tmp_path / "state.json.journal").read_text()  # ... the journal keeps what came after
+    assert '"before"' not in (tmp_path / "state.json.journal").read_text()
+    revived = TinyStore(str(path))  # a crash now
+    assert (revived.get("orders", "before"), revived.get("orders", "during")) == ({"x": 1}, {"x": 2})
+
+
+def test_a_failed_append_is_undone_and_its_changes_go_with_the_next(tmp_path, monkeypatch):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    store.put("orders", "a", {"x": 1})
+    real_write = os.write
+
+    def disk_full(fd: int, data) -> int:
+        real_write(fd, bytes(data[:10]))  # part of it reached the file
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("sandbox.core.store.journal.os.write", disk_full)
+    with pytest.raises(OSError):
+        store.flush()
+    monkeypatch.setattr("sandbox.core.store.journal.os.write", real_write)
+    store.put("orders", "b", {"x": 2})
+    store.flush()
+    lines = (tmp_path / "state.json.journal").read_text().splitlines()
+    assert [json.loads(line)["d"]["_key"] for line in lines] == ["a", "b"]
+
+
+def test_each_document_is_held_once_in_memory(tmp_path):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    doc = {"x": 1}
+    store.put("orders", "a", doc)
+    assert store.get("orders", "a") is doc  # no copy kept beside it in TinyDB's layout
+    store.close()
+    reopened = TinyStore(str(path))
+    assert reopened.get("orders", "a") is reopened.scan("orders")[0]

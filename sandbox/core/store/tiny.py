@@ -1,128 +1,48 @@
-"""The embedded store: TinyDB behind one lock, laid out so that request-path cost stays flat as history grows.
+"""The embedded store: documents in memory behind one lock, kept in a TinyDB JSON file, cheap as history grows.
 
-TinyDB's Table rebuilds a whole table on every write and its JSONStorage rewrites the whole file, so
-used naively every write costs time proportional to history. Here a collection is spread over many
-TinyDB tables (shards) and a write changes one document in place in TinyDB's own data layout; reads
-come from an in-memory copy with secondary indexes. A file store keeps the TinyDB JSON file plus an
-append-only journal of the changes since it was written: a background flush appends the changes, and
-the file is rewritten whole only when the journal outgrows it, and on close (so after a clean stop the
-TinyDB file alone holds everything).
+Each document is held once, in memory, with secondary indexes beside it; reads never touch the disk. A file store
+lays the documents out as TinyDB does (a collection spread over many tables, `<collection>/<shard>`, each document
+under a numeric id with its `_key`), so TinyDB can read the file, and writes each change to an append-only journal
+beside it (store/journal.py). `flush()` is the durability point: it returns once every change made so far is
+fsynced, and concurrent callers share one append. The file is rewritten whole in the background when the journal
+outgrows it, and on close (so after a clean stop the TinyDB file alone holds everything).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import gc
+import logging
 import threading
 import zlib
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from tinydb import TinyDB
-from tinydb.storages import MemoryStorage, Storage
-
-from sandbox.core import storefile
 from sandbox.core.store.base import IndexFn
+from sandbox.core.store.journal import Journal, Tables
 
+log = logging.getLogger("paysandbox.store")
 SHARDS = 1024
-MIN_COMPACTION_BYTES = 4 * 1024 * 1024
-
-
-class JournaledStorage(Storage):
-    """TinyDB storage: the TinyDB JSON file, plus `<file>.journal` with one JSON line per change since."""
-
-    def __init__(self, path: str) -> None:
-        self.path = Path(path)
-        self.journal_path = storefile.journal_of(path)
-        self._data: dict = {}
-        self._pending: list[dict] = []
-        self._rewrite = False
-        self._base_bytes = 0
-        self._journal_bytes = 0
-        tables = storefile.read_tables(self.path)  # StoreFileError says what is wrong with a damaged file
-        if tables is not None:
-            self._data, self._base_bytes = tables, self.path.stat().st_size
-        changes = storefile.read_changes(self.journal_path)
-        if self.journal_path.exists():
-            self._journal_bytes = self.journal_path.stat().st_size
-        self._replay(changes)
-
-    def read(self) -> dict:
-        return self._data
-
-    def write(self, data: dict) -> None:
-        """TinyDB's whole-data write (the Store never makes one): the next flush rewrites the file."""
-        self._data = data
-        self._rewrite = True
-
-    # -- changes -----------------------------------------------------------------------------------
-
-    def record(self, change: dict) -> None:
-        """Remember a change for the next flush: {"t", "i", "d"} put, {"t", "i"} delete, {"drop"} table."""
-        self._pending.append(change)
-
-    def take_pending(self) -> list[dict]:
-        pending, self._pending = self._pending, []
-        return pending
-
-    def needs_compaction(self) -> bool:
-        return self._rewrite or self._journal_bytes > max(MIN_COMPACTION_BYTES, self._base_bytes)
-
-    def append(self, changes: list[dict]) -> None:
-        text = "".join(json.dumps(change, ensure_ascii=False) + "\n" for change in changes).encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.journal_path.open("ab") as handle:
-            handle.write(text)
-        self._journal_bytes += len(text)
-
-    def compact(self, snapshot: dict) -> None:
-        """Write the whole state as the TinyDB file (atomically), then start an empty journal."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(snapshot, ensure_ascii=False)
-        fd, tmp = tempfile.mkstemp(prefix=".paysandbox-", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, self.path)
-        # A crash before this line only means the journal is replayed over a file that already has it.
-        self.journal_path.unlink(missing_ok=True)
-        self._base_bytes, self._journal_bytes, self._rewrite = len(text), 0, False
-
-    def _replay(self, changes: list[dict]) -> None:
-        for change in changes:
-            if "drop" in change:
-                self._data.pop(change["drop"], None)
-            elif "d" in change:
-                self._data.setdefault(change["t"], {})[change["i"]] = change["d"]
-            else:
-                self._data.get(change["t"], {}).pop(change["i"], None)
+# An index entry: the one key holding the value (nearly always), or a set of keys when several do.
+Keys = str | set[str]
 
 
 class TinyStore:
     """Documents by collection and key; secondary indexes; one re-entrant lock is every transaction (base.Store)."""
 
-    def __init__(self, path: str | None = None, flush_interval: float = 0.5) -> None:
+    def __init__(self, path: str | None = None, compact_interval: float = 0.5) -> None:
         self.lock = threading.RLock()
         self.path = path
-        self._journal: JournaledStorage | None = None
-        if path:
-            self._db = TinyDB(path, storage=JournaledStorage)
-            self._journal = self._db.storage
-        else:
-            self._db = TinyDB(storage=MemoryStorage)
-            self._db.storage.write({})
-        # TinyDB's own data ({table: {doc id: document}}), changed in place one document at a time.
-        self._tables: dict[str, dict[str, dict]] = self._db.storage.read()
         self._docs: dict[str, dict[str, dict]] = {}
         self._locations: dict[str, dict[str, tuple[str, str]]] = {}  # collection -> key -> (table, doc id)
         self._next_id: dict[str, int] = {}
-        self._indexes: dict[str, dict[str, tuple[IndexFn, dict[Hashable, set[str]]]]] = {}
-        self._flush_interval = flush_interval
-        self._flush_lock = threading.Lock()
+        self._indexes: dict[str, dict[str, tuple[IndexFn, dict[Hashable, Keys]]]] = {}
+        self._journal = Journal(path) if path else None
+        self._compact_interval = compact_interval
         self._closing = threading.Event()
-        self._flusher: threading.Thread | None = None
-        self._load()
+        self._compactor: threading.Thread | None = None
+        if self._journal is not None:
+            with _no_collection():
+                self._load(self._journal.load())
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -143,8 +63,11 @@ class TinyStore:
     def lookup(self, collection: str, index: str, value: Hashable) -> list[dict]:
         with self.lock:
             _, entries = self._indexes[collection][index]
+            held = entries.get(value)
+            if held is None:
+                return []
             docs = self._docs.get(collection, {})
-            return [docs[key] for key in entries.get(value, ()) if key in docs]
+            return [docs[key] for key in ((held,) if isinstance(held, str) else held) if key in docs]
 
     def scan(self, collection: str, **equals: object) -> list[dict]:
         with self.lock:
@@ -157,12 +80,12 @@ class TinyStore:
     # -- writing -------------------------------------------------------------------------------
 
     def add_index(self, collection: str, name: str, fn: IndexFn) -> None:
-        with self.lock:
-            entries: dict[Hashable, set[str]] = {}
+        with self.lock, _no_collection():
+            entries: dict[Hashable, Keys] = {}
             self._indexes.setdefault(collection, {})[name] = (fn, entries)
             for key, doc in self._docs.get(collection, {}).items():
                 for value in fn(doc):
-                    entries.setdefault(value, set()).add(key)
+                    _add(entries, value, key)
 
     def put(self, collection: str, key: str, doc: dict) -> None:
         with self.lock:
@@ -170,15 +93,13 @@ class TinyStore:
             old = docs.get(key)
             if old is not None:
                 self._unindex(collection, key, old)
-            locations = self._locations.setdefault(collection, {})
-            if key not in locations:
-                table = self._shard(collection, key)
-                locations[key] = (table, self._new_id(table))
-            table, doc_id = locations[key]
-            stored = {"_key": key, **doc}
-            self._tables.setdefault(table, {})[doc_id] = stored
             if self._journal is not None:
-                self._journal.record({"t": table, "i": doc_id, "d": stored})
+                locations = self._locations.setdefault(collection, {})
+                if key not in locations:
+                    table = self._shard(collection, key)
+                    locations[key] = (table, self._new_id(table))
+                # Recorded before it can be read: whoever reads it and then flushes makes it durable too.
+                self._journal.record((*locations[key], key, doc))
             docs[key] = doc
             self._index(collection, key, doc)
 
@@ -188,17 +109,14 @@ class TinyStore:
             if doc is None:
                 return
             self._unindex(collection, key, doc)
-            table, doc_id = self._locations[collection].pop(key)
-            self._tables.get(table, {}).pop(doc_id, None)
             if self._journal is not None:
-                self._journal.record({"t": table, "i": doc_id})
+                self._journal.record((*self._locations[collection].pop(key), None, None))
 
     def clear(self, collection: str) -> None:
         with self.lock:
-            for table in [name for name in self._tables if name.startswith(f"{collection}/")]:
-                del self._tables[table]
-                if self._journal is not None:
-                    self._journal.record({"drop": table})
+            if self._journal is not None:
+                for table in sorted({table for table, _ in self._locations.get(collection, {}).values()}):
+                    self._journal.record((table,))
             self._docs.pop(collection, None)
             self._locations.pop(collection, None)
             for _, entries in self._indexes.get(collection, {}).values():
@@ -206,54 +124,62 @@ class TinyStore:
 
     # -- persistence ---------------------------------------------------------------------------
 
+    def flush(self) -> None:
+        """Return once every write made so far is on disk (a no-op in memory). Concurrent callers share one
+        append and one fsync, so a request that ends with it costs at most one, and usually shares it."""
+        if self._journal is not None:
+            self._journal.commit()
+
     def start(self) -> None:
-        """Start the background flush (file stores only)."""
-        if self._journal is None or self._flusher is not None:
+        """Start the background rewrite of the file when the journal outgrows it (file stores only)."""
+        if self._journal is None or self._compactor is not None:
             return
         self._closing.clear()
-        self._flusher = threading.Thread(target=self._flush_loop, name="paysandbox-store-flush", daemon=True)
-        self._flusher.start()
+        self._compactor = threading.Thread(target=self._compact_loop, name="paysandbox-store-compact", daemon=True)
+        self._compactor.start()
 
-    def flush(self, compact: bool = False) -> None:
-        """Append what changed to the journal, or rewrite the TinyDB file when the journal has grown."""
-        if self._journal is None:
+    def compact(self, force: bool = False) -> None:
+        """Rewrite the TinyDB file whole when the journal has outgrown it (or `force`), and shorten the journal."""
+        if self._journal is None or not (force or self._journal.grown()):
             return
-        with self._flush_lock:
-            with self.lock:
-                changes = self._journal.take_pending()
-                compact = compact or self._journal.needs_compaction()
-                # Shallow copies are enough: documents are replaced on write, never changed in place.
-                snapshot = {name: dict(table) for name, table in self._tables.items()} if compact else None
-            # Serialising happens outside the lock, so requests go on meanwhile.
-            if snapshot is not None:
-                self._journal.compact(snapshot)
-            elif changes:
-                self._journal.append(changes)
+        with self.lock:
+            # Shallow copies are enough: documents are replaced on write, never changed in place.
+            docs = {collection: dict(documents) for collection, documents in self._docs.items()}
+            locations = {collection: dict(places) for collection, places in self._locations.items()}
+            journal_bytes = self._journal.commit_point()
+        # Laying the tables out and writing them happens outside the lock: requests go on meanwhile.
+        self._journal.rewrite(_tables(docs, locations), journal_bytes)
 
     def close(self) -> None:
         self._closing.set()
-        if self._flusher is not None:
-            self._flusher.join(timeout=5)
-            self._flusher = None
-        self.flush(compact=True)
+        if self._compactor is not None:
+            self._compactor.join(timeout=30)
+            self._compactor = None
+        if self._journal is not None:
+            self.compact(force=True)
+            self._journal.close()
 
-    def _flush_loop(self) -> None:
-        while not self._closing.wait(self._flush_interval):
-            self.flush()
+    def _compact_loop(self) -> None:
+        while not self._closing.wait(self._compact_interval):
+            try:
+                self.flush()  # a write no request or worker flushed (start-up's own) is durable within the interval
+                self.compact()
+            except OSError:  # a full disk: requests fail on their own flush meanwhile; try again later
+                log.exception("writing the store file %s failed", self.path)
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _load(self) -> None:
-        for table, documents in self._tables.items():
+    def _load(self, tables: dict) -> None:
+        """Take the file's documents as they were read (no copies): each loses its `_key`, which is its key here."""
+        for table, documents in tables.items():
             collection = table.rsplit("/", 1)[0]
             docs = self._docs.setdefault(collection, {})
             locations = self._locations.setdefault(collection, {})
-            for doc_id, stored in documents.items():
-                doc = dict(stored)
+            for doc_id, doc in documents.items():
                 key = doc.pop("_key")
                 docs[key] = doc
                 locations[key] = (table, doc_id)
-            self._next_id[table] = max((int(i) for i in documents), default=0) + 1
+            self._next_id[table] = max(map(int, documents), default=0) + 1
 
     def _new_id(self, table: str) -> str:
         doc_id = self._next_id.get(table, 1)
@@ -267,13 +193,52 @@ class TinyStore:
     def _index(self, collection: str, key: str, doc: dict) -> None:
         for fn, entries in self._indexes.get(collection, {}).values():
             for value in fn(doc):
-                entries.setdefault(value, set()).add(key)
+                _add(entries, value, key)
 
     def _unindex(self, collection: str, key: str, doc: dict) -> None:
         for fn, entries in self._indexes.get(collection, {}).values():
             for value in fn(doc):
-                keys = entries.get(value)
-                if keys is not None:
-                    keys.discard(key)
-                    if not keys:
-                        del entries[value]
+                _remove(entries, value, key)
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """Without the cyclic garbage collector: reading a long history makes millions of objects, none of them garbage,
+    and the collections they set off cost nearly half the time of parsing them."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _add(entries: dict[Hashable, Keys], value: Hashable, key: str) -> None:
+    held = entries.get(value)
+    if held is None:
+        entries[value] = key
+    elif isinstance(held, set):
+        held.add(key)
+    elif held != key:
+        entries[value] = {held, key}
+
+
+def _remove(entries: dict[Hashable, Keys], value: Hashable, key: str) -> None:
+    held = entries.get(value)
+    if held == key:
+        del entries[value]
+    elif isinstance(held, set):
+        held.discard(key)
+        if len(held) == 1:
+            entries[value] = held.pop()
+
+
+def _tables(docs: dict[str, dict[str, dict]], locations: dict[str, dict[str, tuple[str, str]]]) -> Tables:
+    """The documents laid out as the TinyDB file holds them: table -> doc id -> (key, document)."""
+    tables: Tables = {}
+    for collection, documents in docs.items():
+        for key, doc in documents.items():
+            table, doc_id = locations[collection][key]
+            tables.setdefault(table, {})[doc_id] = (key, doc)
+    return tables

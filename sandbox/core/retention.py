@@ -1,0 +1,76 @@
+"""Bounded history: finished orders past the retention window are purged with their notifications, nothing else."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sandbox.core.outbox import Outbox, is_pending
+from sandbox.core.payments import Payments
+
+DURATION = re.compile(r"(?:[0-9]+[smhd]?)+")
+PART = re.compile(r"([0-9]+)([smhd]?)")
+UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+OFF = ("0", "off", "none")
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How much finished history is kept: orders active within `age` on the sandbox clock (None: any age), and at
+    most the `orders` most recently active of them (None: any number)."""
+
+    age: timedelta | None
+    orders: int | None
+
+    @classmethod
+    def parse(cls, age: str, orders: int) -> Retention:
+        """From SANDBOX_RETENTION (7d, 12h, 90m, 3600, 1d12h; 0 or off keeps any age) and SANDBOX_RETENTION_ORDERS
+        (0 keeps any number). Raises ValueError saying what is wrong."""
+        text = str(age).strip().lower()
+        if text not in OFF and not DURATION.fullmatch(text):
+            raise ValueError(f"retention {age!r} is not an age: give 7d, 12h, 90m, 3600 seconds, or off")
+        if isinstance(orders, bool) or not isinstance(orders, int) or orders < 0:
+            raise ValueError(f"retention orders {orders!r} is not a count: give a whole number, or 0 for no limit")
+        seconds = 0 if text in OFF else sum(int(n) * UNITS[unit] for n, unit in PART.findall(text))
+        return cls(timedelta(seconds=seconds) if seconds else None, orders or None)
+
+    @property
+    def keeps_everything(self) -> bool:
+        return self.age is None and self.orders is None
+
+
+def purge(payments: Payments, outbox: Outbox, now: datetime, retention: Retention) -> int:
+    """Forget the finished orders (paid, refunded, closed, failed) last active before `now - age`, or beyond the
+    `orders` most recently active, with their notifications; only those with nothing due (no pending refund,
+    settlement or notification). Answers how many orders went. One namespace's payments and outbox, on its clock."""
+    if retention.keeps_everything:
+        return 0
+    newest_first = sorted(((last_active(doc), doc) for doc in payments.finished()), key=lambda pair: pair[0])[::-1]
+    purged = 0
+    for rank, (active, doc) in enumerate(newest_first):
+        too_old = retention.age is not None and active < now - retention.age
+        too_many = retention.orders is not None and rank >= retention.orders
+        if not (too_old or too_many):
+            continue
+        if payments.forget(doc, keep=lambda current: _notifications_pending(outbox, current)):
+            for notification in _notifications(outbox, doc):  # none can be added now: its order is gone
+                outbox.forget(notification["id"])
+            purged += 1
+    return purged
+
+
+def _notifications(outbox: Outbox, order: dict) -> list[dict]:
+    return outbox.of_order(order["gateway"], order["merchant_id"], order["out_trade_no"])
+
+
+def _notifications_pending(outbox: Outbox, order: dict) -> bool:
+    return any(is_pending(notification) for notification in _notifications(outbox, order))
+
+
+def last_active(doc: dict) -> datetime:
+    """When a stored order last changed: created, paid, closed, or a refund made or completed."""
+    moments = [doc["created_at"], doc["paid_at"], doc["closed_at"]]
+    for refund in doc["refunds"]:
+        moments += [refund["created_at"], refund["succeeded_at"]]
+    return max(datetime.fromisoformat(moment) for moment in moments if moment)
