@@ -22,6 +22,14 @@ PROBE_NOT_SENT, PROBE_REFUSED, PROBE_ACCEPTED, PROBE_UNANSWERED = (
 )
 
 
+# Every per-namespace document carries its namespace; documents stored before namespaces belong to the default one.
+DEFAULT_NAMESPACE = "default"
+
+
+def namespace_of(doc: dict) -> str:
+    return doc.get("namespace", DEFAULT_NAMESPACE)
+
+
 def order_key(gateway: str, merchant_id: str, out_trade_no: str) -> str:
     return f"{gateway}|{merchant_id}|{out_trade_no}"
 
@@ -94,6 +102,7 @@ class Order(_Record):
     buyer: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # gateway wire details (sign_type, passback_params ...)
     refunds: list = field(default_factory=list)
+    namespace: str = DEFAULT_NAMESPACE
 
     TIMES = ("created_at", "expires_at", "paid_at", "closed_at", "settle_at")
 
@@ -157,6 +166,7 @@ class Notification(_Record):
     meta: dict = field(default_factory=dict)
     scenario: dict = field(default_factory=dict)  # {"rule", "notes", "delay", "drop", "duplicate"} when shaped
     probe: bool = False  # a copy signed as the provider's probe traffic: sent once, the merchant must refuse it
+    namespace: str = DEFAULT_NAMESPACE
 
     TIMES = ("created_at", "next_attempt_at")
 
