@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 
@@ -24,6 +25,7 @@ PROBE_NOT_SENT, PROBE_REFUSED, PROBE_ACCEPTED, PROBE_UNANSWERED = (
 
 # Every per-namespace document carries its namespace; documents stored before namespaces belong to the default one.
 DEFAULT_NAMESPACE = "default"
+NAMESPACE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # 1 to 63 of a-z 0-9 _ -, starting with a letter or digit
 
 
 def namespace_of(doc: dict) -> str:

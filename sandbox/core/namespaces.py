@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 
 from sandbox.core.ids import Ids
-from sandbox.core.models import DEFAULT_NAMESPACE
+from sandbox.core.models import DEFAULT_NAMESPACE, NAMESPACE_NAME
 from sandbox.core.namespace import Namespace
 from sandbox.core.store import Store
 from sandbox.errors import DefaultNamespace, InvalidParameter, NamespaceExists, NamespaceNotFound
 
 COLLECTION = "namespaces"
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
-NAME_PATTERN = f"^{_NAME.pattern}$"
+NAME_PATTERN = f"^{NAMESPACE_NAME.pattern}$"
 
 
 def check_name(name: object, field: str = "name") -> str:
     """A namespace name as given (in a body's `field`, or a header): 1 to 63 of a-z, 0-9, _ and -, not starting
     with _ or -."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not isinstance(name, str) or not NAMESPACE_NAME.fullmatch(name):
         shown = repr(name)[:80]
         raise InvalidParameter(
             field,
