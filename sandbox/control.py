@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 
 DEFAULT_URL = "http://127.0.0.1:8008"
+NAMESPACE_HEADER = "X-Sandbox-Namespace"
 
 
 class ControlError(Exception):
@@ -19,15 +20,21 @@ class ControlError(Exception):
 
 
 class Control:
-    def __init__(self, url: str = DEFAULT_URL, timeout: float = 10.0, token: str | None = None) -> None:
-        """`token`: the sandbox's access token, sent as `Authorization: Bearer` on every call."""
+    def __init__(
+        self, url: str = DEFAULT_URL, timeout: float = 10.0, token: str | None = None, namespace: str | None = None
+    ) -> None:
+        """`token`: the sandbox's access token, sent as `Authorization: Bearer` on every call. `namespace`: the
+        namespace every call acts in, sent as X-Sandbox-Namespace (None: the default namespace)."""
         self.url = url.rstrip("/")
         self.token = token
+        self.namespace = namespace
         self._timeout = timeout
         self._session = requests.Session()
         self._session.trust_env = False  # a local sandbox must not be reached through a proxy from the env
         if token:
             self._session.headers["Authorization"] = f"Bearer {token}"
+        if namespace:
+            self._session.headers[NAMESPACE_HEADER] = namespace
 
     def call(self, method: str, path: str, payload: dict | None = None, params: dict | None = None) -> dict:
         """`path` is under /_sandbox; `params` become the query string (empty values are left out)."""

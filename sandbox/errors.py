@@ -43,6 +43,24 @@ class NotFound(BusinessError):
     code = "NOT_FOUND"
 
 
+class NamespaceNotFound(NotFound):
+    code = "NAMESPACE_NOT_FOUND"
+
+
+class NamespaceExists(BusinessError):
+    code = "NAMESPACE_EXISTS"
+
+
+class DefaultNamespace(RequestError):
+    """What cannot be done to the default namespace (delete it), whatever the state: fix the request."""
+
+    code = "DEFAULT_NAMESPACE"
+
+
+class MerchantInAnotherNamespace(BusinessError):
+    code = "MERCHANT_IN_ANOTHER_NAMESPACE"
+
+
 class OrderNotFound(NotFound):
     code = "ORDER_NOT_FOUND"
 

@@ -20,6 +20,7 @@ from sandbox.merchant.unionpay import UnionPayClient
 from sandbox.testing.receiver import NotificationReceiver
 from sandbox.testing.server import ThreadedServer
 from tests import postgres
+from tests.namespaced import Space
 from tests.nodejs import NodeScript
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -210,6 +211,19 @@ def http():
     with requests.Session() as session:
         session.trust_env = False
         yield session
+
+
+@pytest.fixture
+def space(live, http):
+    """space(name): a new namespace of the live sandbox (space(None): the default one), driven over real HTTP."""
+
+    def make(name: str | None = None) -> Space:
+        if name is not None:
+            reply = http.post(f"{live.url}/_sandbox/namespaces", json={"name": name})
+            assert reply.status_code == 201, reply.text
+        return Space(http, live.url, name)
+
+    return make
 
 
 @pytest.fixture

@@ -13,12 +13,24 @@ from sandbox.admin import access
 from sandbox.admin import openapi_examples as ex
 from sandbox.admin.openapi_schemas import components, ref, text
 from sandbox.core.models import ORDER_STATUSES
+from sandbox.core.namespaces import NAME_PATTERN
 
 JSON = "application/json"
 ORDER_PATH = "/_sandbox/orders/{gateway}/{merchant_id}/{out_trade_no}"
 ORDER_PARAMS = ("gateway", "merchant_id", "out_trade_no")
 ERRORS = {400: "BadRequest", 404: "NotFound", 409: "Conflict"}  # status -> components/responses
 STATE_CHANGES = ("post", "put", "patch", "delete")
+# The operations that act in no namespace (the others take X-Sandbox-Namespace).
+OUTSIDE_NAMESPACES = (
+    "health",
+    "openapi",
+    "caCertificate",
+    "magicValues",
+    "createNamespace",
+    "listNamespaces",
+    "deleteNamespace",
+)
+NAMESPACE_NAME = {"type": "string", "pattern": NAME_PATTERN, "examples": ["team-payments", "default"]}
 
 
 def content(schema: dict, examples: dict | None = None) -> dict:
@@ -80,7 +92,17 @@ def _query(name: str, description: str, schema: dict | None = None) -> dict:
 
 def parameters() -> dict:
     gateway_text = "alipay, wechatpay or unionpay (anything else is a 400)"
+    namespace_header = {
+        "name": "X-Sandbox-Namespace",
+        "in": "header",
+        "required": False,
+        "description": "the namespace the call acts in (absent: the default namespace); a name no namespace has is"
+        " a 404, a malformed one a 400",
+        "schema": NAMESPACE_NAME,
+    }
     return {
+        "namespace_header": namespace_header,
+        "namespace_name": _path_param("name", "a namespace's name", NAMESPACE_NAME, "team-payments"),
         "gateway": _path_param("gateway", gateway_text, ref("Gateway"), "alipay"),
         "merchant_id": _path_param("merchant_id", "app_id, mchid or merId", example=ex.APP_ID),
         "out_trade_no": _path_param("out_trade_no", "the merchant's order number (may contain /)", example="QA-1001"),
@@ -110,7 +132,17 @@ def responses() -> dict:
     }
     return {
         "BadRequest": error("Bad input: the message names the key", "INVALID_PARAMETER", "outcome must be ..."),
-        "NotFound": error("No such thing (or no such path)", "ORDER_NOT_FOUND", "no order with out_trade_no ..."),
+        "NotFound": answer(
+            "No such thing (or no such path), or no namespace of the name X-Sandbox-Namespace gives",
+            ref("Error"),
+            {
+                "ORDER_NOT_FOUND": ex.example("No such order", ex.error("ORDER_NOT_FOUND", "no order with ...")),
+                "NAMESPACE_NOT_FOUND": ex.example(
+                    "No such namespace",
+                    ex.error("NAMESPACE_NOT_FOUND", "no namespace 'team-a' in this sandbox: create it with ..."),
+                ),
+            },
+        ),
         "Conflict": error("The state refuses it", "ORDER_ALREADY_PAID", "order QA-1001 is already paid"),
         "TooLarge": error(
             "The body is over SANDBOX_MAX_BODY (refused while it is read, chunked bodies too)",
@@ -158,6 +190,73 @@ def guarded(paths: dict) -> dict:
     return paths
 
 
+def namespaced(paths: dict) -> dict:
+    """Every operation that acts in a namespace takes X-Sandbox-Namespace: 404 for a name no namespace has, 400 for
+    a malformed one."""
+    for item in paths.values():
+        for op in item.values():
+            if op["operationId"] in OUTSIDE_NAMESPACES:
+                continue
+            op["parameters"] = [{"$ref": "#/components/parameters/namespace_header"}, *op.get("parameters", [])]
+            for status in (400, 404):
+                op["responses"].setdefault(str(status), {"$ref": f"#/components/responses/{ERRORS[status]}"})
+    return paths
+
+
+def _namespaces() -> dict:
+    create_body = {
+        "type": "object",
+        "properties": {"name": {**NAMESPACE_NAME, "description": "the name (absent: a generated ns-...)"}},
+    }
+    created = {"type": "object", "properties": {"namespace": NAMESPACE_NAME}, "required": ["namespace"]}
+    return {
+        "/_sandbox/namespaces": {
+            "post": operation(
+                "namespaces",
+                "createNamespace",
+                "Create a namespace",
+                "A new, empty namespace: its own merchants, orders, notifications, scenario rules and clock. Other"
+                " calls act in it with the header `X-Sandbox-Namespace: <name>`; gateway calls reach it by the"
+                " merchants registered there. 409 if the name is taken.",
+                {"201": answer("Created", created, {"named": ex.example("Named", {"namespace": "team-payments"})})},
+                errors=(400, 409),
+                body=json_body(
+                    create_body,
+                    {
+                        "named": ex.example("Named", {"name": "team-payments"}),
+                        "generated": ex.example("A generated name", {}),
+                    },
+                ),
+            ),
+            "get": operation(
+                "namespaces",
+                "listNamespaces",
+                "List namespaces",
+                "Their names: `default` first, then the others by name.",
+                {
+                    "200": answer(
+                        "The names",
+                        listing("namespaces", NAMESPACE_NAME),
+                        {"two": ex.example("Default and one more", {"namespaces": ["default", "team-payments"]})},
+                    )
+                },
+            ),
+        },
+        "/_sandbox/namespaces/{name}": {
+            "delete": operation(
+                "namespaces",
+                "deleteNamespace",
+                "Delete a namespace and everything in it",
+                "Drops its merchants (their ids are free again), orders, refunds, notifications, scenario rules and"
+                " clock. The default namespace cannot be deleted (400: empty it with POST /_sandbox/reset).",
+                {"200": answer("Deleted", listing("deleted", NAMESPACE_NAME))},
+                errors=(400, 404),
+                params=("namespace_name",),
+            )
+        },
+    }
+
+
 def _health_and_reset() -> dict:
     reset_answer = {
         "type": "object",
@@ -188,8 +287,9 @@ def _health_and_reset() -> dict:
                 "health",
                 "reset",
                 "Drop orders, refunds, notifications and scenarios",
-                'Keeps registered merchants unless the body says `{"merchants": true}` (the demo merchants from'
-                " fixtures come back). The body is optional.",
+                "In the namespace the call names (X-Sandbox-Namespace; absent: the default one)."
+                ' Keeps registered merchants unless the body says `{"merchants": true}` (the demo merchants from'
+                " fixtures come back in the default namespace). The body is optional.",
                 {"200": answer("Done", reset_answer)},
                 errors=(400,),
                 body=json_body(reset_body, {"all": ex.example("Merchants too", {"merchants": True})}),
@@ -231,9 +331,10 @@ def _merchants() -> dict:
                 "merchants",
                 "registerMerchant",
                 "Register or replace a merchant",
-                "Takes the merchant's own public material; answers the sandbox's public material for it.",
+                "Takes the merchant's own public material; answers the sandbox's public material for it. A merchant"
+                " id belongs to one namespace: one that another namespace holds is a 409.",
                 {"201": answer("Registered", ref("Merchant"), ex.MERCHANTS)},
-                errors=(400,),
+                errors=(400, 409),
                 body=json_body(ref("MerchantRegistration"), ex.REGISTRATIONS, required=True),
             ),
             "get": operation(
@@ -491,6 +592,7 @@ def _clock() -> dict:
 
 TAGS = {
     "health": "Health, reset and this document",
+    "namespaces": "Namespaces: isolated shares of one sandbox",
     "merchants": "Merchants and their keys",
     "orders": "Orders and the buyer's side",
     "notifications": "Notifications to the merchant's notify_url",
@@ -503,7 +605,7 @@ TAGS = {
 def document() -> dict:
     """The whole document; built once (treat it as read-only)."""
     paths = {}
-    for part in (_health_and_reset, _merchants, _orders, _notifications, _scenarios, _clock):
+    for part in (_health_and_reset, _namespaces, _merchants, _orders, _notifications, _scenarios, _clock):
         paths.update(part())
     for path in paths.values():  # SANDBOX_MAX_BODY bounds every request body (sandbox/bounded_body.py)
         if "post" in path:
@@ -519,11 +621,13 @@ def document() -> dict:
             ' Errors: `{"error": {"code", "message"}}` with 400, 404, 409, or 413 for a body over SANDBOX_MAX_BODY.'
             " A sandbox started with an access token answers 401 to every call but health, this document and"
             " ca.pem without `Authorization: Bearer <token>`. A state change takes a JSON body or none (415"
-            " otherwise), and none from another site's web page (403).",
+            " otherwise), and none from another site's web page (403). Every call but health, the documents, the"
+            " magic values and the namespaces themselves acts in the namespace `X-Sandbox-Namespace` names (absent:"
+            " the default one).",
         },
         "servers": [{"url": "http://127.0.0.1:8008"}],
         "tags": [{"name": name, "description": description} for name, description in TAGS.items()],
-        "paths": guarded(paths),
+        "paths": guarded(namespaced(paths)),
         "components": {
             "schemas": components(),
             "parameters": parameters(),

@@ -1,23 +1,53 @@
-"""The control API of API.md: health, reset, merchants, orders, the buyer's pay action, notifications, clock."""
+"""The control API: health, namespaces, reset, merchants, orders, the buyer's pay action, notifications, clock.
+
+Every call but health, the documents and the namespaces themselves acts in the namespace its X-Sandbox-Namespace
+header names (none: the default namespace), resolved once before the view runs.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from sandbox import __version__, errors
 from sandbox.admin import openapi
 from sandbox.admin.serialize import notification_summary, notification_view, order_view
 from sandbox.core import magic
-from sandbox.core.models import ORDER_STATUSES, order_key
+from sandbox.core.models import DEFAULT_NAMESPACE, ORDER_STATUSES, order_key
+from sandbox.core.namespaces import check_name
 from sandbox.core.outcomes import Decision
 from sandbox.core.payments import check_outcome
 from sandbox.transport.ports import authority
 
 bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
+HEADER = "X-Sandbox-Namespace"
+# The views that act in no namespace: they ignore the header.
+OUTSIDE_NAMESPACES = {
+    "health",
+    "openapi_document",
+    "ca_certificate",
+    "magic_values",
+    "create_namespace",
+    "list_namespaces",
+    "delete_namespace",
+}
 
 
 def _sandbox():
+    """The whole sandbox (every namespace)."""
     return current_app.extensions["paysandbox"]
+
+
+def _namespace():
+    """The namespace this call acts in."""
+    return g.paysandbox_namespace
+
+
+@bp.before_request
+def resolve_namespace() -> None:
+    if request.endpoint.removeprefix(f"{bp.name}.") in OUTSIDE_NAMESPACES:
+        return
+    name = request.headers.get(HEADER, DEFAULT_NAMESPACE)
+    g.paysandbox_namespace = _sandbox().namespaces.get(check_name(name, HEADER))
 
 
 def _body() -> dict:
@@ -33,9 +63,9 @@ def _body() -> dict:
 
 
 def _adapter(gateway: str):
-    adapter = _sandbox().gateways.get(gateway)
+    adapter = _namespace().gateways.get(gateway)
     if adapter is None:
-        known = ", ".join(sorted(_sandbox().gateways))
+        known = ", ".join(sorted(_namespace().gateways))
         raise errors.InvalidParameter("gateway", f"gateway must be one of {known}, got {gateway!r}")
     return adapter
 
@@ -68,10 +98,35 @@ def ca_certificate():
     return Response(authority(current_app).certificate_pem(), mimetype="application/x-pem-file")
 
 
+# -- namespaces -------------------------------------------------------------------------------------
+
+
+@bp.post("/namespaces")
+def create_namespace():
+    """A new, empty namespace: {"name": "..."}, or a generated name without one."""
+    space = _sandbox().namespaces.create(_body().get("name"))
+    return jsonify(namespace=space.name), 201
+
+
+@bp.get("/namespaces")
+def list_namespaces():
+    return jsonify(namespaces=_sandbox().namespaces.names())
+
+
+@bp.delete("/namespaces/<name>")
+def delete_namespace(name: str):
+    """Drops the namespace with its merchants (their ids are free again), orders, notifications, rules and clock."""
+    _sandbox().namespaces.delete(name)
+    return jsonify(deleted=[name])
+
+
+# -- in a namespace ---------------------------------------------------------------------------------
+
+
 @bp.post("/reset")
 def reset():
     body = _body()
-    _sandbox().reset(merchants=bool(body.get("merchants")))
+    _namespace().reset(merchants=bool(body.get("merchants")))
     return jsonify(status="ok", merchants_reset=bool(body.get("merchants")))
 
 
@@ -87,14 +142,14 @@ def register_merchant():
 
 @bp.get("/merchants")
 def list_merchants():
-    sandbox = _sandbox()
+    sandbox = _namespace()
     return jsonify(merchants=[sandbox.gateways[m["gateway"]].describe_merchant(m) for m in sandbox.merchants.all()])
 
 
 @bp.get("/merchants/<gateway>/<merchant_id>")
 def get_merchant(gateway: str, merchant_id: str):
     adapter = _adapter(gateway)
-    record = _sandbox().merchants.get(gateway, merchant_id)
+    record = _namespace().merchants.get(gateway, merchant_id)
     if record is None:
         raise errors.NotFound(f"no {gateway} merchant {merchant_id!r}")
     return jsonify(adapter.describe_merchant(record))
@@ -110,15 +165,15 @@ def list_orders():
         _adapter(gateway)
     if status and status not in ORDER_STATUSES:
         raise errors.InvalidParameter("status", f"status must be one of {', '.join(ORDER_STATUSES)}")
-    orders = _sandbox().payments.list(gateway, request.args.get("merchant_id", ""), status)
-    return jsonify(orders=[order_view(_sandbox(), o) for o in orders])
+    orders = _namespace().payments.list(gateway, request.args.get("merchant_id", ""), status)
+    return jsonify(orders=[order_view(_namespace(), o) for o in orders])
 
 
 @bp.get("/orders/<gateway>/<merchant_id>/<path:out_trade_no>")
 def get_order(gateway: str, merchant_id: str, out_trade_no: str):
     _adapter(gateway)
-    order = _sandbox().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
-    return jsonify(order_view(_sandbox(), order, with_notifications=True))
+    order = _namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
+    return jsonify(order_view(_namespace(), order, with_notifications=True))
 
 
 @bp.post("/orders/<gateway>/<merchant_id>/<path:out_trade_no>/pay")
@@ -130,7 +185,7 @@ def pay_order(gateway: str, merchant_id: str, out_trade_no: str):
     if not isinstance(reason, str):
         raise errors.InvalidParameter("reason", "reason must be a string")
     check_outcome(outcome)  # before any rule is spent on it
-    sandbox = _sandbox()
+    sandbox = _namespace()
     order = sandbox.payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
     choice = Decision(outcome, reason, source="buyer")
     order = sandbox.apply_payment(order, sandbox.decide_payment(order, "control_api", buyer=choice))
@@ -141,7 +196,7 @@ def pay_order(gateway: str, merchant_id: str, out_trade_no: str):
 def settle_refund(gateway: str, merchant_id: str, out_trade_no: str, out_refund_no: str):
     """Ends a pending refund now: {"outcome": "success" | "abnormal" | "closed"} (success by default)."""
     _adapter(gateway)
-    sandbox = _sandbox()
+    sandbox = _namespace()
     sandbox.payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
     outcome = str(_body().get("outcome", "success"))
     order, _ = sandbox.payments.settle_refund(order_key(gateway, merchant_id, out_trade_no), out_refund_no, outcome)
@@ -154,7 +209,7 @@ def settle_refund(gateway: str, merchant_id: str, out_trade_no: str, out_refund_
 @bp.get("/notifications")
 def list_notifications():
     args = request.args
-    records = _sandbox().outbox.list(
+    records = _namespace().outbox.list(
         args.get("gateway", ""),
         args.get("merchant_id", ""),
         args.get("out_trade_no", ""),
@@ -165,19 +220,19 @@ def list_notifications():
 
 @bp.get("/notifications/<notification_id>")
 def get_notification(notification_id: str):
-    return jsonify(notification_view(_sandbox().outbox.get(notification_id)))
+    return jsonify(notification_view(_namespace().outbox.get(notification_id)))
 
 
 @bp.post("/notifications/<notification_id>/replay")
 def replay_notification(notification_id: str):
-    sandbox = _sandbox()
+    sandbox = _namespace()
     sandbox.outbox.get(notification_id)
     return jsonify(notification_view(sandbox.dispatcher.deliver(notification_id, trigger="replay")))
 
 
 @bp.post("/notifications/flush")
 def flush_notifications():
-    attempted = _sandbox().run_due()
+    attempted = _namespace().run_due()
     return jsonify(attempted=[notification_summary(r) for r in attempted])
 
 
@@ -188,7 +243,7 @@ def flush_notifications():
 def add_scenario():
     """One rule, or {"scenarios": [rule, ...]} added all or none (a bad one is named by its index)."""
     body = _body()
-    scenarios = _sandbox().scenarios
+    scenarios = _namespace().scenarios
     if "scenarios" not in body:
         return jsonify(scenario=scenarios.add(body).view()), 201
     return jsonify(scenarios=[r.view() for r in scenarios.add_all(body["scenarios"])]), 201
@@ -196,23 +251,23 @@ def add_scenario():
 
 @bp.get("/scenarios")
 def list_scenarios():
-    return jsonify(scenarios=[r.view() for r in _sandbox().scenarios.list()])
+    return jsonify(scenarios=[r.view() for r in _namespace().scenarios.list()])
 
 
 @bp.get("/scenarios/<rule_id>")
 def get_scenario(rule_id: str):
-    return jsonify(scenario=_sandbox().scenarios.get(rule_id).view())
+    return jsonify(scenario=_namespace().scenarios.get(rule_id).view())
 
 
 @bp.delete("/scenarios/<rule_id>")
 def delete_scenario(rule_id: str):
-    _sandbox().scenarios.delete(rule_id)
+    _namespace().scenarios.delete(rule_id)
     return jsonify(deleted=[rule_id])
 
 
 @bp.delete("/scenarios")
 def clear_scenarios():
-    scenarios = _sandbox().scenarios
+    scenarios = _namespace().scenarios
     ids = [r.id for r in scenarios.list()]
     scenarios.clear()
     return jsonify(deleted=ids)
@@ -229,18 +284,18 @@ def magic_values():
 
 @bp.get("/clock")
 def get_clock():
-    return jsonify(_sandbox().clock.describe())
+    return jsonify(_namespace().clock.describe())
 
 
 @bp.post("/clock")
 def set_clock():
     body = _body()
-    _sandbox().clock.set_mode(str(body.get("mode", "")), body.get("factor"))
-    return jsonify(_sandbox().clock.describe())
+    _namespace().clock.set_mode(str(body.get("mode", "")), body.get("factor"))
+    return jsonify(_namespace().clock.describe())
 
 
 @bp.post("/clock/advance")
 def advance_clock():
     body = _body()
-    attempted = _sandbox().advance(body.get("seconds"))
-    return jsonify(**_sandbox().clock.describe(), attempted=[notification_summary(r) for r in attempted])
+    attempted = _namespace().advance(body.get("seconds"))
+    return jsonify(**_namespace().clock.describe(), attempted=[notification_summary(r) for r in attempted])

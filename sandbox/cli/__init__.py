@@ -7,11 +7,11 @@ import os
 import sys
 
 from sandbox import __version__
-from sandbox.cli import ca, clock, keys, merchants, notifications, orders, reset, scenarios, serve
+from sandbox.cli import ca, clock, keys, merchants, namespaces, notifications, orders, reset, scenarios, serve
 from sandbox.config import Config
 
 # In `paysandbox --help` order: run things, then what a QA engineer does to a running sandbox.
-GROUPS = (serve, keys, ca, merchants, orders, notifications, scenarios, clock, reset)
+GROUPS = (serve, keys, ca, namespaces, merchants, orders, notifications, scenarios, clock, reset)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="paysandbox",
         description="A local sandbox for Alipay and friends.",
         epilog="Commands that talk to a running sandbox take --url (default $SANDBOX_URL or http://127.0.0.1:8008), "
-        "--token (its access token, default $SANDBOX_TOKEN) and --json (the control API's answer, for scripts).",
+        "--token (its access token, default $SANDBOX_TOKEN), --namespace (the namespace to act in, default "
+        "$SANDBOX_NAMESPACE) and --json (the control API's answer, for scripts).",
     )
     parser.add_argument("--version", action="version", version=f"paysandbox {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)

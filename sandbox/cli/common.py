@@ -1,5 +1,5 @@
-"""What every control-API command shares: --url, --token and --json, one way to call the sandbox and report
-its errors."""
+"""What every control-API command shares: --url, --token, --namespace and --json, one way to call the sandbox and
+report its errors."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 from sandbox.control import DEFAULT_URL, Control, ControlError
+from sandbox.core.models import NAMESPACE_NAME
 
 GATEWAYS = ("alipay", "wechatpay", "unionpay")
 SLOW = 600.0  # seconds: calls that deliver notifications wait on merchants (SANDBOX_NOTIFY_TIMEOUT each)
@@ -40,17 +41,33 @@ def connection_options(parser: argparse.ArgumentParser, inherited: bool = False)
     )
 
 
-def control_options(parser: argparse.ArgumentParser, inherited: bool = False) -> None:
-    """--url, --token and --json. `inherited`: a sub-command of a group that has them, so an unset option keeps the
-    group's."""
+def control_options(parser: argparse.ArgumentParser, inherited: bool = False, namespaced: bool = True) -> None:
+    """--url, --token, --namespace (unless the command acts on no namespace) and --json. `inherited`: a sub-command
+    of a group that has them, so an unset option keeps the group's."""
     connection_options(parser, inherited)
+    if namespaced:
+        parser.add_argument(
+            "--namespace",
+            type=namespace,
+            default=argparse.SUPPRESS if inherited else os.environ.get("SANDBOX_NAMESPACE") or None,
+            help="the namespace to act in (default $SANDBOX_NAMESPACE, else the default namespace)",
+        )
     json_default = argparse.SUPPRESS if inherited else False
     parser.add_argument("--json", action="store_true", default=json_default, help="the control API's JSON answer")
 
 
+def namespace(value: str) -> str:
+    """argparse type: a namespace name, so a typo is a usage error (exit 2) rather than a refused call."""
+    if not NAMESPACE_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a namespace name: 1 to 63 of a-z, 0-9, '_' and '-', starting with a letter or a digit"
+        )
+    return value
+
+
 def control(args: argparse.Namespace, timeout: float = 10.0) -> Control:
-    """The control API client the command's --url and --token name."""
-    return Control(args.url, timeout=timeout, token=args.token)
+    """The control API client the command's --url, --token and --namespace name."""
+    return Control(args.url, timeout=timeout, token=args.token, namespace=getattr(args, "namespace", None))
 
 
 def segment(value: str) -> str:

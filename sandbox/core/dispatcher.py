@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 
 from sandbox.core import destinations, notify_http
+from sandbox.core.clock import Clock
 from sandbox.core.destinations import Allowlist, DeliveryFailed
 from sandbox.core.models import Attempt, Notification
 from sandbox.core.senders import Senders
@@ -27,10 +28,13 @@ class Dispatcher:
     """
 
     def __init__(self, sandbox, timeout: float, allow: Allowlist | None = None) -> None:
+        """`sandbox` tells the namespace of each notification: its outbox, clock and gateways deliver it."""
         self._sandbox = sandbox
         self._timeout = timeout
         self._allow = allow
         self._senders = Senders(self.deliver)
+        self._flights: dict[Future, str] = {}  # attempts on their way -> their namespace
+        self._flights_lock = threading.Lock()
 
     def close(self) -> None:
         self._senders.close()
@@ -45,49 +49,68 @@ class Dispatcher:
         futures = []
         for notification_id in notification_ids:
             try:
-                record = self._sandbox.outbox.get(notification_id)
+                space = self._namespace(notification_id)
+                record = space.outbox.get(notification_id)
             except NotFound:  # dropped meanwhile (a reset): nothing to send
                 continue
             order = (record.gateway, record.merchant_id, record.out_trade_no)
-            futures.append(self._senders.submit(order, notification_id, _destination(record.url)))
+            future = self._senders.submit(order, notification_id, _destination(record.url))
+            with self._flights_lock:
+                self._flights[future] = space.name
+            future.add_done_callback(self._landed)
+            futures.append(future)
         return futures
 
-    def in_flight(self) -> list[Future]:
-        return self._senders.in_flight()
+    def _landed(self, future: Future) -> None:
+        with self._flights_lock:
+            self._flights.pop(future, None)
+
+    def in_flight(self, namespace: str) -> list[Future]:
+        """The attempts of `namespace` on their way (a flush waits for its own, never for another namespace's)."""
+        with self._flights_lock:
+            return [future for future, name in self._flights.items() if name == namespace and not future.done()]
+
+    def _namespace(self, notification_id: str):
+        space = self._sandbox.namespace_of_notification(notification_id)
+        if space is None:
+            raise NotFound(f"no notification {notification_id!r}")
+        return space
 
     def deliver(self, notification_id: str, trigger: str = "schedule") -> Notification:
-        sandbox = self._sandbox
-        if trigger == "schedule" and not sandbox.outbox.is_due(notification_id):
-            return sandbox.outbox.get(notification_id)
-        record = sandbox.outbox.get(notification_id)
-        adapter = sandbox.gateways[record.gateway]
+        """One attempt, on the clock and with the gateways of the notification's own namespace."""
+        space = self._namespace(notification_id)
+        if trigger == "schedule" and not space.outbox.is_due(notification_id):
+            return space.outbox.get(notification_id)
+        record = space.outbox.get(notification_id)
+        adapter = space.gateways[record.gateway]
         # A probe is sent once: refused, as it should be, it is not tried again.
         schedule, scheduled = () if record.probe else adapter.retry_schedule, trigger == "schedule"
         shaping = record.scenario
         if scheduled and _lost_so_far(record) < shaping.get("drop", 0):
             lost = Attempt(
-                at=sandbox.clock.now(),
+                at=space.clock.now(),
                 error=f"lost on the way (scenario {shaping['rule']}: drop {shaping['drop']}); not sent",
                 rule=shaping["rule"],
                 effect="lost",
             )
-            return sandbox.outbox.record_attempt(notification_id, lost, schedule, scheduled=True)
+            return space.outbox.record_attempt(notification_id, lost, schedule, scheduled=True)
         first_sent = not any(a.effect != "lost" for a in record.attempt_list)
-        sandbox.store.flush()  # nothing goes out about a payment or refund that a crash could still undo
-        attempt = self._send(record, adapter, trigger)
-        record = sandbox.outbox.record_attempt(notification_id, attempt, schedule, scheduled)
+        self._sandbox.store.flush()  # nothing goes out about a payment or refund that a crash could still undo
+        attempt = self._send(space.clock, record, adapter, trigger)
+        record = space.outbox.record_attempt(notification_id, attempt, schedule, scheduled)
         if first_sent and shaping.get("duplicate"):
             for copy in range(1, shaping["duplicate"] + 1):
-                attempt = self._send(record, adapter, "duplicate", f"duplicate {copy} of {shaping['duplicate']}")
-                record = sandbox.outbox.record_attempt(notification_id, attempt, schedule, scheduled=False)
+                effect = f"duplicate {copy} of {shaping['duplicate']}"
+                attempt = self._send(space.clock, record, adapter, "duplicate", effect)
+                record = space.outbox.record_attempt(notification_id, attempt, schedule, scheduled=False)
         return record
 
-    def _send(self, record: Notification, adapter, trigger: str, effect: str = "") -> Attempt:
+    def _send(self, clock: Clock, record: Notification, adapter, trigger: str, effect: str = "") -> Attempt:
         """One HTTP attempt, recorded with the merchant's answer (or why there was none)."""
         shaping = record.scenario
         notes = "; ".join(shaping.get("notes", []))
         attempt = Attempt(
-            at=self._sandbox.clock.now(),
+            at=clock.now(),
             trigger=trigger,
             rule=shaping.get("rule", ""),
             effect="; ".join(e for e in (effect, notes) if e),

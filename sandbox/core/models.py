@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 
@@ -20,6 +21,15 @@ PROBE_NOT_SENT, PROBE_REFUSED, PROBE_ACCEPTED, PROBE_UNANSWERED = (
     "wrongly_accepted",
     "no_answer",
 )
+
+
+# Every per-namespace document carries its namespace; documents stored before namespaces belong to the default one.
+DEFAULT_NAMESPACE = "default"
+NAMESPACE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # 1 to 63 of a-z 0-9 _ -, starting with a letter or digit
+
+
+def namespace_of(doc: dict) -> str:
+    return doc.get("namespace", DEFAULT_NAMESPACE)
 
 
 def order_key(gateway: str, merchant_id: str, out_trade_no: str) -> str:
@@ -94,6 +104,7 @@ class Order(_Record):
     buyer: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # gateway wire details (sign_type, passback_params ...)
     refunds: list = field(default_factory=list)
+    namespace: str = DEFAULT_NAMESPACE
 
     TIMES = ("created_at", "expires_at", "paid_at", "closed_at", "settle_at")
 
@@ -157,6 +168,7 @@ class Notification(_Record):
     meta: dict = field(default_factory=dict)
     scenario: dict = field(default_factory=dict)  # {"rule", "notes", "delay", "drop", "duplicate"} when shaped
     probe: bool = False  # a copy signed as the provider's probe traffic: sent once, the merchant must refuse it
+    namespace: str = DEFAULT_NAMESPACE
 
     TIMES = ("created_at", "next_attempt_at")
 

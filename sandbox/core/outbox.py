@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sandbox.core import scoped
 from sandbox.core.clock import Clock
 from sandbox.core.ids import Ids
-from sandbox.core.models import NOTIFY_DELIVERED, NOTIFY_FAILED, NOTIFY_PENDING, Attempt, Notification
+from sandbox.core.models import (
+    NOTIFY_DELIVERED,
+    NOTIFY_FAILED,
+    NOTIFY_PENDING,
+    Attempt,
+    Notification,
+    namespace_of,
+)
 from sandbox.core.ports import NotificationDraft
 from sandbox.core.store import Store
 from sandbox.core.timers import Timers
@@ -20,11 +28,24 @@ def is_pending(doc: dict) -> bool:
     return doc["status"] == NOTIFY_PENDING and bool(doc["next_attempt_at"])
 
 
+def declare_indexes(store: Store) -> None:
+    scoped.declare(store, COLLECTION)
+    store.add_index(COLLECTION, "order", lambda d: [(d["gateway"], d["merchant_id"], d["out_trade_no"])])
+    # By namespace, so a restart reads each namespace's pending notifications and nothing else.
+    store.add_index(COLLECTION, "due", lambda d: [namespace_of(d)] if is_pending(d) else [])
+
+
+def namespace_of_notification(store: Store, notification_id: str) -> str | None:
+    """The namespace a notification belongs to, whichever it is (the dispatcher delivers for every namespace)."""
+    doc = store.get(COLLECTION, notification_id)
+    return namespace_of(doc) if doc is not None else None
+
+
 class Outbox:
-    def __init__(self, store: Store, clock: Clock, ids: Ids, timers: Timers) -> None:
-        self._store, self._clock, self._ids, self._timers = store, clock, ids, timers
-        store.add_index(COLLECTION, "order", lambda d: [(d["gateway"], d["merchant_id"], d["out_trade_no"])])
-        store.add_index(COLLECTION, "due", lambda d: [True] if is_pending(d) else [])
+    """One namespace's notifications."""
+
+    def __init__(self, store: Store, namespace: str, clock: Clock, ids: Ids, timers: Timers) -> None:
+        self._store, self._namespace, self._clock, self._ids, self._timers = store, namespace, clock, ids, timers
 
     def add(
         self, gateway: str, merchant_id: str, out_trade_no: str, draft: NotificationDraft, shaping: dict | None = None
@@ -47,13 +68,14 @@ class Outbox:
             meta=dict(draft.meta),
             scenario=dict(shaping or {}),
             probe=draft.probe,
+            namespace=self._namespace,
         )
         self._save(record)
         self._timers.schedule(first, "notify", record.id)
         return record
 
     def get(self, notification_id: str) -> Notification:
-        doc = self._store.get(COLLECTION, notification_id)
+        doc = self._get(notification_id)
         if doc is None:
             raise NotFound(f"no notification {notification_id!r}")
         return Notification.from_doc(doc)
@@ -66,13 +88,16 @@ class Outbox:
             "status": status,
         }
         one_order = gateway and merchant_id and out_trade_no
-        candidates = self.of_order(gateway, merchant_id, out_trade_no) if one_order else self._store.all(COLLECTION)
-        docs = [d for d in candidates if all(not v or d[k] == v for k, v in wanted.items())]
+        if one_order:
+            docs = self.of_order(gateway, merchant_id, out_trade_no)
+        else:
+            docs = scoped.documents(self._store, COLLECTION, self._namespace)
+        docs = [d for d in docs if all(not v or d[k] == v for k, v in wanted.items())]
         docs.sort(key=lambda d: (d["created_at"], d["id"]))
         return [Notification.from_doc(d) for d in docs]
 
     def is_due(self, notification_id: str) -> bool:
-        doc = self._store.get(COLLECTION, notification_id)
+        doc = self._get(notification_id)
         return bool(
             doc
             and doc["status"] == NOTIFY_PENDING
@@ -103,19 +128,23 @@ class Outbox:
 
     def reschedule_all(self) -> None:
         """Rebuild the timers of the pending notifications (after a restart), reading only those."""
-        for doc in self._store.lookup(COLLECTION, "due", True):
+        for doc in self._store.lookup(COLLECTION, "due", self._namespace):
             record = Notification.from_doc(doc)
             self._timers.schedule(record.next_attempt_at, "notify", record.id)
 
     def of_order(self, gateway: str, merchant_id: str, out_trade_no: str) -> list[dict]:
-        """The stored notifications about one order (as stored: nothing is built)."""
-        return self._store.lookup(COLLECTION, "order", (gateway, merchant_id, out_trade_no))
+        """This namespace's stored notifications about one order (as stored: nothing is built)."""
+        docs = self._store.lookup(COLLECTION, "order", (gateway, merchant_id, out_trade_no))
+        return [d for d in docs if namespace_of(d) == self._namespace]
 
     def forget(self, notification_id: str) -> None:
         self._store.delete(COLLECTION, notification_id)
 
     def clear(self) -> None:
-        self._store.clear(COLLECTION)
+        scoped.drop(self._store, COLLECTION, self._namespace, lambda d: d["id"])
+
+    def _get(self, notification_id: str) -> dict | None:
+        return scoped.own(self._store.get(COLLECTION, notification_id), self._namespace)
 
     def _save(self, record: Notification) -> None:
         self._store.put(COLLECTION, record.id, record.to_doc())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from sandbox.core import ports
+from sandbox.core import ports, scoped
 from sandbox.core.clock import Clock
 from sandbox.core.ids import Ids
 from sandbox.core.models import (
@@ -19,6 +19,7 @@ from sandbox.core.models import (
     REFUNDED,
     Order,
     Refund,
+    namespace_of,
     order_key,
 )
 from sandbox.core.store import Store
@@ -52,18 +53,43 @@ def check_outcome(outcome: str) -> None:
         raise InvalidParameter("outcome", f"outcome must be 'success' or 'fail', not {outcome!r}")
 
 
+def declare_indexes(store: Store) -> None:
+    """The order indexes, once per store. trade_no and handles are unique across namespaces: the hosted pages find
+    an order by them wherever it is."""
+    store.add_index(COLLECTION, "trade_no", lambda d: [(d["gateway"], d["trade_no"])])
+    store.add_index(
+        COLLECTION, "refund", lambda d: [(d["gateway"], d["merchant_id"], r["out_refund_no"]) for r in d["refunds"]]
+    )
+    # Gateway-chosen lookup handles, e.g. a WeChat prepay_id or the token inside a code_url.
+    store.add_index(COLLECTION, "handle", lambda d: [(d["gateway"], h) for h in d["extra"].get("handles", [])])
+    # What the clock may still act on, by namespace, so a restart reads these and not the whole paid history.
+    store.add_index(COLLECTION, "due", lambda d: [namespace_of(d)] if has_something_due(d) else [])
+    scoped.declare(store, COLLECTION)
+
+
+def _key_of(doc: dict) -> str:
+    return order_key(doc["gateway"], doc["merchant_id"], doc["out_trade_no"])
+
+
+def by_trade_no_anywhere(store: Store, gateway: str, trade_no: str) -> Order | None:
+    """The order with the provider's trade_no, in whichever namespace it is (it says which)."""
+    docs = store.lookup(COLLECTION, "trade_no", (gateway, trade_no))
+    return Order.from_doc(docs[0]) if docs else None
+
+
+def by_handle_anywhere(store: Store, gateway: str, handle: str) -> Order | None:
+    docs = store.lookup(COLLECTION, "handle", (gateway, handle))
+    return Order.from_doc(docs[0]) if docs else None
+
+
 class Payments:
-    def __init__(self, store: Store, clock: Clock, ids: Ids, timers: Timers, on_event: EventSink) -> None:
-        self._store, self._clock, self._ids, self._timers = store, clock, ids, timers
+    """One namespace's orders: it reads only its own and stamps its name on what it creates."""
+
+    def __init__(
+        self, store: Store, namespace: str, clock: Clock, ids: Ids, timers: Timers, on_event: EventSink
+    ) -> None:
+        self._store, self._namespace, self._clock, self._ids, self._timers = store, namespace, clock, ids, timers
         self._on_event = on_event
-        store.add_index(COLLECTION, "trade_no", lambda d: [(d["gateway"], d["trade_no"])])
-        store.add_index(
-            COLLECTION, "refund", lambda d: [(d["gateway"], d["merchant_id"], r["out_refund_no"]) for r in d["refunds"]]
-        )
-        # Gateway-chosen lookup handles, e.g. a WeChat prepay_id or the token inside a code_url.
-        store.add_index(COLLECTION, "handle", lambda d: [(d["gateway"], h) for h in d["extra"].get("handles", [])])
-        # What the clock may still act on, so a restart reads these and not the whole paid history.
-        store.add_index(COLLECTION, "due", lambda d: [True] if has_something_due(d) else [])
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -71,9 +97,9 @@ class Payments:
         """By out_trade_no or by the provider's trade_no; raises OrderNotFound."""
         doc = None
         if out_trade_no:
-            doc = self._store.get(COLLECTION, order_key(gateway, merchant_id, out_trade_no))
+            doc = self._get(order_key(gateway, merchant_id, out_trade_no))
         elif trade_no:
-            docs = self._store.lookup(COLLECTION, "trade_no", (gateway, trade_no))
+            docs = self._lookup("trade_no", (gateway, trade_no))
             doc = docs[0] if docs and docs[0]["merchant_id"] == merchant_id else None
         if doc is None or (trade_no and doc["trade_no"] != trade_no):
             wanted = f"out_trade_no {out_trade_no!r}" if out_trade_no else f"trade_no {trade_no!r}"
@@ -82,21 +108,21 @@ class Payments:
 
     def find_by_refund(self, gateway: str, merchant_id: str, out_refund_no: str) -> Order | None:
         """The order holding a refund, for providers whose refund numbers are unique per merchant (WeChat)."""
-        docs = self._store.lookup(COLLECTION, "refund", (gateway, merchant_id, out_refund_no))
+        docs = self._lookup("refund", (gateway, merchant_id, out_refund_no))
         return Order.from_doc(docs[0]) if docs else None
 
     def by_handle(self, gateway: str, handle: str) -> Order | None:
-        docs = self._store.lookup(COLLECTION, "handle", (gateway, handle))
+        docs = self._lookup("handle", (gateway, handle))
         return Order.from_doc(docs[0]) if docs else None
 
     def by_trade_no(self, gateway: str, trade_no: str) -> Order | None:
-        docs = self._store.lookup(COLLECTION, "trade_no", (gateway, trade_no))
+        docs = self._lookup("trade_no", (gateway, trade_no))
         return Order.from_doc(docs[0]) if docs else None
 
     def list(self, gateway: str = "", merchant_id: str = "", status: str = "") -> list[Order]:
         docs = [
             d
-            for d in self._store.all(COLLECTION)
+            for d in scoped.documents(self._store, COLLECTION, self._namespace)
             if (not gateway or d["gateway"] == gateway)
             and (not merchant_id or d["merchant_id"] == merchant_id)
             and (not status or d["status"] == status)
@@ -113,7 +139,7 @@ class Payments:
         with a different amount is a merchant bug, refused with OrderMismatch.
         """
         with self._store.transaction():
-            existing = self._store.get(COLLECTION, draft.key)
+            existing = self._get(draft.key)
             if existing is not None:
                 order = Order.from_doc(existing)
                 self._check_reusable(order, draft)
@@ -121,6 +147,7 @@ class Payments:
             draft.trade_no = self._unique_trade_no(draft.gateway, trade_no)
             draft.created_at = self._clock.now()
             draft.status = PENDING
+            draft.namespace = self._namespace
             self._save(draft)
         if draft.expires_at:
             self._timers.schedule(draft.expires_at, "expire", draft.key)
@@ -274,7 +301,7 @@ class Payments:
     def settle_due_refund(self, timer_key: str) -> None:
         key, out_refund_no = timer_key.rsplit("#", 1)
         with self._store.transaction():
-            doc = self._store.get(COLLECTION, key)
+            doc = self._get(key)
             refund = Order.from_doc(doc).find_refund(out_refund_no) if doc else None
             if refund and refund.status == REFUND_PENDING and refund.settle_at <= self._clock.now():
                 self.settle_refund(key, out_refund_no)
@@ -304,7 +331,7 @@ class Payments:
 
     def _pending_and_due(self, key: str, moment_field: str) -> Order | None:
         """The order if it is still pending and its `moment_field` has come (timers may be stale)."""
-        doc = self._store.get(COLLECTION, key)
+        doc = self._get(key)
         if doc is None or doc["status"] != PENDING:
             return None
         order = Order.from_doc(doc)
@@ -312,8 +339,8 @@ class Payments:
         return order if moment is not None and moment <= self._clock.now() else None
 
     def reschedule_all(self) -> None:
-        """Rebuild the timers from the stored orders with something due (after a restart)."""
-        for doc in self._store.lookup(COLLECTION, "due", True):
+        """Rebuild the timers from this namespace's stored orders with something due (after a restart)."""
+        for doc in self._store.lookup(COLLECTION, "due", self._namespace):
             order = Order.from_doc(doc)
             for refund in order.refund_list:
                 if refund.status == REFUND_PENDING and refund.settle_at:
@@ -327,7 +354,7 @@ class Payments:
 
     def finished(self) -> list[dict]:
         """The stored orders that are over: paid, refunded, closed or failed (as stored: nothing is built)."""
-        return [doc for doc in self._store.scan(COLLECTION) if doc["status"] in FINISHED]
+        return [doc for doc in scoped.documents(self._store, COLLECTION, self._namespace) if doc["status"] in FINISHED]
 
     def forget(self, doc: dict, keep: Callable[[dict], bool]) -> bool:
         """Delete a stored order if it is still over with nothing due, unless `keep(it)`; whether it went. One
@@ -341,12 +368,18 @@ class Payments:
         return True
 
     def clear(self) -> None:
-        self._store.clear(COLLECTION)
+        scoped.drop(self._store, COLLECTION, self._namespace, _key_of)
 
     # -- internals ---------------------------------------------------------------------------------
 
+    def _get(self, key: str) -> dict | None:
+        return scoped.own(self._store.get(COLLECTION, key), self._namespace)
+
+    def _lookup(self, index: str, value: tuple) -> list[dict]:
+        return [d for d in self._store.lookup(COLLECTION, index, value) if scoped.own(d, self._namespace)]
+
     def _load(self, key: str) -> Order:
-        doc = self._store.get(COLLECTION, key)
+        doc = self._get(key)
         if doc is None:
             raise OrderNotFound(f"no order {key.split('|')[-1]!r}")
         return Order.from_doc(doc)
@@ -355,6 +388,7 @@ class Payments:
         self._store.put(COLLECTION, order.key, order.to_doc())
 
     def _unique_trade_no(self, gateway: str, make: Callable[[], str]) -> str:
+        """Unique across namespaces, so that the hosted pages find an order by it alone."""
         while True:
             candidate = make()
             if not self._store.lookup(COLLECTION, "trade_no", (gateway, candidate)):

@@ -1,72 +1,76 @@
-"""The Sandbox: one object that owns the store, clock, ids, payments, outbox and dispatcher of an app."""
+"""The Sandbox: what an app shares across namespaces (config, store, ids, dispatcher, worker) and the namespaces.
+
+moto's BackendDict is the model: state keyed by namespace, resolved once per request (by the control API's
+X-Sandbox-Namespace header, by the merchant a gateway call names, by the order a hosted page shows). The
+attributes code used before namespaces (clock, payments, outbox, scenarios, merchants, gateways, run_due, advance,
+reset ...) are the default namespace's, so single-namespace use reads as it always did.
+"""
 
 from __future__ import annotations
 
 import gc
 import logging
-import threading
 import time
-from concurrent import futures
-from dataclasses import replace
-from datetime import timedelta
 
 from sandbox.config import Config
-from sandbox.core import ports, retention, storefile
+from sandbox.core import merchants, outbox, payments, retention, scenarios, storefile
 from sandbox.core.clock import Clock
 from sandbox.core.destinations import Allowlist
 from sandbox.core.dispatcher import Dispatcher, Worker
 from sandbox.core.ids import Ids
 from sandbox.core.merchants import Merchants
-from sandbox.core.models import Order, Refund
+from sandbox.core.models import Order
+from sandbox.core.namespace import MAX_ADVANCE, Namespace
+from sandbox.core.namespaces import Namespaces
 from sandbox.core.outbox import Outbox
-from sandbox.core.outcomes import Decision, native_code
+from sandbox.core.outcomes import Decision
 from sandbox.core.payments import Payments
 from sandbox.core.ports import GatewayAdapter
-from sandbox.core.rules import Context
 from sandbox.core.scenarios import Scenarios
 from sandbox.core.store import open_store
 from sandbox.core.timers import Timers
-from sandbox.errors import InvalidParameter
 
 log = logging.getLogger("paysandbox")
-MAX_ADVANCE = 400 * 24 * 3600  # a little over a year: enough for any provider's schedule
 PURGE_EVERY = 60.0  # real seconds between the background worker's purges of history past retention
+__all__ = ["MAX_ADVANCE", "Sandbox"]
 
 
 class Sandbox:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.clock = Clock(config.clock_mode, config.clock_factor)
         self.retention = retention.Retention.parse(config.retention, config.retention_orders)  # ValueError: invalid
         self.ids = Ids(config.seed)
         self.store = open_store(config.data_path)
-        self.timers = Timers()
-        self.gateways: dict[str, GatewayAdapter] = {}
-        with storefile.contents_checked(self.store.path):  # the indexes read every stored document
-            self.merchants = Merchants(self.store)
-            self.scenarios = Scenarios(self.store, self.ids, self.gateways)
-            self.outbox = Outbox(self.store, self.clock, self.ids, self.timers)
-            self.payments = Payments(self.store, self.clock, self.ids, self.timers, self._on_event)
+        self.adapters: dict[str, GatewayAdapter] = {}  # unbound: each namespace serves a copy bound to it
         allow = Allowlist.parse(config.notify_allow)
         self.dispatcher = Dispatcher(self, timeout=config.notify_timeout, allow=allow)
-        self._run_lock = threading.RLock()
         self._next_purge = 0.0  # time.monotonic() of the worker's next purge: the first comes at start
         self._worker = Worker(self._run_in_background, self._seconds_until_next)
-        self.timers.on_schedule(self._worker.wake)
-        self.clock.on_change(self._worker.wake)
+        with storefile.contents_checked(self.store.path):  # the indexes read every stored document
+            for module in (merchants, outbox, payments, scenarios):
+                module.declare_indexes(self.store)
+            self.namespaces = Namespaces(self.store, self.ids, self._new_namespace)
+
+    def _new_namespace(self, name: str) -> Namespace:
+        space = Namespace(name, self.config, self.store, self.ids, self.dispatcher, self._worker.wake, self.retention)
+        for adapter in self.adapters.values():
+            space.bind(adapter)
+        return space
 
     # -- wiring --------------------------------------------------------------------------------
 
     def add_gateway(self, adapter: GatewayAdapter) -> None:
-        self.gateways[adapter.name] = adapter
+        self.adapters[adapter.name] = adapter
+        for space in self.namespaces.all():
+            space.bind(adapter)
 
     def load(self) -> None:
-        """Register the demo merchants and rebuild timers from stored state (after a restart)."""
+        """Register the demo merchants (in the default namespace) and rebuild timers from stored state."""
         with storefile.contents_checked(self.store.path):
-            for adapter in self.gateways.values():
+            for adapter in self.default.gateways.values():
                 adapter.register_demo_merchants()
-            self.payments.reschedule_all()
-            self.outbox.reschedule_all()
+            for space in self.namespaces.all():
+                space.reschedule()
         self.store.flush()
         if self.store.path:
             # The history just loaded lives as long as the process: full collections need not walk it again and again.
@@ -82,187 +86,86 @@ class Sandbox:
         self.dispatcher.close()
         self.store.close()
 
-    # -- time ----------------------------------------------------------------------------------
+    # -- finding the namespace of a request ------------------------------------------------------
 
-    def run_due(self, wait: bool = True) -> list:
-        """Run every expiry, settlement and notification attempt due now; answer the attempts made.
+    def namespace_of_merchant(self, gateway: str, merchant_id: str) -> Namespace:
+        """The namespace holding a merchant id; the default one for an id nobody registered (whose calls then meet
+        their gateway's own "not registered" answer there)."""
+        name = merchants.owner(self.store, gateway, merchant_id)
+        return (self.namespaces.find(name) if name else None) or self.default
 
-        With `wait` (flush, advance) it returns once those attempts, and any already on their way, are recorded;
-        the background worker does not wait, so it can start the next due attempts meanwhile."""
-        handlers = {
-            "expire": self.payments.expire,
-            "settle": self.payments.settle,
-            "refund": self.payments.settle_due_refund,
-        }
-        sent = []
-        with self._run_lock:
-            earlier = self.dispatcher.in_flight() if wait else []
-            while due := self._pop_all_due():
-                notifications = []
-                for kind, key in due:
-                    if kind == "notify":
-                        notifications.append(key)
-                        continue
-                    try:
-                        handlers[kind](key)
-                    except Exception:  # one broken record must not stop the others
-                        log.exception("running %s for %s failed", kind, key)
-                self.store.flush()  # the expiries and settlements just made are on disk
-                sent += self.dispatcher.submit(notifications)
-                if wait:  # a retry falls due relative to its attempt: record these before the clock moves on
-                    futures.wait(sent)
-            if not wait:
-                return []
-            futures.wait(earlier)
-        return [record for record in (future.result() for future in sent) if record is not None]
+    def namespace_of_notification(self, notification_id: str) -> Namespace | None:
+        name = outbox.namespace_of_notification(self.store, notification_id)
+        return self.namespaces.find(name) if name else None
 
-    def _pop_all_due(self) -> list[tuple[str, str]]:
-        now, due = self.clock.now(), []
-        while (entry := self.timers.pop_due(now)) is not None:
-            due.append(entry)
-        return due
+    def order_by_trade_no(self, gateway: str, trade_no: str) -> Order | None:
+        """The order with the provider's trade_no, in whichever namespace it is (`order.namespace` says which)."""
+        return payments.by_trade_no_anywhere(self.store, gateway, trade_no)
 
-    def advance(self, seconds: float) -> list:
-        """Move the clock forward, stepping through each due moment in order so retries land on time."""
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_ADVANCE:
-            raise InvalidParameter("seconds", f"seconds must be a number from 0 to {MAX_ADVANCE}")
-        with self._run_lock:
-            target = self.clock.now() + timedelta(seconds=seconds)
-            attempts = self.run_due()
-            while (due := self.timers.next_due()) is not None and due <= target:
-                self.clock.advance_to(due)
-                attempts += self.run_due()
-            self.clock.advance_to(target)
-            attempts += self.run_due()
-            self.purge_history()
-        return attempts
+    def order_by_handle(self, gateway: str, handle: str) -> Order | None:
+        return payments.by_handle_anywhere(self.store, gateway, handle)
 
-    def purge_history(self) -> int:
-        """Forget finished orders past retention on the sandbox clock, with their notifications (core/retention.py)."""
-        purged = retention.purge(self.payments, self.outbox, self.clock.now(), self.retention)
-        if purged:
-            self.store.flush()
-            log.info("purged %d finished orders past retention, with their notifications", purged)
-        return purged
+    # -- time, across namespaces ---------------------------------------------------------------
 
     def _run_in_background(self) -> None:
-        """The worker's round: what is due now, and once a minute the purge of history past retention."""
-        self.run_due(wait=False)
+        """The worker's round: what is due now in every namespace, and once a minute the purge of history past
+        retention."""
+        for space in self.namespaces.all():
+            space.run_due_in_background()
         if time.monotonic() >= self._next_purge:
             self._next_purge = time.monotonic() + PURGE_EVERY
-            self.purge_history()
+            for space in self.namespaces.all():
+                space.purge_history()
 
     def _seconds_until_next(self) -> float | None:
-        due = self.timers.next_due()
-        return None if due is None else self.clock.real_seconds_until(due)
+        waits = [wait for space in self.namespaces.all() if (wait := space.seconds_until_due()) is not None]
+        return min(waits, default=None)
 
-    # -- housekeeping --------------------------------------------------------------------------
+    # -- the default namespace, as the Sandbox was before namespaces ------------------------------
+
+    @property
+    def default(self) -> Namespace:
+        return self.namespaces.default
+
+    @property
+    def clock(self) -> Clock:
+        return self.default.clock
+
+    @property
+    def timers(self) -> Timers:
+        return self.default.timers
+
+    @property
+    def gateways(self) -> dict[str, GatewayAdapter]:
+        return self.default.gateways
+
+    @property
+    def merchants(self) -> Merchants:
+        return self.default.merchants
+
+    @property
+    def scenarios(self) -> Scenarios:
+        return self.default.scenarios
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.default.outbox
+
+    @property
+    def payments(self) -> Payments:
+        return self.default.payments
+
+    def run_due(self, wait: bool = True) -> list:
+        return self.default.run_due(wait)
+
+    def advance(self, seconds: float) -> list:
+        return self.default.advance(seconds)
 
     def reset(self, merchants: bool = False) -> None:
-        with self._run_lock, self.store.transaction():
-            self.payments.clear()
-            self.outbox.clear()
-            self.scenarios.clear()
-            self.timers.clear()
-            if merchants:
-                self.merchants.clear()
-                for adapter in self.gateways.values():
-                    adapter.register_demo_merchants()
+        self.default.reset(merchants)
 
-    # -- outcomes --------------------------------------------------------------------------------
-
-    def decide_payment(
-        self, order: Order, method: str = "", magic: Decision | None = None, buyer: Decision | None = None
-    ) -> Decision:
-        """How the buyer's payment of `order` ends: a rule, a magic amount, the gateway's magic, the buyer, success."""
-        self.payments.require_pending(order)  # a rule is spent only on a payment that can happen
-        rule = self.scenarios.take("payment", self._context(order, "pay", method))
-        decision = Decision.from_rule(rule) if rule else magic or buyer or Decision("success")
-        if decision.outcome == "fail" or (decision.outcome == "pending" and decision.then == "fail"):
-            decision = replace(decision, code=self._failure_code(order, decision))
-        return decision
-
-    def _failure_code(self, order: Order, decision: Decision) -> str:
-        """The decision's failure code in the order's gateway's words (its generic decline when none is given)."""
-        return native_code(decision.code or "declined", self.gateways[order.gateway], self.gateways)
+    def decide_payment(self, order: Order, method: str = "", **decisions: Decision | None) -> Decision:
+        return self.default.decide_payment(order, method, **decisions)
 
     def apply_payment(self, order: Order, decision: Decision, buyer: dict | None = None) -> Order:
-        """Carry out a decision on a pending order and answer it as it now stands."""
-        key = order.key
-        if decision.outcome == "success":
-            return self.payments.pay(key, buyer=buyer)
-        if decision.outcome == "fail":
-            message = decision.message or self.gateways[order.gateway].payment_codes.get(decision.code, "")
-            return self.payments.pay(key, "fail", reason=decision.code, message=message, buyer=buyer)
-        if decision.outcome == "pending":
-            if order.extra.get("buyerless"):  # the buyer came after all: their payment is what is pending now
-                self.payments.annotate(key, buyerless=False)
-            return self.payments.wait_for_buyer(key, decision.settle_after, decision.then, reason=decision.code)
-        return self.payments.close(key, reason="cancelled")
-
-    def _context(self, order: Order, operation: str, method: str = "") -> Context:
-        return Context(order.gateway, operation, method, order.merchant_id, order.out_trade_no, order.amount)
-
-    def _on_created(self, order: Order) -> None:
-        """A rule naming the creation pays (or fails, or closes) the order without a buyer, settle_after later."""
-        rule = self.scenarios.take("payment", self._context(order, "create", order.extra.get("method", "")))
-        if rule is None:
-            return
-        decision = Decision.from_rule(rule)
-        code = self._failure_code(order, decision)
-        self.payments.wait_for_buyer(order.key, decision.settle_after, decision.outcome, reason=code)
-        self.payments.annotate(order.key, buyerless=True)  # the cashier still offers to pay meanwhile
-
-    def _on_event(self, event: str, order: Order, refund: Refund | None) -> None:
-        if event == ports.CREATED:
-            self._on_created(order)
-            return
-        adapter = self.gateways.get(order.gateway)
-        draft = adapter.notification_for(event, order, refund) if adapter else None
-        if draft is None:
-            return
-        rule = self.scenarios.take("notify", self._context(order, "notify", draft.event))
-        shaping, probes = None, []
-        if rule is not None:
-            probes, probe_notes = self._probes(adapter, draft, order, rule)
-            draft, shaping = self._shape(adapter, draft, order, rule)
-            shaping["notes"] += probe_notes
-        for probe, probe_shaping in probes:  # before the genuine one: a merchant must not act on a probe first
-            self.outbox.add(order.gateway, order.merchant_id, order.out_trade_no, probe, probe_shaping)
-        self.outbox.add(order.gateway, order.merchant_id, order.out_trade_no, draft, shaping)
-
-    @staticmethod
-    def _shape(adapter, draft, order: Order, rule) -> tuple:
-        """Apply a notify rule: message effects by the gateway, delivery effects (delay, drop, duplicate) by us."""
-        effect = rule.notify
-        notes: list[str] = []
-        message_effects = {k: v for k, v in effect.items() if k in ("signature", "tamper", "timestamp", "merchant")}
-        if message_effects:
-            try:
-                draft, notes = adapter.shape_notification(draft, order, message_effects)
-            except Exception:  # a forgery that cannot be made must not lose the notification itself
-                log.exception("scenario %s could not shape a %s notification", rule.id, order.gateway)
-                notes = [f"{', '.join(message_effects)}: could not be applied (see the sandbox log); sent as is"]
-        shaping = {"rule": rule.id, "notes": notes}
-        shaping.update({k: effect[k] for k in ("delay", "drop", "duplicate") if effect.get(k)})
-        return draft, shaping
-
-    @staticmethod
-    def _probes(adapter, draft, order: Order, rule) -> tuple[list, list[str]]:
-        """notify.probe: copies of the genuine notification signed as probe traffic, each sent once beside it (at
-        the rule's delay); and a note for the genuine one when its gateway could make none."""
-        count = rule.notify.get("probe", 0)
-        probes = []
-        for number in range(1, count + 1):
-            try:
-                probe, notes = adapter.shape_notification(draft, order, {"probe": f"{number} of {count}"})
-            except Exception:  # the genuine notification goes out all the same
-                log.exception("scenario %s could not make a %s probe", rule.id, order.gateway)
-                return [], ["probe: could not be made (see the sandbox log); none sent"]
-            if not probe.probe:
-                return [], notes
-            shaping = {"rule": rule.id, "notes": notes}
-            if rule.notify.get("delay"):
-                shaping["delay"] = rule.notify["delay"]
-            probes.append((probe, shaping))
-        return probes, []
+        return self.default.apply_payment(order, decision, buyer)

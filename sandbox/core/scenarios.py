@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from sandbox.core import magic
+from sandbox.core import magic, scoped
 from sandbox.core.ids import Ids
 from sandbox.core.outcomes import check_codes
 from sandbox.core.rules import Context, Rule, check_probes, parse_rule
@@ -37,9 +37,15 @@ def read_file(path: str | Path) -> list:
     return content
 
 
+def declare_indexes(store: Store) -> None:
+    scoped.declare(store, COLLECTION)
+
+
 class Scenarios:
-    def __init__(self, store: Store, ids: Ids, gateways: dict) -> None:
-        self._store, self._ids = store, ids
+    """One namespace's rules."""
+
+    def __init__(self, store: Store, namespace: str, ids: Ids, gateways: dict) -> None:
+        self._store, self._namespace, self._ids = store, namespace, ids
         self._gateways = gateways  # the Sandbox's own dict of adapters, so gateways added later count
         self._magic: list[Rule] | None = None
         # Parsed and sorted once per change: every gateway call looks rules up (bench/scenarios.py).
@@ -83,7 +89,7 @@ class Scenarios:
             last = max((r.seq for r in self._rules()), default=0)
             for seq, rule in enumerate(rules, start=last + 1):
                 rule.seq = seq
-                self._store.put(COLLECTION, rule.id, rule.to_doc())
+                self._put(rule)
             self._sorted = None
         return rules
 
@@ -94,12 +100,12 @@ class Scenarios:
     def _rules(self) -> list[Rule]:
         """The live, sorted rules (callers are inside a store transaction and must not hand them out)."""
         if self._sorted is None:
-            rules = [Rule.from_doc(d) for d in self._store.all(COLLECTION)]
+            rules = [Rule.from_doc(d) for d in scoped.documents(self._store, COLLECTION, self._namespace)]
             self._sorted = sorted(rules, key=lambda r: (r.times is None, r.seq))
         return self._sorted
 
     def get(self, rule_id: str) -> Rule:
-        doc = self._store.get(COLLECTION, rule_id)
+        doc = scoped.own(self._store.get(COLLECTION, rule_id), self._namespace)
         if doc is None:
             raise NotFound(f"no scenario {rule_id!r}")
         return Rule.from_doc(doc)
@@ -114,11 +120,8 @@ class Scenarios:
         """Remove every rule, or those loaded from one source (e.g. a scenarios file being loaded again)."""
         with self._store.transaction():
             self._sorted = None
-            if not source:
-                self._store.clear(COLLECTION)
-                return
-            for doc in self._store.all(COLLECTION):
-                if doc.get("source") == source:
+            for doc in scoped.documents(self._store, COLLECTION, self._namespace):
+                if not source or doc.get("source") == source:
                     self._store.delete(COLLECTION, doc["id"])
 
     def take(self, effect: str, ctx: Context) -> Rule | None:
@@ -143,4 +146,7 @@ class Scenarios:
             self._store.delete(COLLECTION, rule.id)
             self._sorted = None
         else:
-            self._store.put(COLLECTION, rule.id, rule.to_doc())
+            self._put(rule)
+
+    def _put(self, rule: Rule) -> None:
+        self._store.put(COLLECTION, rule.id, {**rule.to_doc(), "namespace": self._namespace})

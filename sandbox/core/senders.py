@@ -52,23 +52,17 @@ class Senders:
         self._speed: OrderedDict[str, str] = OrderedDict()  # destination -> FAST or SLOW (absent: NEW)
         self._per_destination: Counter[str] = Counter()
         self._per_lane: Counter[str] = Counter()
-        self._futures: set[Future] = set()
         self._closing = False
 
     def submit(self, order: Hashable, notification_id: str, destination: str) -> Future:
         job = _Job(notification_id, destination, Future())
         with self._lock:
-            self._futures.add(job.future)
             queue = self._orders.setdefault(order, deque())
             queue.append(job)
             if len(queue) == 1 and order not in self._busy:
                 self._ready.setdefault(destination, deque()).append(order)
             self._admit()
         return job.future
-
-    def in_flight(self) -> list[Future]:
-        with self._lock:
-            return [future for future in self._futures if not future.done()]
 
     def close(self) -> None:
         """Wait for the attempts in flight; those still waiting stay pending in the outbox."""
@@ -119,7 +113,6 @@ class Senders:
             self._ready.setdefault(queue[0].destination, deque()).append(order)
         else:
             del self._orders[order]
-        self._futures.discard(job.future)
         self._admit()
 
     # -- on a sender thread ------------------------------------------------------------------------------

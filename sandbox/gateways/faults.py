@@ -1,10 +1,11 @@
 """API faults: the response filter around every gateway's views (ARCHITECTURE.md: handlers never see them).
 
 Before a gateway call runs, the filter asks the gateway what the call is (a rules.Context) and takes the
-first scenario rule with an `api` effect that matches. A fault that stops the call (a proxy's 500/502/503,
-a business error such as ACQ.SYSTEM_ERROR) answers at once and the handler never runs; any other (504,
-a slow answer, a dropped connection, a malformed or unsigned body) lets the call take effect and then
-spoils its answer, which is what makes "the query timed out but the payment went through" testable.
+first scenario rule with an `api` effect that matches, among the rules of the namespace of the merchant the call
+names. A fault that stops the call (a proxy's 500/502/503, a business error such as ACQ.SYSTEM_ERROR) answers at
+once and the handler never runs; any other (504, a slow answer, a dropped connection, a malformed or unsigned body)
+lets the call take effect and then spoils its answer, which is what makes "the query timed out but the payment went
+through" testable.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Protocol
 from flask import Flask, Response, current_app, g, request
 
 from sandbox import errors
+from sandbox.core.namespace import Namespace
 from sandbox.core.outcomes import native_code
 from sandbox.core.rules import Context, Rule, processed
 
@@ -64,9 +66,10 @@ def _before():
             break
     else:
         return None
-    sandbox = current_app.extensions["paysandbox"]
-    ctx = _with_order_amount(sandbox, ctx)
-    rule = sandbox.scenarios.take("api", ctx)
+    # The rules of the namespace of the merchant the call names (the default one's for an unknown merchant).
+    namespace = current_app.extensions["paysandbox"].namespace_of_merchant(ctx.gateway, ctx.merchant_id)
+    ctx = _with_order_amount(namespace, ctx)
+    rule = namespace.scenarios.take("api", ctx)
     if rule is None:
         return None
     log.info("scenario %s shapes %s %s (%s)", rule.id, request.method, request.path, ctx.method or ctx.operation)
@@ -84,12 +87,12 @@ def _after(response: Response) -> Response:
     return _fault(rule, ctx, response)
 
 
-def _with_order_amount(sandbox, ctx: Context) -> Context:
+def _with_order_amount(namespace: Namespace, ctx: Context) -> Context:
     """Calls about an existing order (query, refund ...) match `amount` by the order's amount."""
     if ctx.amount is not None or not ctx.out_trade_no or not ctx.merchant_id:
         return ctx
     try:
-        order = sandbox.payments.find(ctx.gateway, ctx.merchant_id, out_trade_no=ctx.out_trade_no)
+        order = namespace.payments.find(ctx.gateway, ctx.merchant_id, out_trade_no=ctx.out_trade_no)
     except errors.OrderNotFound:
         return ctx
     return Context(ctx.gateway, ctx.operation, ctx.method, ctx.merchant_id, ctx.out_trade_no, order.amount)

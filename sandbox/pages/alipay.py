@@ -12,7 +12,7 @@ from sandbox.core.models import PAID, PENDING, Order
 from sandbox.core.money import format_yuan
 from sandbox.gateways.alipay.notify import return_params
 from sandbox.pages import buyer
-from sandbox.pages.buyer import processing
+from sandbox.pages.buyer import namespace_of, processing
 
 bp = Blueprint("alipay_pages", __name__, url_prefix="/cashier/alipay")
 
@@ -30,14 +30,14 @@ def _sandbox():
 
 
 def _order(trade_no: str) -> Order:
-    order = _sandbox().payments.by_trade_no("alipay", trade_no)
+    order = _sandbox().order_by_trade_no("alipay", trade_no)
     if order is None:
         abort(404, description=f"no Alipay trade {trade_no} in the sandbox")
     return order
 
 
 def _merchant_name(order: Order) -> str:
-    record = _sandbox().merchants.get("alipay", order.merchant_id)
+    record = namespace_of(order).merchants.get("alipay", order.merchant_id)
     return record["name"] if record else order.merchant_id
 
 
@@ -55,7 +55,7 @@ def _context(order: Order, **extra) -> dict:
 def _seen(order: Order) -> Order:
     """Opening the cashier (or scanning the code) is what makes the trade exist at Alipay."""
     if not order.extra.get("visible", True) and order.status == PENDING:
-        return _sandbox().payments.annotate(order.key, visible=True)
+        return namespace_of(order).payments.annotate(order.key, visible=True)
     return order
 
 
@@ -80,7 +80,7 @@ def scan(trade_no: str):
 @bp.post("/<trade_no>/pay")
 def act(trade_no: str):
     action = request.form.get("action", "")
-    order = buyer.act(_sandbox(), _order(trade_no), action, request.form.get("reason", ""), FAIL_REASONS)
+    order = buyer.act(_order(trade_no), action, request.form.get("reason", ""), FAIL_REASONS)
     if action == "leave":
         return _leave(order)
     # Only a paid trade returns to the merchant: a Pay click on a trade closed meanwhile shows it closed.
@@ -90,9 +90,10 @@ def act(trade_no: str):
 
 
 def _return_location(order: Order) -> str:
-    gateway = _sandbox().gateways["alipay"]
+    namespace = namespace_of(order)
+    gateway = namespace.gateways["alipay"]
     method = order.extra.get("method", "alipay.trade.page.pay")
-    params = return_params(order, method, _sandbox().clock.now(), gateway.keys, gateway.seller_id(order.merchant_id))
+    params = return_params(order, method, namespace.clock.now(), gateway.keys, gateway.seller_id(order.merchant_id))
     separator = "&" if urlsplit(order.return_url).query else "?"
     return order.return_url + separator + urlencode(params)
 

@@ -1,14 +1,21 @@
-"""What a buyer does on any hosted page: pay, fail with a reason, or leave."""
+"""What a buyer does on any hosted page: pay, fail with a reason, or leave; and where the order lives."""
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, current_app
 
 from sandbox import errors
 from sandbox.core.models import Order
+from sandbox.core.namespace import Namespace
 from sandbox.core.outcomes import Decision
 
 ACTIONS = ("pay", "fail", "leave")
+
+
+def namespace_of(order: Order) -> Namespace:
+    """The namespace of the order a page shows (pages find orders by trade_no or handle, in any namespace): its
+    merchants, clock and scenario rules are the page's."""
+    return current_app.extensions["paysandbox"].namespaces.get(order.namespace)
 
 
 def processing(order: Order) -> bool:
@@ -16,7 +23,7 @@ def processing(order: Order) -> bool:
     return order.status == "pending" and order.settle_at is not None and not order.extra.get("buyerless")
 
 
-def act(sandbox, order: Order, action: str, reason: str, reasons: dict[str, str]) -> Order:
+def act(order: Order, action: str, reason: str, reasons: dict[str, str]) -> Order:
     """Apply the buyer's action and answer the order as it now stands.
 
     The buyer's choice comes after scenario rules and magic amounts (Sandbox.decide_payment). An order
@@ -29,6 +36,7 @@ def act(sandbox, order: Order, action: str, reason: str, reasons: dict[str, str]
         abort(400, description=f"unknown failure reason {reason!r}")
     if action == "leave":
         return order
+    sandbox = namespace_of(order)
     choice = Decision("success", source="buyer")
     if action == "fail":
         choice = Decision("fail", reason, source="buyer", message=reasons[reason])

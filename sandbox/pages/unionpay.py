@@ -33,13 +33,14 @@ from markupsafe import Markup, escape
 from sandbox import errors
 from sandbox.core.models import FAILED, PAID, PENDING, REFUNDED, Order
 from sandbox.core.money import format_yuan
+from sandbox.core.namespace import Namespace
 from sandbox.core.outcomes import Decision
 from sandbox.gateways.unionpay import magic
 from sandbox.gateways.unionpay.adapter import GATEWAY
 from sandbox.gateways.unionpay.errors import SUCCESS
 from sandbox.gateways.unionpay.handlers import consume_outcome
 from sandbox.gateways.unionpay.notify import front_notice
-from sandbox.pages.buyer import processing
+from sandbox.pages.buyer import namespace_of, processing
 
 bp = Blueprint("unionpay_pages", __name__, url_prefix="/cashier/unionpay")
 
@@ -57,14 +58,14 @@ def _sandbox():
 
 
 def _order(query_id: str) -> Order:
-    order = _sandbox().payments.by_trade_no(GATEWAY, query_id)
+    order = _sandbox().order_by_trade_no(GATEWAY, query_id)
     if order is None or order.product not in ("front", "app"):
         abort(404, description=f"no UnionPay consume with queryId {query_id} in the sandbox")
     return order
 
 
 def _merchant_name(order: Order) -> str:
-    record = _sandbox().merchants.get(GATEWAY, order.merchant_id)
+    record = namespace_of(order).merchants.get(GATEWAY, order.merchant_id)
     return record["name"] if record else order.merchant_id
 
 
@@ -95,7 +96,7 @@ def _context(order: Order, **extra) -> dict:
 @bp.get("/tn/<tn>")
 def pay_tn(tn: str):
     """What the UnionPay app does with the tn an app consume answered: open the same cashier for that order."""
-    order = _sandbox().payments.by_handle(GATEWAY, f"tn:{tn}")
+    order = _sandbox().order_by_handle(GATEWAY, f"tn:{tn}")
     if order is None:
         abort(404, description=f"no UnionPay tn {tn} in the sandbox")
     return redirect(url_for("unionpay_pages.cashier", query_id=order.trade_no))
@@ -122,7 +123,7 @@ def pay(query_id: str):
         return render_template("unionpay/cashier.html", form=form, problem=message, **_context(order)), 200
     card = magic.card_for(form["accNo"])
     buyer = {"accNo": form["accNo"], "payCardType": magic.PAY_CARD_TYPES[card.kind] if card else "01"}
-    sandbox = _sandbox()
+    sandbox = namespace_of(order)
     try:
         problem = _input_error(order, form, card)
         if problem:
@@ -135,7 +136,7 @@ def pay(query_id: str):
     return _result(order)
 
 
-def _charge(sandbox, order: Order, card: magic.Card, buyer: dict) -> Order:
+def _charge(sandbox: Namespace, order: Order, card: magic.Card, buyer: dict) -> Order:
     """Charge the card as decided: a scenario rule or magic amount first, then the test card's own outcome."""
     decided = sandbox.decide_payment(order, "consume", magic=magic.decision(card))
     if decided.outcome != "success" and not decided.message:
@@ -179,7 +180,7 @@ def _result(order: Order):
         return redirect(url_for("unionpay_pages.cashier", query_id=order.trade_no))
     else:
         outcome, code = ("failed" if order.status == FAILED else "closed"), consume_outcome(order)[0]
-    notice = front_notice(_sandbox().gateways[GATEWAY], order) if outcome == "paid" else {}
+    notice = front_notice(namespace_of(order).gateways[GATEWAY], order) if outcome == "paid" else {}
     # A literal CR would be dropped by the HTML parser: write it as &#13; so the browser posts the CRLF signed.
     notice = {name: Markup(str(escape(value)).replace("\r", "&#13;")) for name, value in notice.items()}
     message = consume_outcome(order)[1]

@@ -114,12 +114,12 @@ def _sandbox():
 
 
 def _merchant_name(order: Order) -> str:
-    record = _sandbox().merchants.get(GATEWAY, order.merchant_id)
+    record = buyer.namespace_of(order).merchants.get(GATEWAY, order.merchant_id)
     return record["name"] if record else order.merchant_id
 
 
 def _by_handle(handle: str, what: str) -> Order:
-    order = _sandbox().payments.by_handle(GATEWAY, handle)
+    order = _sandbox().order_by_handle(GATEWAY, handle)
     if order is None:
         raise PageError(
             404,
@@ -310,7 +310,7 @@ def _check_signature(
     """RSA (v3) over the lines, each followed by a newline, with the merchant key; MD5 or HMAC-SHA256 (v2) over
     the sorted fields plus &key=<the API key, or the sandbox key for /sandboxnew/ orders>."""
     mchid = order.merchant_id
-    merchant = _sandbox().gateways[GATEWAY].merchant(mchid)
+    merchant = buyer.namespace_of(order).gateways[GATEWAY].merchant(mchid)
     if merchant is None:
         raise PageError(400, "商户不存在 · Unknown merchant", f"mchid {mchid} is not registered with the sandbox.")
     if sign_type == "RSA":
@@ -415,7 +415,7 @@ def jsbridge():
 
 @bp.post("/<trade_no>/pay")
 def act(trade_no: str):
-    order = _sandbox().payments.by_trade_no(GATEWAY, trade_no)
+    order = _sandbox().order_by_trade_no(GATEWAY, trade_no)
     if order is None:
         raise PageError(404, "订单不存在 · Order not found", f"No WeChat Pay transaction {trade_no} in this sandbox.")
     page = request.form.get("page", "native")
@@ -424,7 +424,7 @@ def act(trade_no: str):
     action = request.form.get("action", "")
     redirect_url = _safe_url(request.form.get("redirect_url", ""))
     if not buyer.processing(order):  # a second tap while it processes changes nothing
-        order = buyer.act(_sandbox(), order, action, request.form.get("reason", ""), FAIL_REASONS)
+        order = buyer.act(order, action, request.form.get("reason", ""), FAIL_REASONS)
     if page == "h5" and redirect_url:
         # WeChat sends the buyer back to redirect_url whatever happened; the merchant queries the order.
         return redirect(redirect_url)

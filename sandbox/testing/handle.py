@@ -1,22 +1,22 @@
 """What a test holds of a sandbox: its control API (orders, notifications, scenarios, clock) and the test's own
 merchants with ready clients. It talks HTTP only, so the same test runs against an in-thread sandbox or a container.
 
-Against a shared sandbox (the container, several pytest-xdist workers) the handle isolates each test: it registers
-fresh merchants (new ids, the TEST-ONLY demo keys) the first time a test needs one, scopes every scenario rule it
-adds to them, lists only their orders and notifications, and deletes its rules afterwards.
+In a namespace of its own (the plugin gives one to each test on a shared sandbox: the container, several
+pytest-xdist workers) every control call carries X-Sandbox-Namespace, so the test's orders, notifications, rules
+and clock are its own; its merchants are fresh (new ids, the TEST-ONLY demo keys), registered in that namespace the
+first time the test needs one, since a merchant id belongs to one namespace.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from sandbox.control import Control, ControlError
+from sandbox.control import Control
 from sandbox.merchant import demo
 from sandbox.merchant.alipay import AlipayClient
 from sandbox.merchant.alipay_v3 import AlipayV3Client
@@ -64,17 +64,22 @@ class Clock:
 
 class SandboxHandle:
     def __init__(
-        self, url: str, fixtures_dir: str | Path, *, isolated: bool, app=None, token: str | None = None
+        self, url: str, fixtures_dir: str | Path, *, namespace: str | None = None, app=None, token: str | None = None
     ) -> None:
-        """`token`: the sandbox's access token, if it has one."""
+        """`namespace`: the test's own namespace (None: the default one, with the demo merchants); `token`: the
+        sandbox's access token, if it has one."""
         self.url = url.rstrip("/")
-        self.control = Control(self.url, token=token)
+        self.namespace = namespace
+        self.control = Control(self.url, token=token, namespace=namespace)
         self.clock = Clock(self.control)
-        self.isolated = isolated
         self.app = app  # the Flask app when the sandbox runs in this process (None for a container)
         self._fixtures = Path(fixtures_dir)
         self._merchants: dict[str, Merchant] = {}
-        self._rules: list[str] = []
+
+    @property
+    def isolated(self) -> bool:
+        """Whether the test has a namespace of its own (and so merchants of its own)."""
+        return self.namespace is not None
 
     @property
     def sandbox(self):
@@ -84,7 +89,7 @@ class SandboxHandle:
     # -- merchants -----------------------------------------------------------------------------------------------
 
     def merchant(self, gateway: str) -> Merchant:
-        """The test's merchant on `gateway`: the demo merchant, or a fresh one on a shared sandbox."""
+        """The test's merchant on `gateway`: the demo merchant, or a fresh one in the test's namespace."""
         if gateway not in GATEWAYS:
             raise ValueError(f"gateway must be one of {', '.join(GATEWAYS)}")
         if gateway not in self._merchants:
@@ -153,11 +158,8 @@ class SandboxHandle:
         return self.control.call("GET", f"/orders/{gateway}/{self.merchant_id(gateway)}/{out_trade_no}")
 
     def orders(self, gateway: str = "", status: str = "") -> list[dict]:
-        """The test's orders, newest first (only its own merchants' on a shared sandbox)."""
-        found = []
-        for query in self._scopes(gateway, status=status):
-            found += self.control.call("GET", "/orders", params=query)["orders"]
-        return sorted(found, key=lambda order: order["created_at"], reverse=True)
+        """The test's orders, newest first."""
+        return self.control.call("GET", "/orders", params={"gateway": gateway, "status": status})["orders"]
 
     def pay(self, gateway: str, out_trade_no: str, outcome: str = "success", reason: str = "") -> dict:
         """Act as the buyer: the payment succeeds or fails, and notifications follow as after a real payment."""
@@ -167,18 +169,9 @@ class SandboxHandle:
     # -- notifications ---------------------------------------------------------------------------------------------
 
     def notifications(self, gateway: str = "", out_trade_no: str = "", status: str = "") -> list[dict]:
-        found = []
-        for query in self._scopes(gateway, out_trade_no=out_trade_no, status=status):
-            found += self.control.call("GET", "/notifications", params=query)["notifications"]
-        return found
-
-    def _scopes(self, gateway: str, **filters: str) -> list[dict]:
-        """One query per gateway, narrowed to the test's merchant where it has one (always on a shared sandbox)."""
-        scopes = []
-        for name in (gateway,) if gateway else GATEWAYS:
-            mine = self.isolated or name in self._merchants
-            scopes.append({"gateway": name, **filters, **({"merchant_id": self.merchant_id(name)} if mine else {})})
-        return scopes
+        """The test's notifications, oldest first."""
+        query = {"gateway": gateway, "out_trade_no": out_trade_no, "status": status}
+        return self.control.call("GET", "/notifications", params=query)["notifications"]
 
     def replay(self, notification_id: str) -> dict:
         return self.control.call("POST", f"/notifications/{notification_id}/replay")
@@ -189,38 +182,18 @@ class SandboxHandle:
     # -- scenarios ---------------------------------------------------------------------------------------------------
 
     def scenario(self, **rule) -> dict:
-        """Add a scenario rule (API.md's shape: match, times, payment, notify, api); answer the stored rule.
-
-        On a shared sandbox it is scoped to the test's merchant on `match.gateway` (required there, so that one
-        test's failure never lands on another's payment)."""
-        match = dict(rule.get("match") or {})
-        if self.isolated and "merchant_id" not in match:
-            if "gateway" not in match:
-                raise ValueError("on a shared sandbox a rule needs match.gateway (it is scoped to your merchant)")
-            match["merchant_id"] = self.merchant_id(match["gateway"])
-        stored = self.control.call("POST", "/scenarios", {**rule, "match": match})["scenario"]
-        self._rules.append(stored["id"])
-        return stored
+        """Add a scenario rule (match, times, payment, notify, api: the README's shape); answer the stored rule."""
+        return self.control.call("POST", "/scenarios", rule)["scenario"]
 
     def scenarios(self) -> list[dict]:
-        return [r for r in self.control.call("GET", "/scenarios")["scenarios"] if r["id"] in self._rules]
+        return self.control.call("GET", "/scenarios")["scenarios"]
 
     def clear_scenarios(self) -> None:
-        """Delete the rules this test added (all rules on a private sandbox)."""
-        if not self.isolated:
-            self.control.call("DELETE", "/scenarios")
-        for rule_id in self._rules if self.isolated else ():
-            with suppress(ControlError):  # a one-shot rule that was used up may be gone already
-                self.control.call("DELETE", f"/scenarios/{rule_id}")
-        self._rules.clear()
+        self.control.call("DELETE", "/scenarios")
 
     def reset(self) -> None:
-        """A clean sandbox for the next test: everything on a private sandbox, the test's rules on a shared one."""
-        if self.isolated:
-            self.clear_scenarios()
-        else:
-            self.control.call("POST", "/reset")
-            self._rules.clear()
+        """Drop the test's orders, notifications and rules (its namespace's, or the whole in-thread sandbox's)."""
+        self.control.call("POST", "/reset")
 
 
 def _digits(count: int) -> str:

@@ -2,8 +2,9 @@
 
 By default a session-wide sandbox runs in a thread on a free port, on a manual clock, and is reset before each test.
 With `--sandbox-url URL` (or SANDBOX_URL) the tests drive an external sandbox, such as the container, through the
-control API only (with `--sandbox-token` or SANDBOX_TOKEN if it has an access token); each test then gets fresh
-merchants, so parallel tests (pytest-xdist) never see each other's orders, scenarios or notifications.
+control API only (with `--sandbox-token` or SANDBOX_TOKEN if it has an access token); each test then gets a namespace
+of its own, created before it and deleted after it, with fresh merchants, so parallel tests (pytest-xdist) never see
+each other's orders, scenarios, notifications or clock moves.
 
 Fixtures: `paysandbox` (the SandboxHandle), `paysandbox_receiver` (a NotificationReceiver), and ready reference
 clients `paysandbox_alipay`, `paysandbox_wechatpay`, `paysandbox_unionpay`.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -55,6 +57,7 @@ class _Server:
 
     def __init__(self, url: str, app=None, token: str | None = None) -> None:
         self.url, self.app, self.token = url, app, token
+        self.control = Control(url, token=token)  # in the default namespace: for creating and deleting others
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +65,9 @@ def paysandbox_server(request: pytest.FixtureRequest) -> Iterator[_Server]:
     url = request.config.getoption("sandbox_url")
     if url:
         token = request.config.getoption("sandbox_token")
-        _check_reachable(Control(url, timeout=5, token=token))
+        control = Control(url, timeout=5, token=token)
+        _check_reachable(control)
+        _check_namespaces(control)
         yield _Server(url.rstrip("/"), token=token)
         return
     from sandbox.app import create_app
@@ -92,6 +97,20 @@ def _check_reachable(control: Control) -> None:
         pytest.fail(f"the sandbox at {control.url} {problem}: pass --sandbox-token or SANDBOX_TOKEN", pytrace=False)
 
 
+def _check_namespaces(control: Control) -> None:
+    """Each test needs a namespace of its own: stop the run with one line when the sandbox has none to give."""
+    try:
+        control.call("GET", "/namespaces")
+    except ControlError as exc:
+        if exc.status != 404:
+            raise
+        pytest.fail(
+            f"the sandbox at {control.url} has no namespaces (GET /_sandbox/namespaces: 404), which each test on a"
+            " shared sandbox gets: run a paysandbox as recent as this plugin",
+            pytrace=False,
+        )
+
+
 class _ErrorLog(logging.Handler):
     """Collects what the in-thread sandbox logs at ERROR (a request that crashed, a dispatcher failure)."""
 
@@ -110,15 +129,11 @@ class _ErrorLog(logging.Handler):
 @pytest.fixture
 def paysandbox(paysandbox_server: _Server) -> Iterator[SandboxHandle]:
     """The sandbox, clean for this test: orders, notifications, scenarios and clock through one handle."""
-    isolated = paysandbox_server.app is None
-    handle = SandboxHandle(
-        paysandbox_server.url,
-        Config().fixtures_dir,
-        isolated=isolated,
-        app=paysandbox_server.app,
-        token=paysandbox_server.token,
-    )
-    handle.reset()
+    server = paysandbox_server
+    namespace = _new_namespace(server) if server.app is None else None
+    handle = SandboxHandle(server.url, Config().fixtures_dir, namespace=namespace, app=server.app, token=server.token)
+    if namespace is None:
+        handle.reset()  # the in-thread sandbox is this process's alone: emptied before each test
     errors = _ErrorLog()
     logger = logging.getLogger("paysandbox")
     logger.addHandler(errors)
@@ -126,11 +141,16 @@ def paysandbox(paysandbox_server: _Server) -> Iterator[SandboxHandle]:
         yield handle
     finally:
         logger.removeHandler(errors)
-        if isolated:
-            handle.clear_scenarios()
+        if namespace is not None:
+            server.control.call("DELETE", f"/namespaces/{namespace}")
     if errors.records:
         # Raised in the sandbox's threads, surfaced here: in the test that caused it.
         pytest.fail(f"the sandbox failed while serving this test:\n{errors.report()}", pytrace=False)
+
+
+def _new_namespace(server: _Server) -> str:
+    """A namespace for one test on a shared sandbox: `pytest-` and a random part, so leftovers are easy to tell."""
+    return server.control.call("POST", "/namespaces", {"name": f"pytest-{secrets.token_hex(6)}"})["namespace"]
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def paysandbox(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """`python -m sandbox ARGS` as a user types it; SANDBOX_URL and SANDBOX_TOKEN from the test's env only."""
-    clean = {k: v for k, v in os.environ.items() if k not in ("SANDBOX_URL", "SANDBOX_TOKEN")}
+    """`python -m sandbox ARGS` as a user types it; SANDBOX_URL, SANDBOX_TOKEN and SANDBOX_NAMESPACE from the test's
+    env only."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("SANDBOX_URL", "SANDBOX_TOKEN", "SANDBOX_NAMESPACE")}
     return subprocess.run(
         [sys.executable, "-m", "sandbox", *args],
         capture_output=True,

@@ -63,7 +63,7 @@ def test_a_pending_order_is_never_purged(client, alipay_call):
 
 
 def test_beyond_the_count_kept_the_least_recently_active_go(client, sandbox, paid):
-    sandbox.retention = Retention(age=None, orders=2)
+    sandbox.default.retention = Retention(age=None, orders=2)
     paths = []
     for n in range(3):
         paths.append(paid(f"RET-C{n}"))

@@ -3,6 +3,9 @@ against the plugin's own in-thread sandbox, or against an external sandbox by UR
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 from sandbox.config import Config
@@ -96,11 +99,12 @@ def test_ready_clients_for_every_gateway_work_in_both_modes(pytester, mode):
     pytester.runpytest("-p", "no:cacheprovider", *mode).assert_outcomes(passed=5)
 
 
-def test_an_external_sandbox_gets_fresh_merchants_per_test(pytester, live, http):
+def test_an_external_sandbox_gives_each_test_a_namespace_of_its_own_deleted_after_it(pytester, live, http):
     pytester.makepyfile(
         """
         def test_one(paysandbox):
-            assert paysandbox.merchant_id("alipay") != "2021000000000001"  # not the demo app
+            assert paysandbox.namespace.startswith("pytest-")
+            assert paysandbox.merchant_id("alipay") != "2021000000000001"  # not the demo app: that is the default's
 
         def test_two(paysandbox, paysandbox_alipay):
             paysandbox_alipay.precreate("ORDER-1", 100, "Tea")
@@ -109,8 +113,10 @@ def test_an_external_sandbox_gets_fresh_merchants_per_test(pytester, live, http)
     )
 
     pytester.runpytest("-p", "no:cacheprovider", "--sandbox-url", live.url).assert_outcomes(passed=2)
+    assert http.get(f"{live.url}/_sandbox/namespaces").json()["namespaces"] == ["default"]
     merchants = http.get(f"{live.url}/_sandbox/merchants").json()["merchants"]
-    assert sum(m["gateway"] == "alipay" for m in merchants) == 3  # the demo app and one per test that asked
+    assert [m["merchant_id"] for m in merchants if m["gateway"] == "alipay"] == ["2021000000000001"]
+    assert http.get(f"{live.url}/_sandbox/orders").json()["orders"] == []
 
 
 def test_sandbox_url_comes_from_the_environment_too(pytester, live, monkeypatch):
@@ -143,7 +149,73 @@ def test_{n}(paysandbox, paysandbox_alipay, paysandbox_receiver):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--sandbox-url", live.url)
 
     result.assert_outcomes(passed=8)
-    assert http.get(f"{live.url}/_sandbox/scenarios").json()["scenarios"] == []  # each test removed its rules
+    assert http.get(f"{live.url}/_sandbox/scenarios").json()["scenarios"] == []  # each test's rules were its own
+    assert http.get(f"{live.url}/_sandbox/namespaces").json()["namespaces"] == ["default"]
+
+
+# Two tests, one per worker, meet at two FIFOs (opening one blocks until both ends are open), so that each moves
+# its clock while the other moves its own: the one hour test must see one hour pass, not three days and an hour.
+CLOCKS_IN_PARALLEL = """
+import threading
+from datetime import timedelta
+
+
+def meet(fifo, mode):
+    met = threading.Event()
+
+    def open_end():
+        with open(fifo, mode):
+            met.set()
+
+    threading.Thread(target=open_end, daemon=True).start()
+    assert met.wait(30), "the other test never came"
+
+
+def advance(paysandbox, paysandbox_alipay, steps, seconds, end):
+    paysandbox.clock.set("manual")
+    start = paysandbox.clock.now()
+    paysandbox_alipay.precreate("ORDER-1", 100, "Tea", timeout_express="2h")
+    meet("{started}", end)
+    for _ in range(steps):
+        paysandbox.clock.advance(seconds)
+    meet("{advanced}", end)
+    assert paysandbox.clock.now() == start + timedelta(seconds=steps * seconds)
+    return paysandbox.order("alipay", "ORDER-1")["status"]
+
+
+def test_one_hour(paysandbox, paysandbox_alipay):
+    assert advance(paysandbox, paysandbox_alipay, 2, 1800, "w") == "pending"
+
+
+def test_three_days(paysandbox, paysandbox_alipay):
+    assert advance(paysandbox, paysandbox_alipay, 3, 86400, "r") == "closed"
+"""
+
+
+def test_parallel_tests_move_their_own_clocks_and_nobody_else_s(pytester, live, tmp_path):
+    started, advanced = tmp_path / "started", tmp_path / "advanced"
+    for fifo in (started, advanced):
+        os.mkfifo(fifo)
+    pytester.makepyfile(CLOCKS_IN_PARALLEL.replace("{started}", str(started)).replace("{advanced}", str(advanced)))
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--sandbox-url", live.url)
+
+    result.assert_outcomes(passed=2)
+
+
+def test_a_sandbox_without_namespaces_stops_the_run_with_one_clear_line(pytester, receiver):
+    for path, status, body in (
+        ("/_sandbox/health", 200, {"status": "ok"}),
+        ("/_sandbox/clock", 200, {"mode": "real"}),
+        ("/_sandbox/namespaces", 404, {"error": {"code": "NOT_FOUND", "message": "no such path"}}),
+    ):
+        receiver.reply(json.dumps(body), status, path=path)
+    pytester.makepyfile("def test_x(paysandbox):\n    pass\n")
+
+    result = pytester.runpytest("-p", "no:cacheprovider", "--sandbox-url", receiver.url)
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*the sandbox at {receiver.url} has no namespaces*run a paysandbox as recent*"])
 
 
 def test_an_error_in_the_sandbox_thread_fails_the_test_that_caused_it(pytester):

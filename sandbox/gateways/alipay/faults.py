@@ -70,7 +70,7 @@ def error_answer(ctx: Context, code: str) -> Response:
     if ctx.method in handlers.CASHIER_METHODS:
         return Response(render_template("alipay/error.html", error=inner, method=ctx.method))
     sandbox = current_app.extensions["paysandbox"]
-    merchant = sandbox.merchants.get(GATEWAY, ctx.merchant_id)
+    merchant = sandbox.namespace_of_merchant(GATEWAY, ctx.merchant_id).merchants.get(GATEWAY, ctx.merchant_id)
     sign_type = params.get("sign_type") if params.get("sign_type") in HASH_OF else "RSA2"
     charset = codec.charset_of(params)
     key = codec.response_key(ctx.method) if ctx.method in handlers.METHODS else "error_response"

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from sandbox import errors
 from sandbox.bounded_body import oversized_body
+from sandbox.core.namespace import Namespace
 from sandbox.gateways.alipay import bills, codec, handlers
 from sandbox.gateways.alipay.errors import AlipayError, from_neutral, invalid, missing
 from sandbox.gateways.alipay.keys import HASH_OF
@@ -22,6 +23,11 @@ bp = Blueprint("alipay", __name__)
 
 def _sandbox():
     return current_app.extensions["paysandbox"]
+
+
+def _namespace(app_id: str) -> Namespace:
+    """The namespace of the app the request names (the default one for an unknown app, which is refused there)."""
+    return _sandbox().namespace_of_merchant("alipay", app_id)
 
 
 def _gateway():
@@ -39,14 +45,15 @@ def gateway_do():
         return _answer("error_response", error.fields(), None, "RSA2")
     method = params.get("method", "")
     key = codec.response_key(method) if method in handlers.METHODS else "error_response"
-    merchant = _sandbox().merchants.get("alipay", params.get("app_id", ""))
+    namespace = _namespace(params.get("app_id", ""))
+    merchant = namespace.merchants.get("alipay", params.get("app_id", ""))
     sign_type = params.get("sign_type") if params.get("sign_type") in HASH_OF else "RSA2"
     signer = gateway.keys if merchant else None
     cert_mode = bool(params.get("app_cert_sn"))
     try:
         if oversized := oversized_body(request.environ):  # the query string alone was read: it may name the app
             raise invalid("isv.invalid-content-length", oversized)
-        call = authenticate(params, merchant)
+        call = authenticate(params, merchant, namespace)
         if method in handlers.CASHIER_METHODS:
             order = handlers.METHODS[method](call)
             return redirect(f"/cashier/alipay/{order.trade_no}", code=302)
@@ -74,7 +81,7 @@ def _answer(key: str, inner: dict, signer, sign_type: str, cert_mode: bool = Fal
     return Response(body.encode(charset), content_type=f"text/html;charset={charset}")
 
 
-def authenticate(params: dict[str, str], merchant: dict | None) -> handlers.Call:
+def authenticate(params: dict[str, str], merchant: dict | None, namespace: Namespace) -> handlers.Call:
     """The checks Alipay makes before a method runs, in its order, each with its own sub_code."""
     method = params.get("method", "")
     if not method:
@@ -109,7 +116,7 @@ def authenticate(params: dict[str, str], merchant: dict | None) -> handlers.Call
     _check_cert_mode(params, merchant)
     codec.verify_request(params, merchant["app_public_key"], app_id)
     return handlers.Call(
-        sandbox=_sandbox(),
+        sandbox=namespace,
         app_id=app_id,
         method=method,
         params=params,
@@ -158,7 +165,7 @@ def _biz_content(text: str) -> dict:
 
 @bp.route("/bills/alipay/<app_id>/<bill_type>/<bill_date>.csv.zip")
 def bill_file(app_id: str, bill_type: str, bill_date: str):
-    sandbox = _sandbox()
+    sandbox = _namespace(app_id)
     merchant = sandbox.merchants.get("alipay", app_id)
     if merchant is None:
         return Response(f"no Alipay app {app_id} in the sandbox\n", status=404, content_type="text/plain")

@@ -93,7 +93,7 @@ def _fen(value: str) -> int | None:
 
 def _order_id(operation: str, params: dict[str, str], mer_id: str) -> str:
     """The orderId of the consume a call is about (index lookups only), or "" when it cannot be told."""
-    payments = current_app.extensions["paysandbox"].payments
+    payments = current_app.extensions["paysandbox"].namespace_of_merchant(GATEWAY, mer_id).payments
     if operation in ("refund", "cancel"):
         return _consume_of_query_id(payments, params.get("origQryId", ""), mer_id)
     if operation == "query" and params.get("queryId"):

@@ -100,7 +100,8 @@ def _authenticate(params: dict, version: str) -> handlers.Call:
             "(RSA with the merchant certificate) only",
         )
     mer_id = params["merId"]
-    merchant = _gateway().merchant(mer_id)
+    namespace = _sandbox().namespace_of_merchant(GATEWAY, mer_id)
+    merchant = namespace.gateways[GATEWAY].merchant(mer_id)
     if merchant is None:
         raise UnionPayError(
             "31",
@@ -122,7 +123,7 @@ def _authenticate(params: dict, version: str) -> handlers.Call:
         )
     if params.get("accessType", "0") != "0":
         raise UnionPayError("32", "the sandbox serves direct merchants only (accessType 0)")
-    return handlers.Call(_sandbox(), merchant, params, version)
+    return handlers.Call(namespace, merchant, params, version)
 
 
 # -- the views ----------------------------------------------------------------------------------------------

@@ -75,6 +75,11 @@ def _sandbox():
     return current_app.extensions["paysandbox"]
 
 
+def _merchant(mchid: str) -> dict | None:
+    """The merchant record of `mchid`, in whichever namespace holds it."""
+    return _sandbox().namespace_of_merchant(GATEWAY, mchid).gateways[GATEWAY].merchant(mchid) if mchid else None
+
+
 def request_context(req) -> Context | None:
     if req.path.startswith("/v3/"):
         return _v3_context(req)
@@ -143,7 +148,7 @@ def _v2_context(req) -> Context:
 
 def _number_of(mchid: str, transaction_id: str = "", out_refund_no: str = "") -> str:
     """The out_trade_no behind a transaction id or a refund number, so rules can match it; "" if unknown."""
-    payments = _sandbox().payments
+    payments = _sandbox().namespace_of_merchant(GATEWAY, mchid).payments
     order = None
     with contextlib.suppress(Exception):  # any lookup problem only means the rule cannot match by order
         if transaction_id and mchid:
@@ -169,7 +174,7 @@ def _v3_error(ctx: Context, code: str) -> Response:
     gateway = _sandbox().gateways[GATEWAY]
     asks_public_key = request.headers.get("Wechatpay-Serial") == gateway.keys.public_key_id
     asked = PUBLIC_KEY_MODE if asks_public_key else CERTIFICATE_MODE
-    mode = gateway.answer_key(gateway.merchant(ctx.merchant_id) if ctx.merchant_id else None, asked)
+    mode = gateway.answer_key(_merchant(ctx.merchant_id), asked)
     ids = _sandbox().ids
     headers = v3_codec.signed_headers(text, gateway.keys, mode, int(time.time()), ids.alnum(32), ids.hex(32))
     return Response(text.encode("utf-8"), status=status, headers=headers, content_type="application/json")
@@ -180,7 +185,7 @@ def _v2_error(ctx: Context, code: str) -> Response:
     WeChat answers that endpoint's failures so, or where there is no merchant key to sign with)."""
     known = code in DESCRIPTIONS  # V2Error puts WeChat's own description first
     error = V2Error(code, SCENARIO_MESSAGE if known else f"{codes.API_MESSAGES.get(code, code)}: {SCENARIO_MESSAGE}")
-    merchant = _sandbox().gateways[GATEWAY].merchant(ctx.merchant_id) if ctx.merchant_id else None
+    merchant = _merchant(ctx.merchant_id)
     if ctx.method in V2_RETURN_LEVEL or merchant is None or not merchant.get("api_key"):
         return _xml(v2_codec.render(V2Error(code, error.message, RETURN).return_fields()))
     params = {}

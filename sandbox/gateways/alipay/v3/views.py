@@ -79,8 +79,8 @@ def _check_route(method: str) -> None:
 
 def authenticate(method: str, auth: codec.Authorization) -> handlers.Call:
     """The checks Alipay makes before a v3 method runs, each failure with its own code and a fix."""
-    sandbox = _sandbox()
     codec.check_identity(auth)
+    sandbox = _sandbox().namespace_of_merchant("alipay", auth.app_id)
     merchant = sandbox.merchants.get("alipay", auth.app_id)
     if merchant is None:
         raise V3Error(

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from sandbox import errors
 from sandbox.bounded_body import oversized_body
+from sandbox.core.merchants import Merchants
 from sandbox.gateways.wechatpay.common import GATEWAY
 from sandbox.gateways.wechatpay.v2 import codec, handlers
 from sandbox.gateways.wechatpay.v2.errors import RETURN, V2Error, from_neutral, refused
@@ -81,16 +82,16 @@ def _endpoint_list() -> str:
 
 
 def _authenticate(wire: str, sandbox_mode: bool) -> handlers.Call:
-    sandbox = _sandbox()
     if request.method != "POST":
         raise refused("REQUIRE_POST_METHOD", f"{wire} takes POST with an XML body, not {request.method}")
     if oversized := oversized_body(request.environ):
         raise refused("INVALID_REQUEST", oversized)
-    params = codec.parse(request.get_data(), sandbox.config.max_body)
+    params = codec.parse(request.get_data(), _sandbox().config.max_body)
     mch_id = params.get("mch_id", "")
     if not mch_id:
         raise refused("LACK_PARAMS", "mch_id is required")
-    gateway = sandbox.gateways[GATEWAY]
+    namespace = _sandbox().namespace_of_merchant(GATEWAY, mch_id)
+    gateway = namespace.gateways[GATEWAY]
     merchant = gateway.merchant(mch_id)
     if merchant is None:
         raise refused(
@@ -115,9 +116,9 @@ def _authenticate(wire: str, sandbox_mode: bool) -> handlers.Call:
     if not codec.verify(params, key, sign_type):
         raise refused("SIGNERROR", _sign_error(params, merchant, key_kind, sign_type))
     if wire != GETSIGNKEY:
-        _check_appid(params, merchant)
+        _check_appid(params, merchant, namespace.merchants)
     base_url = public_base_url()
-    return handlers.Call(sandbox, merchant, params, key, key_kind, sign_type, base_url)
+    return handlers.Call(namespace, merchant, params, key, key_kind, sign_type, base_url)
 
 
 def _describe_key(mch_id: str, kind: str) -> str:
@@ -141,14 +142,14 @@ def _sign_error(params: dict, merchant: dict, key_kind: str, sign_type: str) -> 
     return message
 
 
-def _check_appid(params: dict, merchant: dict) -> None:
+def _check_appid(params: dict, merchant: dict, merchants: Merchants) -> None:
     appid, mch_id = params.get("appid", ""), merchant["merchant_id"]
     if not appid:
         raise refused("LACK_PARAMS", "appid is required")
     if appid == merchant["appid"]:
         return
     owner = next(
-        (m for m in _sandbox().merchants.all() if m["gateway"] == GATEWAY and m.get("appid") == appid),
+        (m for m in merchants.all() if m["gateway"] == GATEWAY and m.get("appid") == appid),
         None,
     )
     if owner is not None:

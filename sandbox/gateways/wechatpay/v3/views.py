@@ -24,11 +24,11 @@ def _sandbox():
 
 
 def _call() -> handlers.Call:
-    sandbox = _sandbox()
     if oversized := oversized_body(request.environ):
         raise V3Error(400, "INVALID_REQUEST", oversized)
     fields = codec.parse_authorization(request.headers.get("Authorization", ""))
-    gateway = sandbox.gateways[GATEWAY]
+    namespace = _sandbox().namespace_of_merchant(GATEWAY, fields["mchid"])
+    gateway = namespace.gateways[GATEWAY]
     merchant = gateway.merchant(fields["mchid"])
     if merchant is None:
         raise V3Error(
@@ -43,12 +43,12 @@ def _call() -> handlers.Call:
         request.method,
         raw_path_and_query(),
         request.get_data(),
-        sandbox.clock.now().timestamp(),
+        namespace.clock.now().timestamp(),
         request.headers.get("Wechatpay-Serial", ""),
         gateway.keys,
     )
     base_url = public_base_url()
-    return handlers.Call(sandbox, caller, base_url)
+    return handlers.Call(namespace, caller, base_url)
 
 
 def _json_body() -> dict:
