@@ -61,9 +61,10 @@ def test_store_backends_bench_reports_postgresql_beside_the_file_store(postgres_
     assert "of the file store's rate" in out and out.rstrip().endswith("PASS")
 
 
-def test_crash_bench_finds_every_acknowledged_create_after_a_kill_9():
-    out = run("crash.py", "--quick")
-    assert "acknowledged creates missing after the restart: 0" in out
+def test_crash_bench_finds_every_acknowledged_create_after_a_kill_9(postgres_url):
+    out = run("crash.py", "--quick", "--postgres", postgres_url)
+    assert "-- file store" in out and "-- postgresql store" in out
+    assert out.count("acknowledged creates missing after the restart: 0") == 2
     assert "notifications acknowledged, then sent again after the restart:" in out and out.rstrip().endswith("PASS")
 
 
