@@ -3,6 +3,7 @@ $SANDBOX_HOST:$SANDBOX_PORT, each flushed on exit."""
 
 from __future__ import annotations
 
+import socket
 import sys
 
 from sandbox.config import Config
@@ -61,6 +62,10 @@ if _config.data_path:
 
 _host = f"[{_config.host}]" if ":" in _config.host else _config.host
 bind = [f"{_host}:{_config.port}"]
+# Several workers each listen on SANDBOX_PORT with SO_REUSEPORT, so the kernel spreads new connections between them:
+# on one shared socket the first worker awake takes a burst of keep-alive connections (a proxy's pool, a load test)
+# and keeps them while the others idle. The master then binds nothing, so on_starting checks the port is free.
+reuse_port = workers > 1
 
 worker_class = "gthread"
 # Threads let a merchant call back (query, refund) while a notification to it is in flight, let an api.delay
@@ -87,11 +92,24 @@ def on_starting(server) -> None:
     global listeners
     if (why := worker_refusal(server.cfg.workers, _config)) is not None:
         _refuse(why)
+    if server.cfg.reuse_port:
+        _check_free(_config.host, _config.port)
     try:
         listeners = Listeners.bind(_config.host, _config.proxy_port, _config.tls_port)
     except OSError as exc:
         which = f"SANDBOX_PROXY_PORT={_config.proxy_port} / SANDBOX_TLS_PORT={_config.tls_port}"
         _refuse(f"cannot listen on {_config.host} ({which}): {exc.strerror}")
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse a port something else listens on: a worker could not bind it, and gunicorn would start it again and
+    again (SO_REUSEPORT sockets admit only one another, so a plain bind finds any listener)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            _refuse(f"cannot listen on {host}:{port} (SANDBOX_HOST, SANDBOX_PORT): {exc.strerror}")
 
 
 listeners = Listeners()  # sandbox.wsgi, in each forked worker, serves the ports on these

@@ -3,6 +3,7 @@ a file or memory store refuses more than one worker. Real gunicorn, real Postgre
 
 from __future__ import annotations
 
+import socket
 import ssl
 import urllib.request
 
@@ -130,3 +131,16 @@ def test_one_worker_by_default_on_a_file_store(started, tmp_path):
     answer = server.http.get(f"{server.url}/_sandbox/health", timeout=10)
     assert answer.headers[PROCESS].endswith(f"/{server.workers()[0]}")
     assert server.stop() == 0
+
+
+def test_two_workers_refuse_a_port_something_else_listens_on(postgres_url):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = Gunicorn({"SANDBOX_DATA": postgres_url, "SANDBOX_WORKERS": "2"}, port=taken.getsockname()[1])
+        try:
+            assert server.process.wait(timeout=30) == 2
+            log = server.log()
+            assert f"paysandbox: cannot listen on 127.0.0.1:{server.port}" in log and "Booting worker" not in log, log
+        finally:
+            server.close()
