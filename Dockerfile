@@ -1,4 +1,5 @@
-# paysandbox: every gateway on one port, served by gunicorn (one gthread worker: all state is in one process).
+# paysandbox: every gateway on one port, served by gunicorn (one gthread worker; SANDBOX_WORKERS=2 or more with a
+# postgresql:// SANDBOX_DATA, whose database the workers share: see README, Docker).
 # State lives in memory unless SANDBOX_DATA names a file; keep it in the /data volume to survive a restart:
 #   docker run -v paysandbox:/data -e SANDBOX_DATA=/data/paysandbox.json -p 8008:8008 paysandbox
 # For SDKs with hard-coded hosts, the worker also runs an HTTPS proxy and a TLS port when these are set (off by

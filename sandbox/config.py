@@ -38,6 +38,8 @@ class Config:
     # purged, once nothing is due for them: 7d, 12h, 90m; 0 or off keeps any age
     retention: str = "7d"
     retention_orders: int = 2000  # SANDBOX_RETENTION_ORDERS: at most this many finished orders kept (0: no limit)
+    # SANDBOX_WORKERS: gunicorn worker processes (the container); more than one only on a postgresql:// SANDBOX_DATA
+    workers: int = 1
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> Config:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import atexit
 import errno
 import logging
+import os
+import socket
 import sys
 import threading
 
@@ -30,12 +32,19 @@ sandbox = flask_app.extensions["paysandbox"]
 transport = ports.Transport()
 _stop_lock = threading.Lock()
 _stopped = False
+# Which process answered, on every answer of the plain port: with several workers or replicas behind one address,
+# this says which one to look at (a container's host name is its id).
+PROCESS = ("X-Sandbox-Process", f"{socket.gethostname()}/{os.getpid()}")
 
 
 def app(environ: dict, start_response):
     """The sandbox app, with a scenario's dropped connection reported as the reset gunicorn ignores quietly."""
+
+    def start_tagged(status, headers, exc_info=None):
+        return start_response(status, [*headers, PROCESS], exc_info)
+
     try:
-        return flask_app(environ, start_response)
+        return flask_app(environ, start_tagged)
     except ConnectionAbortedError as exc:
         # api.disconnect has already shut the socket; gunicorn logs any other socket error with a traceback.
         raise ConnectionResetError(errno.ECONNRESET, str(exc)) from exc
@@ -48,10 +57,13 @@ def start() -> None:
     sandbox.start()
     if not transport.servers:
         # The same threaded servers as `paysandbox serve`'s, inside this worker: gunicorn serves SANDBOX_PORT only.
+        # gunicorn_conf's master has bound their ports, so that several workers accept on the same ones; under
+        # another configuration this worker binds them itself.
         host = loopback(config.host)
         direct_url = f"http://{host}:{config.port}"
         try:
-            transport = ports.start(flask_app, config.host, config.proxy_port, config.tls_port, direct_url)
+            bound = getattr(sys.modules.get("sandbox.gunicorn_conf"), "listeners", None)  # the master's sockets
+            transport = ports.start(flask_app, config.host, config.proxy_port, config.tls_port, direct_url, bound)
         except OSError as exc:
             which = f"SANDBOX_PROXY_PORT={config.proxy_port} / SANDBOX_TLS_PORT={config.tls_port}"
             raise SystemExit(f"paysandbox: cannot listen on {config.host} ({which}): {exc.strerror}") from None

@@ -2,7 +2,8 @@
 # The README's second command (and what CI runs): install everything the tests need, lint, run the suite.
 # Installs the Debian packages the tests drive for real when they are missing: Chromium (browser tests), a JDK
 # (the Java clients), Node.js and npm (the Node SDKs, pinned by tests/node/package-lock.json), curl (the proxy recipes),
-# PostgreSQL (the PostgreSQL store: a throwaway cluster for the run, stopped and removed however the run ends).
+# PostgreSQL (the PostgreSQL store: a throwaway cluster for the run, stopped and removed however the run ends), wrk
+# (bench/workers.py's load) and nginx (the compose example's front proxy, run by tests/examples/test_compose.py).
 # Runs the suite on every core (pytest-xdist); extra arguments go to pytest (`-n 0` runs it in one process).
 source "$(dirname "$0")/_venv.sh"
 missing=()
@@ -11,6 +12,8 @@ command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v npm >/dev/null || missing+=(nodejs npm)
 command -v curl >/dev/null || missing+=(curl)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v wrk >/dev/null || missing+=(wrk)
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"

@@ -61,6 +61,13 @@ def test_store_backends_bench_reports_postgresql_beside_the_file_store(postgres_
     assert "of the file store's rate" in out and out.rstrip().endswith("PASS")
 
 
+def test_workers_bench_reports_one_and_two_gunicorn_workers_on_postgresql(postgres_url):
+    out = run("workers.py", "--quick", "--postgres", postgres_url)
+    for configuration in ("postgresql, 1 worker", "postgresql, 2 workers", "memory (TinyStore), 1 worker"):
+        assert configuration in out
+    assert "2 workers / 1 worker on postgresql:" in out and out.rstrip().endswith("PASS")
+
+
 def test_crash_bench_finds_every_acknowledged_create_after_a_kill_9(postgres_url):
     out = run("crash.py", "--quick", "--postgres", postgres_url)
     assert "-- file store" in out and "-- postgresql store" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 
 from flask import Flask
@@ -9,7 +10,7 @@ from flask import Flask
 from sandbox.transport.ca import SandboxCA
 from sandbox.transport.hosts import DIRECT_URL
 from sandbox.transport.proxy import proxy_handler
-from sandbox.transport.server import ConnectionServer
+from sandbox.transport.server import ConnectionServer, listen
 from sandbox.transport.tls import server_context, tls_port_handler
 
 EXTENSION = "paysandbox.ca"
@@ -34,15 +35,45 @@ class Transport:
         self.servers.clear()
 
 
+@dataclass
+class Listeners:
+    """The proxy and TLS ports bound ahead of the servers, by a process that forks the ones that serve them (gunicorn's
+    master): every worker then accepts on the same sockets, which the kernel hands connections from in turn."""
+
+    proxy: socket.socket | None = None
+    tls: socket.socket | None = None
+
+    @classmethod
+    def bind(cls, host: str, proxy_port: int | None, tls_port: int | None) -> Listeners:
+        """Listen on the ports asked for; OSError if one cannot listen (nothing is left open then)."""
+        listeners = cls()
+        try:
+            if proxy_port is not None:
+                listeners.proxy = listen(host, proxy_port)
+            if tls_port is not None:
+                listeners.tls = listen(host, tls_port)
+        except OSError:
+            listeners.close()
+            raise
+        return listeners
+
+    def close(self) -> None:
+        for sock in (self.proxy, self.tls):
+            if sock is not None:
+                sock.close()
+
+
 def start(
     app: Flask,
     host: str,
     proxy_port: int | None = None,
     tls_port: int | None = None,
     direct_url: str = "",
+    listeners: Listeners | None = None,
     **limits,
 ) -> Transport:
-    """Listen on the ports asked for (0 picks a free one) and serve them in threads; OSError if one cannot listen.
+    """Listen on the ports asked for (0 picks a free one), or accept on `listeners` bound already, and serve them in
+    threads; OSError if one cannot listen.
 
     `direct_url` is the sandbox's own plain address: pages handed out to requests that came by a provider's name
     point there, since no browser resolves that name to the sandbox. `limits` go to each ConnectionServer
@@ -53,12 +84,15 @@ def start(
     if direct_url:
         app.extensions[DIRECT_URL] = direct_url.rstrip("/")
     context = server_context(authority(app))
+    bound = listeners or Listeners()
     try:
         if proxy_port is not None:
-            transport.proxy = ConnectionServer(host, proxy_port, proxy_handler(app, context), "proxy", **limits)
+            handler = proxy_handler(app, context)
+            transport.proxy = ConnectionServer(host, proxy_port, handler, "proxy", listener=bound.proxy, **limits)
             transport.servers.append(transport.proxy.start())
         if tls_port is not None:
-            transport.tls = ConnectionServer(host, tls_port, tls_port_handler(app, context), "tls", **limits)
+            handler = tls_port_handler(app, context)
+            transport.tls = ConnectionServer(host, tls_port, handler, "tls", listener=bound.tls, **limits)
             transport.servers.append(transport.tls.start())
     except OSError:
         transport.stop()

@@ -21,6 +21,12 @@ BUSY = (
 Handler = Callable[[socket.socket, tuple], None]
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on (host, port), for ConnectionServer's `listener`; OSError if it cannot listen."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=ConnectionServer.request_queue_size)
+
+
 class ConnectionServer(socketserver.ThreadingTCPServer):
     """Serves `handle(sock, peer)` per connection in a daemon thread; past `max_connections` answers 503 at once."""
 
@@ -37,9 +43,16 @@ class ConnectionServer(socketserver.ThreadingTCPServer):
         name: str,
         max_connections: int = MAX_CONNECTIONS,
         idle_timeout: float = IDLE_TIMEOUT,
+        listener: socket.socket | None = None,
     ) -> None:
+        """Listen on (host, port), or accept on `listener`, a socket already listening: gunicorn's master binds the
+        proxy and TLS ports once and each worker accepts on the same socket (see listen())."""
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        super().__init__((host, port), socketserver.BaseRequestHandler)  # `handle` replaces the handler class
+        # `handle` replaces the handler class
+        super().__init__((host, port), socketserver.BaseRequestHandler, bind_and_activate=listener is None)
+        if listener is not None:
+            self.socket.close()
+            self.socket, self.server_address = listener, listener.getsockname()
         self.name, self.port = name, self.server_address[1]
         self._handle, self._idle_timeout = handle, idle_timeout
         self._slots = threading.BoundedSemaphore(max_connections)
