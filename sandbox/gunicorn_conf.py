@@ -29,9 +29,9 @@ if _config.data_path:
 _host = f"[{_config.host}]" if ":" in _config.host else _config.host
 bind = [f"{_host}:{_config.port}"]
 
-# One process, always: the clock, the timers and the dispatcher thread live in it, and so does a file store. More
-# workers would each have their own orders (or, on PostgreSQL, their own clock and due work); max_requests stays 0
-# because a recycled worker would forget them.
+# One process, always: the clock, the due work and the dispatcher thread live in it, and so does a file store. More
+# workers would each have their own orders (or, on PostgreSQL, which shares orders and due work, their own clock);
+# max_requests stays 0 because a recycled worker would forget them.
 workers = 1
 worker_class = "gthread"
 # Threads let a merchant call back (query, refund) while a notification to it is in flight, let an api.delay

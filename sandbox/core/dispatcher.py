@@ -12,6 +12,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.destinations import Allowlist, DeliveryFailed
 from sandbox.core.models import Attempt, Notification
 from sandbox.core.senders import Senders
+from sandbox.core.timers import DueEntry
 from sandbox.errors import NotFound
 
 log = logging.getLogger("paysandbox.dispatcher")
@@ -44,20 +45,24 @@ class Dispatcher:
         if self._allow is not None:
             self._allow = self._allow.extended(entry)
 
-    def submit(self, notification_ids: list[str]) -> list[Future]:
-        """Hand due notifications to the senders; each future answers the record after its attempt (or None)."""
+    def submit(self, due: list[DueEntry]) -> list[Future]:
+        """Hand due notifications to the senders; each future answers the record after its attempt (or None), and
+        each entry is done once its attempt is recorded (or there is nothing to send)."""
         futures = []
-        for notification_id in notification_ids:
+        for entry in due:
+            notification_id = entry.key
             try:
                 space = self._namespace(notification_id)
                 record = space.outbox.get(notification_id)
             except NotFound:  # dropped meanwhile (a reset): nothing to send
+                entry.done()
                 continue
             order = (record.gateway, record.merchant_id, record.out_trade_no)
             future = self._senders.submit(order, notification_id, _destination(record.url))
             with self._flights_lock:
                 self._flights[future] = space.name
             future.add_done_callback(self._landed)
+            future.add_done_callback(lambda _future, entry=entry: entry.done())
             futures.append(future)
         return futures
 
