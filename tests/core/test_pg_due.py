@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 
-from sandbox.core.models import Order
 from sandbox.core import payments as payments_module
+from sandbox.core.models import Order
 from sandbox.core.payments import Payments
 from sandbox.core.store import open_store
 from sandbox.core.timers import Timers
