@@ -150,7 +150,8 @@ def _lost_so_far(record: Notification) -> int:
 
 
 class Worker:
-    """The background thread: sleeps until the next due moment (in real time), then runs what is due."""
+    """The background thread: sleeps until the next due moment (in real time), then runs what is due. `wake` cuts
+    the sleep short: work scheduled here, or (through the store's notices) by another process sharing the store."""
 
     def __init__(self, run_due: Callable[[], object], seconds_until_next: Callable[[], float | None]) -> None:
         self._run_due = run_due
@@ -178,7 +179,8 @@ class Worker:
     def _loop(self) -> None:
         while not self._stopping.is_set():
             wait = self._seconds_until_next()
-            # Re-check at least once a second: the clock may be sped up or changed under us.
+            # Re-check at least once a second: the clock may be sped up or changed under us, and on a shared store a
+            # process that died holding due work is noticed only by looking (nothing announces a death).
             self._wake.wait(1.0 if wait is None else min(wait, 1.0))
             self._wake.clear()
             if self._stopping.is_set():

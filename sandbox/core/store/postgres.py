@@ -6,6 +6,9 @@ Locks are PostgreSQL advisory locks, released when the transaction ends: a key i
 writing it, whether its document exists or not; a whole collection is held by reading all of it (`all`, `scan`,
 `count`) or clearing it, and every key lock takes its collection's lock shared, so the two exclude each other. A
 `lookup` holds nothing: get the document it found to hold it.
+
+Due work (expiries, settlements, notification attempts) is kept beside the documents and shared by every process on
+the database (pg_due.py): `due_queue(namespace)` hands it out, and `on_notice` hears what other processes announce.
 """
 
 from __future__ import annotations
