@@ -178,7 +178,11 @@ class Worker:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
-            wait = self._seconds_until_next()
+            try:
+                wait = self._seconds_until_next()
+            except Exception:  # a shared store out of reach for a moment: look again shortly
+                log.exception("finding the next due moment failed")
+                wait = None
             # Re-check at least once a second: the clock may be sped up or changed under us, and on a shared store a
             # process that died holding due work is noticed only by looking (nothing announces a death).
             self._wake.wait(1.0 if wait is None else min(wait, 1.0))
