@@ -12,6 +12,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.destinations import Allowlist, DeliveryFailed
 from sandbox.core.models import Attempt, Notification
 from sandbox.core.senders import Senders
+from sandbox.core.timers import DueEntry
 from sandbox.errors import NotFound
 
 log = logging.getLogger("paysandbox.dispatcher")
@@ -44,20 +45,24 @@ class Dispatcher:
         if self._allow is not None:
             self._allow = self._allow.extended(entry)
 
-    def submit(self, notification_ids: list[str]) -> list[Future]:
-        """Hand due notifications to the senders; each future answers the record after its attempt (or None)."""
+    def submit(self, due: list[DueEntry]) -> list[Future]:
+        """Hand due notifications to the senders; each future answers the record after its attempt (or None), and
+        each entry is done once its attempt is recorded (or there is nothing to send)."""
         futures = []
-        for notification_id in notification_ids:
+        for entry in due:
+            notification_id = entry.key
             try:
                 space = self._namespace(notification_id)
                 record = space.outbox.get(notification_id)
             except NotFound:  # dropped meanwhile (a reset): nothing to send
+                entry.done()
                 continue
             order = (record.gateway, record.merchant_id, record.out_trade_no)
             future = self._senders.submit(order, notification_id, _destination(record.url))
             with self._flights_lock:
                 self._flights[future] = space.name
             future.add_done_callback(self._landed)
+            future.add_done_callback(lambda _future, entry=entry: entry.done())
             futures.append(future)
         return futures
 
@@ -145,7 +150,8 @@ def _lost_so_far(record: Notification) -> int:
 
 
 class Worker:
-    """The background thread: sleeps until the next due moment (in real time), then runs what is due."""
+    """The background thread: sleeps until the next due moment (in real time), then runs what is due. `wake` cuts
+    the sleep short: work scheduled here, or (through the store's notices) by another process sharing the store."""
 
     def __init__(self, run_due: Callable[[], object], seconds_until_next: Callable[[], float | None]) -> None:
         self._run_due = run_due
@@ -172,8 +178,13 @@ class Worker:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
-            wait = self._seconds_until_next()
-            # Re-check at least once a second: the clock may be sped up or changed under us.
+            try:
+                wait = self._seconds_until_next()
+            except Exception:  # a shared store out of reach for a moment: look again shortly
+                log.exception("finding the next due moment failed")
+                wait = None
+            # Re-check at least once a second: the clock may be sped up or changed under us, and on a shared store a
+            # process that died holding due work is noticed only by looking (nothing announces a death).
             self._wake.wait(1.0 if wait is None else min(wait, 1.0))
             self._wake.clear()
             if self._stopping.is_set():

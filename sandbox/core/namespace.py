@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import timedelta
 
@@ -28,11 +28,12 @@ from sandbox.core.ports import GatewayAdapter
 from sandbox.core.rules import Context
 from sandbox.core.scenarios import Scenarios
 from sandbox.core.store import Store
-from sandbox.core.timers import Timers
+from sandbox.core.timers import DueEntry
 from sandbox.errors import InvalidParameter
 
 log = logging.getLogger("paysandbox")
 MAX_ADVANCE = 400 * 24 * 3600  # a little over a year: enough for any provider's schedule
+TAKE_AT_ONCE = 100  # due entries taken in one go: on a shared store, a burst is spread over the processes
 
 
 class Namespace:
@@ -52,16 +53,16 @@ class Namespace:
         self.retention = keep or retention.Retention(age=None, orders=None)
         self.config, self.store, self.ids, self.dispatcher = config, store, ids, dispatcher
         self.clock = Clock(config.clock_mode, config.clock_factor)
-        self.timers = Timers()
+        self.due = store.due_queue(name)  # in memory, or shared by every process on the store (store/base.py)
         self.gateways: dict[str, GatewayAdapter] = {}
         self.merchants = Merchants(store, name)
         self.scenarios = Scenarios(store, name, ids, self.gateways)
-        self.outbox = Outbox(store, name, self.clock, ids, self.timers)
-        self.payments = Payments(store, name, self.clock, ids, self.timers, self._on_event)
+        self.outbox = Outbox(store, name, self.clock, ids, self.due)
+        self.payments = Payments(store, name, self.clock, ids, self.due, self._on_event)
         self._wake = wake
         self._run_lock = threading.RLock()
         self._runs = 0  # flushes and advances under way here (only changed under _run_lock)
-        self.timers.on_schedule(wake)
+        self.due.on_schedule(wake)
         self.clock.on_change(wake)
 
     def bind(self, adapter: GatewayAdapter) -> None:
@@ -71,7 +72,9 @@ class Namespace:
         self.gateways[adapter.name] = bound
 
     def reschedule(self) -> None:
-        """Rebuild the timers from stored records (after a restart)."""
+        """Rebuild the due queue from stored records (after a restart), unless it kept them itself."""
+        if self.due.durable:
+            return
         self.payments.reschedule_all()
         self.outbox.reschedule_all()
 
@@ -91,14 +94,19 @@ class Namespace:
         if not self._run_lock.acquire(blocking=False):
             return
         try:
-            self._run_due(wait=False)
+            due = self.due.next_due()
+            if due is None or due > self.clock.now():
+                return
+            with self.due.background_turn() as granted:  # not while another process flushes or advances
+                if granted:
+                    self._run_due(wait=False)
         finally:
             self._run_lock.release()
 
     def seconds_until_due(self) -> float | None:
         """Real seconds until the next due moment; None if there is none, if only `advance` moves this clock, or
         while a flush or advance runs here."""
-        due = self.timers.next_due()
+        due = self.due.next_due()
         if due is None or self._runs:
             return None
         return self.clock.real_seconds_until(due)
@@ -110,7 +118,7 @@ class Namespace:
         with self._running():
             target = self.clock.now() + timedelta(seconds=seconds)
             attempts = self._run_due(wait=True)
-            while (due := self.timers.next_due()) is not None and due <= target:
+            while (due := self.due.next_due()) is not None and due <= target:
                 self.clock.advance_to(due)
                 attempts += self._run_due(wait=True)
             self.clock.advance_to(target)
@@ -129,10 +137,13 @@ class Namespace:
 
     @contextmanager
     def _running(self) -> Iterator[None]:
+        """A flush or advance: alone in this namespace here, and (on a shared store) in every process."""
         with self._run_lock:
+            outermost = not self._runs
             self._runs += 1
             try:
-                yield
+                with self.due.exclusive() if outermost else nullcontext():
+                    yield
             finally:
                 self._runs -= 1
         self._wake()  # what fell due meanwhile (a retry after an attempt) is the worker's again
@@ -145,18 +156,20 @@ class Namespace:
         }
         sent = []
         earlier = self.dispatcher.in_flight(self.name) if wait else []
-        while due := self._pop_all_due():
+        while due := self._take_due():
             notifications = []
-            for kind, key in due:
-                if kind == "notify":
-                    notifications.append(key)
+            for entry in due:
+                if entry.kind == "notify":
+                    notifications.append(entry)
                     continue
                 try:
-                    handlers[kind](key)
+                    handlers[entry.kind](entry.key)
                 except Exception:  # one broken record must not stop the others
-                    log.exception("running %s for %s failed", kind, key)
+                    log.exception("running %s for %s failed", entry.kind, entry.key)
+                finally:
+                    entry.done()
             self.store.flush()  # the expiries and settlements just made are on disk
-            sent += self.dispatcher.submit(notifications)
+            sent += self.dispatcher.submit(notifications)  # each entry is done once its attempt is recorded
             if wait:  # a retry falls due relative to its attempt: record these before the clock moves on
                 futures.wait(sent)
         if not wait:
@@ -164,11 +177,8 @@ class Namespace:
         futures.wait(earlier)
         return [record for record in (future.result() for future in sent) if record is not None]
 
-    def _pop_all_due(self) -> list[tuple[str, str]]:
-        now, due = self.clock.now(), []
-        while (entry := self.timers.pop_due(now)) is not None:
-            due.append(entry)
-        return due
+    def _take_due(self) -> list[DueEntry]:
+        return self.due.take_due(self.clock.now(), TAKE_AT_ONCE)
 
     # -- housekeeping --------------------------------------------------------------------------
 
@@ -179,7 +189,7 @@ class Namespace:
             self.payments.clear()
             self.outbox.clear()
             self.scenarios.clear()
-            self.timers.clear()
+            self.due.clear()
             if merchants:
                 self.merchants.clear()
                 if self.name == DEFAULT_NAMESPACE:

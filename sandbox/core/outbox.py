@@ -17,7 +17,7 @@ from sandbox.core.models import (
 )
 from sandbox.core.ports import NotificationDraft
 from sandbox.core.store import Store
-from sandbox.core.timers import Timers
+from sandbox.core.store.base import DueQueue
 from sandbox.errors import NotFound
 
 COLLECTION = "notifications"
@@ -44,8 +44,8 @@ def namespace_of_notification(store: Store, notification_id: str) -> str | None:
 class Outbox:
     """One namespace's notifications."""
 
-    def __init__(self, store: Store, namespace: str, clock: Clock, ids: Ids, timers: Timers) -> None:
-        self._store, self._namespace, self._clock, self._ids, self._timers = store, namespace, clock, ids, timers
+    def __init__(self, store: Store, namespace: str, clock: Clock, ids: Ids, due: DueQueue) -> None:
+        self._store, self._namespace, self._clock, self._ids, self._due = store, namespace, clock, ids, due
 
     def add(
         self, gateway: str, merchant_id: str, out_trade_no: str, draft: NotificationDraft, shaping: dict | None = None
@@ -70,8 +70,9 @@ class Outbox:
             probe=draft.probe,
             namespace=self._namespace,
         )
-        self._save(record)
-        self._timers.schedule(first, "notify", record.id)
+        with self._store.transaction():  # stored and due together, or neither
+            self._save(record)
+            self._due.schedule(first, "notify", record.id)
         return record
 
     def get(self, notification_id: str) -> Notification:
@@ -121,16 +122,16 @@ class Outbox:
                 else:
                     record.status, record.next_attempt_at = NOTIFY_FAILED, None
             self._save(record)
+            if record.status == NOTIFY_PENDING and scheduled and record.next_attempt_at:
+                self._due.schedule(record.next_attempt_at, "notify", record.id)
         self._store.flush()  # on disk before the next attempt goes out: a restart must not send this one again
-        if record.status == NOTIFY_PENDING and scheduled and record.next_attempt_at:
-            self._timers.schedule(record.next_attempt_at, "notify", record.id)
         return record
 
     def reschedule_all(self) -> None:
-        """Rebuild the timers of the pending notifications (after a restart), reading only those."""
+        """Rebuild the due queue of the pending notifications (after a restart), reading only those."""
         for doc in self._store.lookup(COLLECTION, "due", self._namespace):
             record = Notification.from_doc(doc)
-            self._timers.schedule(record.next_attempt_at, "notify", record.id)
+            self._due.schedule(record.next_attempt_at, "notify", record.id)
 
     def of_order(self, gateway: str, merchant_id: str, out_trade_no: str) -> list[dict]:
         """This namespace's stored notifications about one order (as stored: nothing is built)."""

@@ -23,7 +23,7 @@ from sandbox.core.models import (
     order_key,
 )
 from sandbox.core.store import Store
-from sandbox.core.timers import Timers
+from sandbox.core.store.base import DueQueue
 from sandbox.errors import (
     InvalidParameter,
     OrderAlreadyPaid,
@@ -86,9 +86,9 @@ class Payments:
     """One namespace's orders: it reads only its own and stamps its name on what it creates."""
 
     def __init__(
-        self, store: Store, namespace: str, clock: Clock, ids: Ids, timers: Timers, on_event: EventSink
+        self, store: Store, namespace: str, clock: Clock, ids: Ids, due: DueQueue, on_event: EventSink
     ) -> None:
-        self._store, self._namespace, self._clock, self._ids, self._timers = store, namespace, clock, ids, timers
+        self._store, self._namespace, self._clock, self._ids, self._due = store, namespace, clock, ids, due
         self._on_event = on_event
 
     # -- reading -------------------------------------------------------------------------------
@@ -149,8 +149,8 @@ class Payments:
             draft.status = PENDING
             draft.namespace = self._namespace
             self._save(draft)
-        if draft.expires_at:
-            self._timers.schedule(draft.expires_at, "expire", draft.key)
+            if draft.expires_at:  # in the transaction: an order that is not created has nothing due
+                self._due.schedule(draft.expires_at, "expire", draft.key)
         self._on_event(ports.CREATED, draft, None)
         return self._load(draft.key), True
 
@@ -194,7 +194,7 @@ class Payments:
             order.settle_at = self._clock.now() + timedelta(seconds=seconds)
             order.settle_outcome, order.settle_reason = outcome, reason
             self._save(order)
-        self._timers.schedule(order.settle_at, "settle", key)
+            self._due.schedule(order.settle_at, "settle", key)
         return order
 
     def annotate(self, key: str, **extra) -> Order:
@@ -272,9 +272,9 @@ class Payments:
             order.refunds = [*order.refund_list, refund]
             self._mark_refunded(order)
             self._save(order)
-        if refund.status == REFUND_PENDING:
-            self._timers.schedule(refund.settle_at, "refund", f"{key}#{out_refund_no}")
-        else:
+            if refund.status == REFUND_PENDING:
+                self._due.schedule(refund.settle_at, "refund", f"{key}#{out_refund_no}")
+        if refund.status != REFUND_PENDING:
             self._on_event(ports.REFUNDED, order, refund)
         return order, refund, True
 
@@ -330,7 +330,7 @@ class Payments:
                     self.pay(key, order.settle_outcome or "success", reason=order.settle_reason or "declined")
 
     def _pending_and_due(self, key: str, moment_field: str) -> Order | None:
-        """The order if it is still pending and its `moment_field` has come (timers may be stale)."""
+        """The order if it is still pending and its `moment_field` has come (due entries may be stale)."""
         doc = self._get(key)
         if doc is None or doc["status"] != PENDING:
             return None
@@ -339,18 +339,18 @@ class Payments:
         return order if moment is not None and moment <= self._clock.now() else None
 
     def reschedule_all(self) -> None:
-        """Rebuild the timers from this namespace's stored orders with something due (after a restart)."""
+        """Rebuild the due queue from this namespace's stored orders with something due (after a restart)."""
         for doc in self._store.lookup(COLLECTION, "due", self._namespace):
             order = Order.from_doc(doc)
             for refund in order.refund_list:
                 if refund.status == REFUND_PENDING and refund.settle_at:
-                    self._timers.schedule(refund.settle_at, "refund", f"{order.key}#{refund.out_refund_no}")
+                    self._due.schedule(refund.settle_at, "refund", f"{order.key}#{refund.out_refund_no}")
             if doc["status"] != PENDING:
                 continue
             if order.expires_at:
-                self._timers.schedule(order.expires_at, "expire", order.key)
+                self._due.schedule(order.expires_at, "expire", order.key)
             if order.settle_at:
-                self._timers.schedule(order.settle_at, "settle", order.key)
+                self._due.schedule(order.settle_at, "settle", order.key)
 
     def finished(self) -> list[dict]:
         """The stored orders that are over: paid, refunded, closed or failed (as stored: nothing is built)."""

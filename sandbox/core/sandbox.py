@@ -28,7 +28,7 @@ from sandbox.core.payments import Payments
 from sandbox.core.ports import GatewayAdapter
 from sandbox.core.scenarios import Scenarios
 from sandbox.core.store import open_store
-from sandbox.core.timers import Timers
+from sandbox.core.store.base import DueQueue
 
 log = logging.getLogger("paysandbox")
 PURGE_EVERY = 60.0  # real seconds between the background worker's purges of history past retention
@@ -46,6 +46,8 @@ class Sandbox:
         self.dispatcher = Dispatcher(self, timeout=config.notify_timeout, allow=allow)
         self._next_purge = 0.0  # time.monotonic() of the worker's next purge: the first comes at start
         self._worker = Worker(self._run_in_background, self._seconds_until_next)
+        # Another process sharing the store scheduled work, moved a clock, changed the namespaces: look again.
+        self.store.on_notice(lambda _payload: self._worker.wake())
         with storefile.contents_checked(self.store.path):  # the indexes read every stored document
             for module in (merchants, outbox, payments, scenarios):
                 module.declare_indexes(self.store)
@@ -65,7 +67,8 @@ class Sandbox:
             space.bind(adapter)
 
     def load(self) -> None:
-        """Register the demo merchants (in the default namespace) and rebuild timers from stored state."""
+        """Register the demo merchants (in the default namespace) and rebuild the due queues from stored state (where
+        they do not keep it themselves)."""
         with storefile.contents_checked(self.store.path):
             for adapter in self.default.gateways.values():
                 adapter.register_demo_merchants()
@@ -132,8 +135,8 @@ class Sandbox:
         return self.default.clock
 
     @property
-    def timers(self) -> Timers:
-        return self.default.timers
+    def timers(self) -> DueQueue:
+        return self.default.due
 
     @property
     def gateways(self) -> dict[str, GatewayAdapter]:

@@ -4,15 +4,50 @@ Documents are JSON objects by collection and key. Secondary indexes are function
 (`add_index`) and computed by the store on every write, so any backend can keep them. A `transaction()` makes
 what is read and written inside it one all-or-nothing step that no other writer interleaves with: the payment
 races (pay versus close, two refunds) are decided inside one. Transactions nest (an inner one joins the outer).
+
+The store also hands out each namespace's due queue (DueQueue): in memory for the embedded store, a table shared by
+every process for PostgreSQL, so the core runs due work the same way whichever backend keeps it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Protocol
 
+from sandbox.core.timers import DueEntry
+
 IndexFn = Callable[[dict], Iterable[Hashable]]
+
+
+class DueQueue(Protocol):
+    """One namespace's due work (expiries, settlements, notification attempts), by moment on its clock."""
+
+    @property
+    def durable(self) -> bool:
+        """Whether it already holds the stored records' due work at start (else Namespace.reschedule rebuilds it)."""
+
+    def schedule(self, due: datetime, kind: str, key: str) -> None:
+        """Add work due at `due`; inside a transaction it is added (and announced) only if that commits."""
+
+    def take_due(self, now: datetime, limit: int | None = None) -> list[DueEntry]:
+        """Take work due by `now`, earliest first; nobody else takes it unless this process dies before each
+        entry's `done()`."""
+
+    def next_due(self) -> datetime | None:
+        """The earliest moment of work this process could take (not what is taken and still running)."""
+
+    def clear(self) -> None: ...
+
+    def on_schedule(self, listener: Callable[[], None]) -> None:
+        """Call `listener` when work is scheduled (by any process sharing the queue)."""
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Held for a flush or advance: no other process runs this namespace's due work meanwhile."""
+
+    def background_turn(self) -> AbstractContextManager[bool]:
+        """The background worker's turn at this namespace: False while a flush or advance runs it elsewhere."""
 
 
 class Store(Protocol):
@@ -40,6 +75,13 @@ class Store(Protocol):
     def count(self, collection: str) -> int: ...
 
     def clear(self, collection: str) -> None: ...
+
+    def due_queue(self, namespace: str) -> DueQueue:
+        """The namespace's due queue (one per namespace and store: ask once)."""
+
+    def on_notice(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` for each notice another process (or this one) sends about shared state (due
+        work, a clock, the namespaces); never called where no other process shares the store."""
 
     def start(self) -> None:
         """Start what runs beside requests (a background flush, a listener)."""

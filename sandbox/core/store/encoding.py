@@ -35,6 +35,11 @@ def stored_key(key: str) -> str:
     return key if is_plain(key) and not key.startswith('"') else json.dumps(key)
 
 
+def original_key(stored: str) -> str:
+    """The key as given, from what `stored_key` made of it."""
+    return json.loads(stored) if stored.startswith('"') else stored
+
+
 def is_plain(text: str) -> bool:
     """Whether PostgreSQL takes the string as it is (no NUL, no lone surrogate)."""
     return "\x00" not in text and _encodable(text)

@@ -6,12 +6,15 @@ Locks are PostgreSQL advisory locks, released when the transaction ends: a key i
 writing it, whether its document exists or not; a whole collection is held by reading all of it (`all`, `scan`,
 `count`) or clearing it, and every key lock takes its collection's lock shared, so the two exclude each other. A
 `lookup` holds nothing: get the document it found to hold it.
+
+Due work (expiries, settlements, notification attempts) is kept beside the documents and shared by every process on
+the database (pg_due.py): `due_queue(namespace)` hands it out, and `on_notice` hears what other processes announce.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, suppress
 
 import psycopg
@@ -20,7 +23,8 @@ from psycopg_pool import ConnectionPool
 from sandbox.core.store.base import IndexFn
 from sandbox.core.store.database import advisory_key, connect, connection_kwargs, shown
 from sandbox.core.store.encoding import WRAPPED, dump_document, index_value, is_plain, load_document, stored_key
-from sandbox.core.store.schema import migrate
+from sandbox.core.store.pg_due import PgDue, PgDueQueue
+from sandbox.core.store.schema import DUE_WORK, migrate
 
 # A gthread worker's 8 request threads, the notification senders and the clock's worker, each at most one at a time.
 POOL_SIZE = 16
@@ -71,12 +75,14 @@ BUILT = "INSERT INTO built_indexes (collection, index_name) VALUES (%s, %s)"
 
 
 class _Bound(threading.local):
-    """This thread's transaction: whether it is in one, its connection once a statement has needed one, and the
-    advisory locks it holds (each taken once: a lock is kept until the transaction ends)."""
+    """This thread's transaction: whether it is in one, its connection once a statement has needed one, the
+    advisory locks it holds (each taken once: a lock is kept until the transaction ends), and what to do once it
+    commits."""
 
     active = False
     conn: psycopg.Connection | None = None
     held: set[int]
+    after: list[Callable[[], None]]
 
 
 class PgStore:
@@ -85,7 +91,7 @@ class PgStore:
     def __init__(self, url: str) -> None:
         self.path = shown(url)  # what the banner and errors show: never the password
         with connect(url) as conn:
-            migrate(conn, url)
+            found = migrate(conn, url)
         kwargs = {"autocommit": True, **connection_kwargs(url)}
         self._pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs=kwargs, name="paysandbox", open=True)
         # One transaction at a time within this process, as TinyStore's lock: the core keeps in-process state (the
@@ -93,6 +99,8 @@ class PgStore:
         self._lock = threading.RLock()
         self._bound = _Bound()
         self._indexes: dict[str, dict[str, IndexFn]] = {}
+        # Documents written before the database had due rows: their due work is rescheduled from them once.
+        self._due = PgDue(self, url, rebuild=0 < found < DUE_WORK)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -104,7 +112,7 @@ class PgStore:
             yield
             return
         with self._lock:
-            bound.active, bound.held = True, set()
+            bound.active, bound.held, bound.after = True, set(), []
             try:
                 yield
             except BaseException:
@@ -114,6 +122,16 @@ class PgStore:
                 self._end(commit=True)
             finally:
                 bound.active = False
+            for callback in bound.after:
+                callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once this thread's transaction has committed (at once outside one); never if it rolls
+        back."""
+        if self._bound.active:
+            self._bound.after.append(callback)
+        else:
+            callback()
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -179,15 +197,35 @@ class PgStore:
     def clear(self, collection: str) -> None:
         self._write([*self._hold_collection(collection), (CLEAR, {"collection": collection})])
 
+    def write(self, steps: Steps) -> None:
+        """Statements of the store's own modules (pg_due.py): in this thread's transaction, else committed at once."""
+        self._write(steps)
+
+    def connection(self):
+        """A pooled autocommit connection of its own, whatever transaction this thread is in."""
+        return self._pool.connection()
+
+    # -- due work and notices --------------------------------------------------------------------
+
+    def due_queue(self, namespace: str) -> PgDueQueue:
+        """The namespace's due work, shared by every process on the database (pg_due.py)."""
+        return self._due.queue(namespace)
+
+    def on_notice(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` for each NOTIFY on the sandbox's channel, from any process (from `start` on)."""
+        self._due.on_notice(callback)
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Nothing runs beside requests yet (the pool keeps its own connections)."""
+        """Hold this process's owner lock and listen for notices (pg_due.py); the pool keeps its own connections."""
+        self._due.start()
 
     def flush(self) -> None:
         """Nothing to do: every write is committed before it returns."""
 
     def close(self) -> None:
+        self._due.close()
         self._pool.close()
 
     # -- internals -----------------------------------------------------------------------------

@@ -4,10 +4,10 @@ A database records the last migration it ran in `schema_version`. A migration, o
 change is a new one appended to MIGRATIONS. A database of a newer version than this sandbox knows is refused, since
 an older sandbox cannot know what the newer tables mean.
 
-Sharing work between processes comes next, as migrations of its own: a `due` table (expiries, settlements and
-notification attempts as rows with a lease, taken by whichever process is free with FOR UPDATE SKIP LOCKED and
-announced with LISTEN/NOTIFY) and a `clocks` table (each namespace's clock, read by every process). Until then each
-process keeps its due work and clock in memory, rebuilt from the documents at start.
+Every process on one database shares its documents and its due work (migration 2: `due_work`, see store/pg_due.py):
+expiries, settlements and notification attempts as rows leased by whichever process takes them (FOR UPDATE SKIP
+LOCKED), announced with NOTIFY, and free again when their holder's session ends. Each namespace's clock is still
+kept by each process.
 """
 
 from __future__ import annotations
@@ -41,8 +41,25 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (collection, index_name)
     );
     """,
+    # 2: due work shared by every process: one row per moment something falls due (an order's expiry or settlement,
+    # a refund's settlement, a notification attempt), leased by the process running it (`owner`, whose session
+    # holds an advisory lock on it while alive) and deleted once done; owners are numbered by a sequence.
+    """
+    CREATE TABLE due_work (
+        id bigserial PRIMARY KEY,
+        namespace text NOT NULL,
+        kind text NOT NULL,
+        key text NOT NULL,
+        due_at timestamptz NOT NULL,
+        owner integer,
+        UNIQUE (namespace, kind, key, due_at)
+    );
+    CREATE INDEX due_work_by_moment ON due_work (namespace, due_at);
+    CREATE SEQUENCE due_owners AS integer CYCLE;
+    """,
 )
 LATEST = len(MIGRATIONS)
+DUE_WORK = 2  # the version that brought `due_work`
 MIGRATION_LOCK = advisory_key("schema")
 OWN_DATABASE = "give the sandbox a database of its own (createdb paysandbox)"
 

@@ -14,11 +14,12 @@ import gc
 import logging
 import threading
 import zlib
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 
 from sandbox.core.store.base import IndexFn
 from sandbox.core.store.journal import Journal, Tables
+from sandbox.core.timers import Timers
 
 log = logging.getLogger("paysandbox.store")
 SHARDS = 1024
@@ -121,6 +122,15 @@ class TinyStore:
             self._locations.pop(collection, None)
             for _, entries in self._indexes.get(collection, {}).values():
                 entries.clear()
+
+    # -- due work ------------------------------------------------------------------------------
+
+    def due_queue(self, namespace: str) -> Timers:
+        """In memory: only this process uses the file, and a restart rebuilds the queue from the documents."""
+        return Timers()
+
+    def on_notice(self, callback: Callable[[str], None]) -> None:
+        """Nothing to hear: no other process shares this store."""
 
     # -- persistence ---------------------------------------------------------------------------
 
