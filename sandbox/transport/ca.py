@@ -70,14 +70,16 @@ class SandboxCA:
 
     def _load_locked(self) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
         if self._certificate is None or self._key is None:
-            stored = self._store.get(COLLECTION, KEY)
-            if stored is None:
-                certificate, key = make_ca()
-                stored = {
-                    "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(),
-                    "private_key": _private_pem(key).decode(),
-                }
-                self._store.put(COLLECTION, KEY, stored)
+            # One transaction holding the key: processes starting at once on a new store end with one CA.
+            with self._store.transaction():
+                stored = self._store.get(COLLECTION, KEY)
+                if stored is None:
+                    certificate, key = make_ca()
+                    stored = {
+                        "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(),
+                        "private_key": _private_pem(key).decode(),
+                    }
+                    self._store.put(COLLECTION, KEY, stored)
             self._certificate = x509.load_pem_x509_certificate(stored["certificate"].encode())
             self._key = serialization.load_pem_private_key(stored["private_key"].encode(), password=None)
         return self._certificate, self._key

@@ -17,6 +17,7 @@ from contextlib import contextmanager, suppress
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from sandbox.core.store import pg_shared
 from sandbox.core.store.base import IndexFn
 from sandbox.core.store.database import advisory_key, connect, connection_kwargs, shown
 from sandbox.core.store.encoding import WRAPPED, dump_document, index_value, is_plain, load_document, stored_key
@@ -77,15 +78,20 @@ class _Bound(threading.local):
     active = False
     conn: psycopg.Connection | None = None
     held: set[int]
+    topics: set[str]  # what it announces as it commits (pg_shared.py)
 
 
 class PgStore:
     """Documents by collection and key in PostgreSQL, with declared indexes and holding transactions (base.Store)."""
 
+    shared = True  # every process on the database shares it
+
     def __init__(self, url: str) -> None:
         self.path = shown(url)  # what the banner and errors show: never the password
         with connect(url) as conn:
             migrate(conn, url)
+        self._presence = pg_shared.Presence(url)
+        self.joined = self._presence.joined
         kwargs = {"autocommit": True, **connection_kwargs(url)}
         self._pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs=kwargs, name="paysandbox", open=True)
         # One transaction at a time within this process, as TinyStore's lock: the core keeps in-process state (the
@@ -104,7 +110,7 @@ class PgStore:
             yield
             return
         with self._lock:
-            bound.active, bound.held = True, set()
+            bound.active, bound.held, bound.topics = True, set(), set()
             try:
                 yield
             except BaseException:
@@ -179,6 +185,23 @@ class PgStore:
     def clear(self, collection: str) -> None:
         self._write([*self._hold_collection(collection), (CLEAR, {"collection": collection})])
 
+    # -- what other processes keep in memory (pg_shared.py) -------------------------------------
+
+    def announce(self, topic: str) -> None:
+        """Count a change to `topic` as the transaction commits (at once outside one)."""
+        if self._bound.active:
+            self._bound.topics.add(topic)
+        else:
+            self._write(pg_shared.announcing({topic}))
+
+    def change_count(self) -> int:
+        with self._pool.connection() as conn:
+            return pg_shared.change_count(conn)
+
+    def topic_counts(self) -> dict[str, int]:
+        with self._pool.connection() as conn:
+            return pg_shared.topic_counts(conn)
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -189,6 +212,7 @@ class PgStore:
 
     def close(self) -> None:
         self._pool.close()
+        self._presence.close()
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -218,17 +242,26 @@ class PgStore:
                 raise
 
     def _end(self, commit: bool) -> None:
-        """COMMIT or ROLLBACK the thread's transaction, and give its connection back (if it ever took one)."""
-        conn, self._bound.conn = self._bound.conn, None
-        if conn is None:
-            return
+        """COMMIT (after counting what it announced) or ROLLBACK the thread's transaction, and give its connection
+        back (if it ever took one)."""
+        bound = self._bound
+        topics, bound.topics = bound.topics, set()
         try:
-            if commit:
-                conn.execute("COMMIT")
-            else:
-                _roll_back(conn)
+            if commit and topics:
+                self._run(pg_shared.announcing(topics))
+        except BaseException:
+            commit = False
+            raise
         finally:
-            self._pool.putconn(conn)
+            conn, bound.conn = bound.conn, None
+            if conn is not None:
+                try:
+                    if commit:
+                        conn.execute("COMMIT")
+                    else:
+                        _roll_back(conn)
+                finally:
+                    self._pool.putconn(conn)
 
     def _read_collection(self, collection: str, query: str, params: tuple) -> list[tuple]:
         """The rows of a query over a whole collection, held inside a transaction against every writer of it."""

@@ -41,6 +41,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (collection, index_name)
     );
     """,
+    # 2 (to land as 3, after the due table's): how many changes each piece of in-process state shared by every
+    # process has had (store/pg_shared.py). IF NOT EXISTS, so renumbering it on a merge harms no database.
+    """
+    CREATE TABLE IF NOT EXISTS shared_changes (
+        topic text PRIMARY KEY,
+        version bigint NOT NULL
+    );
+    """,
 )
 LATEST = len(MIGRATIONS)
 MIGRATION_LOCK = advisory_key("schema")
