@@ -25,12 +25,13 @@ class Clock:
         self._lock = threading.Lock()
         self._listeners: list = []
         self._guard: Callable[[], AbstractContextManager[object]] = nullcontext
-        self._version = 0  # changes so far (of the state restored last, plus those made since)
+        self._version = 0  # changes (of the state restored last, plus those made here since)
         self._anchor_real = time.time()
         self._anchor_virtual = (start or datetime.now(BEIJING)).astimezone(BEIJING)
         self._mode = "manual"  # so set_mode anchors exactly at `start`
         self._factor = 1.0
         self.set_mode(mode, factor)
+        self._version = 0  # as made: any stored state is newer
 
     def now(self) -> datetime:
         with self._lock:

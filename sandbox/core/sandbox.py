@@ -46,7 +46,7 @@ def _say_which_clock(clock: Clock, config: Config) -> None:
     """A process joining others keeps their clock: say so when this one's settings ask for another."""
     asked = Clock(config.clock_mode, config.clock_factor)
     if (clock.mode, clock.factor) != (asked.mode, asked.factor):
-        log.info(
+        log.warning(
             "clock: %s (factor %g), as the processes already on this database keep it; --clock %s (factor %g) is"
             " not applied (POST /_sandbox/clock changes it for them all)",
             clock.mode,
