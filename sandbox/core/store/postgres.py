@@ -6,6 +6,9 @@ Locks are PostgreSQL advisory locks, released when the transaction ends: a key i
 writing it, whether its document exists or not; a whole collection is held by reading all of it (`all`, `scan`,
 `count`) or clearing it, and every key lock takes its collection's lock shared, so the two exclude each other. A
 `lookup` holds nothing: get the document it found to hold it.
+
+What a transaction announces (a change to state the processes keep in memory) is counted as it commits, and the
+store tells whether other processes were already on the database when it opened (store/pg_shared.py).
 """
 
 from __future__ import annotations
