@@ -25,6 +25,7 @@ class Clock:
         self._lock = threading.Lock()
         self._listeners: list = []
         self._guard: Callable[[], AbstractContextManager[object]] = nullcontext
+        self._reload: Callable[[], object] = lambda: None
         self._version = 0  # changes (of the state restored last, plus those made here since)
         self._anchor_real = time.time()
         self._anchor_virtual = (start or datetime.now(BEIJING)).astimezone(BEIJING)
@@ -85,9 +86,15 @@ class Clock:
     def on_change(self, listener) -> None:
         self._listeners.append(listener)
 
-    def guard_with(self, guard: Callable[[], AbstractContextManager[object]]) -> None:
-        """Run every change inside `guard()` (which may restore a newer state first, and keeps the changed one)."""
-        self._guard = guard
+    def guard_with(self, guard: Callable[[], AbstractContextManager[object]], reload: Callable[[], object]) -> None:
+        """Run every change inside `guard()` (which may restore a newer state first, and keeps the changed one);
+        `reload()` restores the state kept elsewhere."""
+        self._guard, self._reload = guard, reload
+
+    def reload(self) -> None:
+        """Catch up with a change made elsewhere now (e.g. before computing where an advance ends); a no-op for a
+        clock kept nowhere else."""
+        self._reload()
 
     @property
     def version(self) -> int:

@@ -39,7 +39,7 @@ def share(clock: Clock, store: Store, namespace: str, restart: bool) -> None:
         else:
             state = stored
         clock.restore(state)
-    clock.guard_with(lambda: _changing(clock, store, namespace))
+    clock.guard_with(lambda: _changing(clock, store, namespace), lambda: reload(clock, store, namespace))
 
 
 def reload(clock: Clock, store: Store, namespace: str) -> None:
