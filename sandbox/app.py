@@ -87,6 +87,7 @@ def create_app(config: Config | None = None) -> Flask:
     faults.install(app, {"alipay": alipay_faults, "wechatpay": wechatpay_faults, "unionpay": unionpay_faults})
     _register_error_handlers(app)
     headers.install(app)
+    app.wsgi_app = _in_step_with_other_processes(app.wsgi_app, sandbox)
     app.wsgi_app = _answered_once_durable(app.wsgi_app, sandbox.store)
     app.wsgi_app = bounded_body.BoundedBody(app.wsgi_app, config.max_body)  # outermost: before anything reads
     app.config["PAYSANDBOX_VERSION"] = __version__
@@ -104,6 +105,20 @@ def _answered_once_durable(wsgi_app, store):
             return wsgi_app(environ, start_response)
         finally:
             store.flush()
+
+    return app
+
+
+def _in_step_with_other_processes(wsgi_app, sandbox: Sandbox):
+    """Every request starts from what other processes sharing the store changed (clocks, namespaces, rules): on every
+    port, before anything else reads them."""
+
+    def app(environ: dict, start_response):
+        try:
+            sandbox.refresh()
+        except Exception:  # the store is unreachable: the request meets that itself, and answers it in its format
+            log.exception("could not read what other processes changed")
+        return wsgi_app(environ, start_response)
 
     return app
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta, timezone
 
 from sandbox.errors import InvalidParameter
@@ -14,16 +16,23 @@ MODES = ("real", "accelerated", "manual")
 
 
 class Clock:
-    """Virtual time = an anchor in virtual time plus the real time elapsed since, times a factor."""
+    """Virtual time = an anchor in virtual time plus the real time elapsed since, times a factor.
+
+    Its state can be kept elsewhere too (core/clocks.py keeps it in a store that several processes share): each
+    change then runs inside `guard` and bumps `version`, and `restore` takes a newer state made elsewhere."""
 
     def __init__(self, mode: str = "real", factor: float = 1.0, *, start: datetime | None = None) -> None:
         self._lock = threading.Lock()
         self._listeners: list = []
+        self._guard: Callable[[], AbstractContextManager[object]] = nullcontext
+        self._reload: Callable[[], object] = lambda: None
+        self._version = 0  # changes (of the state restored last, plus those made here since)
         self._anchor_real = time.time()
         self._anchor_virtual = (start or datetime.now(BEIJING)).astimezone(BEIJING)
         self._mode = "manual"  # so set_mode anchors exactly at `start`
         self._factor = 1.0
         self.set_mode(mode, factor)
+        self._version = 0  # as made: any stored state is newer
 
     def now(self) -> datetime:
         with self._lock:
@@ -52,18 +61,20 @@ class Clock:
                 raise InvalidParameter("factor", "factor must be a number above 0 and at most 100000")
         else:
             factor = 1.0
-        with self._lock:
+        with self._guard(), self._lock:
             self._anchor_virtual = self._now_locked()
             self._anchor_real = time.time()
             self._mode, self._factor = mode, float(factor)
+            self._version += 1
         self._changed()
 
     def advance_to(self, moment: datetime) -> None:
         """Jump forward to `moment` (never backwards), keeping the mode."""
-        with self._lock:
+        with self._guard(), self._lock:
             current = self._now_locked()
             if moment > current:
                 self._anchor_virtual += moment - current
+                self._version += 1
         self._changed()
 
     def real_seconds_until(self, moment: datetime) -> float | None:
@@ -74,6 +85,43 @@ class Clock:
 
     def on_change(self, listener) -> None:
         self._listeners.append(listener)
+
+    def guard_with(self, guard: Callable[[], AbstractContextManager[object]], reload: Callable[[], object]) -> None:
+        """Run every change inside `guard()` (which may restore a newer state first, and keeps the changed one);
+        `reload()` restores the state kept elsewhere."""
+        self._guard, self._reload = guard, reload
+
+    def reload(self) -> None:
+        """Catch up with a change made elsewhere now (e.g. before computing where an advance ends); a no-op for a
+        clock kept nowhere else."""
+        self._reload()
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def state(self) -> dict:
+        """What restores this clock elsewhere (JSON): its mode, factor, anchors and version."""
+        with self._lock:
+            return {
+                "mode": self._mode,
+                "factor": self._factor,
+                "anchor_real": self._anchor_real,
+                "anchor_virtual": self._anchor_virtual.isoformat(),
+                "version": self._version,
+            }
+
+    def restore(self, state: dict) -> bool:
+        """Take a state of a later version than this clock's (a change made elsewhere); listeners hear of it."""
+        with self._lock:
+            if state["version"] <= self._version:
+                return False
+            self._mode, self._factor = state["mode"], float(state["factor"])
+            self._anchor_real = float(state["anchor_real"])
+            self._anchor_virtual = datetime.fromisoformat(state["anchor_virtual"]).astimezone(BEIJING)
+            self._version = state["version"]
+        self._changed()
+        return True
 
     def _changed(self) -> None:
         for listener in self._listeners:

@@ -169,9 +169,10 @@ class Worker:
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
-        if self._thread is not None:
+        # A signal (SIGTERM at start-up) can interrupt start() before the thread runs: there is nothing to join then.
+        if self._thread is not None and self._thread.ident is not None:
             self._thread.join(timeout=10)
-            self._thread = None
+        self._thread = None
 
     def wake(self) -> None:
         self._wake.set()

@@ -116,6 +116,7 @@ class Namespace:
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_ADVANCE:
             raise InvalidParameter("seconds", f"seconds must be a number from 0 to {MAX_ADVANCE}")
         with self._running():
+            self.clock.reload()  # another process's advance may have ended while this one waited for its turn
             target = self.clock.now() + timedelta(seconds=seconds)
             attempts = self._run_due(wait=True)
             while (due := self.due.next_due()) is not None and due <= target:

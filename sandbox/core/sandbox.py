@@ -13,8 +13,9 @@ import logging
 import time
 
 from sandbox.config import Config
-from sandbox.core import merchants, outbox, payments, retention, scenarios, storefile
+from sandbox.core import clocks, merchants, namespaces, outbox, payments, retention, scenarios, storefile
 from sandbox.core.clock import Clock
+from sandbox.core.coherence import Coherence
 from sandbox.core.destinations import Allowlist
 from sandbox.core.dispatcher import Dispatcher, Worker
 from sandbox.core.ids import Ids
@@ -29,10 +30,30 @@ from sandbox.core.ports import GatewayAdapter
 from sandbox.core.scenarios import Scenarios
 from sandbox.core.store import open_store
 from sandbox.core.store.base import DueQueue
+from sandbox.core.storefile import StoreFileError
 
 log = logging.getLogger("paysandbox")
 PURGE_EVERY = 60.0  # real seconds between the background worker's purges of history past retention
 __all__ = ["MAX_ADVANCE", "Sandbox"]
+SEED_ON_A_SHARED_STORE = (
+    "--seed (SANDBOX_SEED) repeats the same generated ids in every process, and processes sharing a database would"
+    " collide on them",
+    "drop --seed with a database store (a file store or none keeps it)",
+)
+
+
+def _say_which_clock(clock: Clock, config: Config) -> None:
+    """A process joining others keeps their clock: say so when this one's settings ask for another."""
+    asked = Clock(config.clock_mode, config.clock_factor)
+    if (clock.mode, clock.factor) != (asked.mode, asked.factor):
+        log.warning(
+            "clock: %s (factor %g), as the processes already on this database keep it; --clock %s (factor %g) is"
+            " not applied (POST /_sandbox/clock changes it for them all)",
+            clock.mode,
+            clock.factor,
+            asked.mode,
+            asked.factor,
+        )
 
 
 class Sandbox:
@@ -41,6 +62,11 @@ class Sandbox:
         self.retention = retention.Retention.parse(config.retention, config.retention_orders)  # ValueError: invalid
         self.ids = Ids(config.seed)
         self.store = open_store(config.data_path)
+        if config.seed is not None and self.store.shared:
+            self.store.close()
+            raise StoreFileError(self.store.path, *SEED_ON_A_SHARED_STORE, what="the database")
+        self._coherence = Coherence(self.store, self._reread)  # before anything is read from the store
+        self._starting = True  # namespaces made now are those the sandbox starts with
         self.adapters: dict[str, GatewayAdapter] = {}  # unbound: each namespace serves a copy bound to it
         allow = Allowlist.parse(config.notify_allow)
         self.dispatcher = Dispatcher(self, timeout=config.notify_timeout, allow=allow)
@@ -52,12 +78,32 @@ class Sandbox:
             for module in (merchants, outbox, payments, scenarios):
                 module.declare_indexes(self.store)
             self.namespaces = Namespaces(self.store, self.ids, self._new_namespace)
+        self._starting = False
+        _say_which_clock(self.clock, config)
 
     def _new_namespace(self, name: str) -> Namespace:
         space = Namespace(name, self.config, self.store, self.ids, self.dispatcher, self._worker.wake, self.retention)
+        # A process joining others on a shared store adopts each stored clock; one starting afresh sets them.
+        clocks.share(space.clock, self.store, name, restart=self._starting and not self.store.joined)
         for adapter in self.adapters.values():
             space.bind(adapter)
         return space
+
+    # -- in step with other processes sharing the store --------------------------------------------
+
+    def refresh(self) -> None:
+        """Before each request and worker round: re-read what another process changed (one small query when
+        nothing did; nothing at all on a store of this process's own)."""
+        self._coherence.refresh()
+
+    def _reread(self, topics: set[str]) -> None:
+        if namespaces.TOPIC in topics:
+            self.namespaces.refresh()
+        for space in self.namespaces.all():
+            if clocks.topic(space.name) in topics:
+                clocks.reload(space.clock, self.store, space.name)
+            if scenarios.topic(space.name) in topics:
+                space.scenarios.forget()
 
     # -- wiring --------------------------------------------------------------------------------
 
@@ -113,6 +159,7 @@ class Sandbox:
     def _run_in_background(self) -> None:
         """The worker's round: what is due now in every namespace, and once a minute the purge of history past
         retention."""
+        self.refresh()
         for space in self.namespaces.all():
             space.run_due_in_background()
         if time.monotonic() >= self._next_purge:

@@ -3,6 +3,10 @@
 Order: one-shot rules (with `times`) before standing ones, each in the order they were added; then the
 magic amounts. Taking a rule for an effect uses one of that effect's `times`; a rule is gone once every
 effect it has is used up.
+
+Processes sharing a store share the rules. Each keeps them sorted in memory: adding, deleting or clearing rules is
+announced (`scenarios:<namespace>`), so the others sort them again on their next request; and taking a one-shot
+rule reads (and holds) its stored document first, so its uses are spent once however many processes race for them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ from sandbox.core.store import Store
 from sandbox.errors import InvalidParameter, NotFound
 
 COLLECTION = "scenarios"
+ORDER = "scenario_order"  # a key per namespace, held while rules are numbered (no document is stored under it)
+
+
+def topic(namespace: str) -> str:
+    return f"scenarios:{namespace}"
 
 
 def read_file(path: str | Path) -> list:
@@ -86,23 +95,38 @@ class Scenarios:
     def _keep(self, rules: list[Rule]) -> list[Rule]:
         """Store parsed rules after every rule already there, in their order."""
         with self._store.transaction():
-            last = max((r.seq for r in self._rules()), default=0)
+            self._store.get(ORDER, self._namespace)  # holds the numbering: two processes adding at once take turns
+            last = max((r.seq for r in self._read()), default=0)
             for seq, rule in enumerate(rules, start=last + 1):
                 rule.seq = seq
                 self._put(rule)
-            self._sorted = None
+            self._changed()
         return rules
 
     def list(self) -> list[Rule]:
+        """As stored: with the uses other processes spent."""
         with self._store.transaction():
-            return [Rule.from_doc(r.to_doc()) for r in self._rules()]
+            return self._read()
+
+    def _read(self) -> list[Rule]:
+        rules = [Rule.from_doc(d) for d in scoped.documents(self._store, COLLECTION, self._namespace)]
+        return sorted(rules, key=lambda r: (r.times is None, r.seq))
 
     def _rules(self) -> list[Rule]:
         """The live, sorted rules (callers are inside a store transaction and must not hand them out)."""
         if self._sorted is None:
-            rules = [Rule.from_doc(d) for d in scoped.documents(self._store, COLLECTION, self._namespace)]
-            self._sorted = sorted(rules, key=lambda r: (r.times is None, r.seq))
+            self._sorted = self._read()
         return self._sorted
+
+    def _changed(self) -> None:
+        """After adding or removing rules (inside the transaction): sort them again here, and in other processes."""
+        self._sorted = None
+        self._store.announce(topic(self._namespace))
+
+    def forget(self) -> None:
+        """Another process changed the rules: sort them again on the next look."""
+        with self._store.transaction():  # not while a lookup here is filling the cache from what it read before
+            self._sorted = None
 
     def get(self, rule_id: str) -> Rule:
         doc = scoped.own(self._store.get(COLLECTION, rule_id), self._namespace)
@@ -114,12 +138,12 @@ class Scenarios:
         with self._store.transaction():
             self.get(rule_id)
             self._store.delete(COLLECTION, rule_id)
-            self._sorted = None
+            self._changed()
 
     def clear(self, source: str = "") -> None:
         """Remove every rule, or those loaded from one source (e.g. a scenarios file being loaded again)."""
         with self._store.transaction():
-            self._sorted = None
+            self._changed()
             for doc in scoped.documents(self._store, COLLECTION, self._namespace):
                 if not source or doc.get("source") == source:
                     self._store.delete(COLLECTION, doc["id"])
@@ -127,11 +151,23 @@ class Scenarios:
     def take(self, effect: str, ctx: Context) -> Rule | None:
         """The first rule whose `effect` matches `ctx`, with one use of that effect spent; else a magic amount."""
         with self._store.transaction():
-            for rule in self._rules():
-                if rule.matches(effect, ctx):
+            for rule in list(self._rules()):  # a copy: finding a rule spent elsewhere drops the sorted list
+                if rule.matches(effect, ctx) and self._still_matches(rule, effect, ctx):
                     self._spend(rule, effect)
                     return Rule.from_doc(rule.to_doc())
         return next((r for r in self.magic_rules() if r.matches(effect, ctx)), None)
+
+    def _still_matches(self, rule: Rule, effect: str, ctx: Context) -> bool:
+        """A one-shot rule as stored, held till the transaction ends (so the database decides who spends its last
+        use): its uses spent through other processes count, and one they used up is gone."""
+        if rule.times is None:
+            return True
+        stored = self._store.get(COLLECTION, rule.id)
+        if stored is None:
+            self._sorted = None
+            return False
+        rule.remaining = Rule.from_doc(stored).remaining
+        return rule.matches(effect, ctx)
 
     def magic_rules(self) -> list[Rule]:
         if self._magic is None:

@@ -52,6 +52,11 @@ class DueQueue(Protocol):
 
 class Store(Protocol):
     path: str | None  # what `--data` named (a file path, a database URL), None in memory
+    # Whether other processes may use the store at once (then what one keeps in memory of it, e.g. a namespace's
+    # clock, is stored too, and re-read when another announces a change to it), and whether some already were when
+    # this one opened it (then it adopts their state rather than resetting it to its own settings).
+    shared: bool
+    joined: bool
 
     def transaction(self) -> AbstractContextManager[None]:
         """All reads and writes inside happen as one step; re-entrant within a thread."""
@@ -82,6 +87,17 @@ class Store(Protocol):
     def on_notice(self, callback: Callable[[str], None]) -> None:
         """Call `callback(payload)` for each notice another process (or this one) sends about shared state (due
         work, a clock, the namespaces); never called where no other process shares the store."""
+
+    def announce(self, topic: str) -> None:
+        """Tell the other processes that the state `topic` names changed, as the transaction commits (a no-op where
+        no other process shares the store)."""
+
+    def change_count(self) -> int:
+        """How many changes have been announced so far, all topics together: cheap, read once per request (0 where
+        no other process shares the store)."""
+
+    def topic_counts(self) -> dict[str, int]:
+        """How many changes each topic has had (empty where no other process shares the store)."""
 
     def start(self) -> None:
         """Start what runs beside requests (a background flush, a listener)."""

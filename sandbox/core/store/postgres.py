@@ -9,6 +9,9 @@ writing it, whether its document exists or not; a whole collection is held by re
 
 Due work (expiries, settlements, notification attempts) is kept beside the documents and shared by every process on
 the database (pg_due.py): `due_queue(namespace)` hands it out, and `on_notice` hears what other processes announce.
+
+What a transaction announces (a change to state the processes keep in memory) is counted as it commits, and the
+store tells whether other processes were already on the database when it opened (store/pg_shared.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from contextlib import contextmanager, suppress
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from sandbox.core.store import pg_shared
 from sandbox.core.store.base import IndexFn
 from sandbox.core.store.database import advisory_key, connect, connection_kwargs, shown
 from sandbox.core.store.encoding import WRAPPED, dump_document, index_value, is_plain, load_document, stored_key
@@ -83,15 +87,20 @@ class _Bound(threading.local):
     conn: psycopg.Connection | None = None
     held: set[int]
     after: list[Callable[[], None]]
+    topics: set[str]  # what it announces as it commits (pg_shared.py)
 
 
 class PgStore:
     """Documents by collection and key in PostgreSQL, with declared indexes and holding transactions (base.Store)."""
 
+    shared = True  # every process on the database shares it
+
     def __init__(self, url: str) -> None:
         self.path = shown(url)  # what the banner and errors show: never the password
         with connect(url) as conn:
             found = migrate(conn, url)
+        self._presence = pg_shared.Presence(url)
+        self.joined = self._presence.joined
         kwargs = {"autocommit": True, **connection_kwargs(url)}
         self._pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs=kwargs, name="paysandbox", open=True)
         # One transaction at a time within this process, as TinyStore's lock: the core keeps in-process state (the
@@ -112,7 +121,7 @@ class PgStore:
             yield
             return
         with self._lock:
-            bound.active, bound.held, bound.after = True, set(), []
+            bound.active, bound.held, bound.after, bound.topics = True, set(), [], set()
             try:
                 yield
             except BaseException:
@@ -215,6 +224,23 @@ class PgStore:
         """Call `callback(payload)` for each NOTIFY on the sandbox's channel, from any process (from `start` on)."""
         self._due.on_notice(callback)
 
+    # -- what other processes keep in memory (pg_shared.py) -------------------------------------
+
+    def announce(self, topic: str) -> None:
+        """Count a change to `topic` as the transaction commits (at once outside one)."""
+        if self._bound.active:
+            self._bound.topics.add(topic)
+        else:
+            self._write(pg_shared.announcing({topic}))
+
+    def change_count(self) -> int:
+        with self._pool.connection() as conn:
+            return pg_shared.change_count(conn)
+
+    def topic_counts(self) -> dict[str, int]:
+        with self._pool.connection() as conn:
+            return pg_shared.topic_counts(conn)
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -227,6 +253,7 @@ class PgStore:
     def close(self) -> None:
         self._due.close()
         self._pool.close()
+        self._presence.close()
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -256,17 +283,26 @@ class PgStore:
                 raise
 
     def _end(self, commit: bool) -> None:
-        """COMMIT or ROLLBACK the thread's transaction, and give its connection back (if it ever took one)."""
-        conn, self._bound.conn = self._bound.conn, None
-        if conn is None:
-            return
+        """COMMIT (after counting what it announced) or ROLLBACK the thread's transaction, and give its connection
+        back (if it ever took one)."""
+        bound = self._bound
+        topics, bound.topics = bound.topics, set()
         try:
-            if commit:
-                conn.execute("COMMIT")
-            else:
-                _roll_back(conn)
+            if commit and topics:
+                self._run(pg_shared.announcing(topics))
+        except BaseException:
+            commit = False
+            raise
         finally:
-            self._pool.putconn(conn)
+            conn, bound.conn = bound.conn, None
+            if conn is not None:
+                try:
+                    if commit:
+                        conn.execute("COMMIT")
+                    else:
+                        _roll_back(conn)
+                finally:
+                    self._pool.putconn(conn)
 
     def _read_collection(self, collection: str, query: str, params: tuple) -> list[tuple]:
         """The rows of a query over a whole collection, held inside a transaction against every writer of it."""

@@ -6,8 +6,9 @@ an older sandbox cannot know what the newer tables mean.
 
 Every process on one database shares its documents and its due work (migration 2: `due_work`, see store/pg_due.py):
 expiries, settlements and notification attempts as rows leased by whichever process takes them (FOR UPDATE SKIP
-LOCKED), announced with NOTIFY, and free again when their holder's session ends. Each namespace's clock is still
-kept by each process.
+LOCKED), announced with NOTIFY, and free again when their holder's session ends; and what each process keeps in
+memory of the shared state (migration 3: `shared_changes`, see store/pg_shared.py): a namespace's clock, the
+namespaces, the scenario rules, re-read when another process announces a change.
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX due_work_by_moment ON due_work (namespace, due_at);
     CREATE SEQUENCE due_owners AS integer CYCLE;
+    """,
+    # 3: how many changes each piece of in-process state shared by every process (a namespace's clock, the
+    # namespaces, the scenario rules) has had, so each re-reads only what another changed (store/pg_shared.py).
+    """
+    CREATE TABLE IF NOT EXISTS shared_changes (
+        topic text PRIMARY KEY,
+        version bigint NOT NULL
+    );
     """,
 )
 LATEST = len(MIGRATIONS)

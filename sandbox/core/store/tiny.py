@@ -30,6 +30,8 @@ Keys = str | set[str]
 class TinyStore:
     """Documents by collection and key; secondary indexes; one re-entrant lock is every transaction (base.Store)."""
 
+    shared = joined = False  # one process's own: nothing to announce, nothing to adopt
+
     def __init__(self, path: str | None = None, compact_interval: float = 0.5) -> None:
         self.lock = threading.RLock()
         self.path = path
@@ -139,6 +141,15 @@ class TinyStore:
         append and one fsync, so a request that ends with it costs at most one, and usually shares it."""
         if self._journal is not None:
             self._journal.commit()
+
+    def announce(self, topic: str) -> None:
+        """No other process shares the store: nothing to tell."""
+
+    def change_count(self) -> int:
+        return 0
+
+    def topic_counts(self) -> dict[str, int]:
+        return {}
 
     def start(self) -> None:
         """Start the background rewrite of the file when the journal outgrows it (file stores only)."""
