@@ -144,3 +144,27 @@ def test_two_workers_refuse_a_port_something_else_listens_on(postgres_url):
             assert f"paysandbox: cannot listen on 127.0.0.1:{server.port}" in log and "Booting worker" not in log, log
         finally:
             server.close()
+
+
+def test_two_workers_send_each_notification_once_and_share_one_clock(started, postgres_url, alipay_demo, receiver):
+    server = started(SANDBOX_DATA=postgres_url, SANDBOX_WORKERS="2", **KEEP_ALIVE).wait_healthy()
+    sessions = list(pinned_sessions(server.url, 2).values())
+    clients = [merchant(server.url, alipay_demo, session) for session in sessions]
+    names = [f"WN-{n}" for n in range(30)]
+    for n, name in enumerate(names):  # created through one worker, paid through the other
+        clients[n % 2].precreate(name, 100, "two workers", notify_url=f"{receiver.url}/alipay")
+        paid = sessions[(n + 1) % 2].post(f"{server.url}/_sandbox/orders/alipay/{APP}/{name}/pay", json={}, timeout=10)
+        assert paid.json()["status"] == "paid"
+    receiver.wait_for(len(names), timeout=30)
+    assert sessions[0].post(f"{server.url}/_sandbox/notifications/flush", json={}, timeout=30).ok
+    assert sorted(r.form["out_trade_no"] for r in receiver.received) == sorted(names)  # each once
+    listed = sessions[1].get(f"{server.url}/_sandbox/notifications", timeout=10).json()["notifications"]
+    assert {n["status"] for n in listed} == {"delivered"} and len(listed) == len(names)
+
+    # One clock: set through one worker, advanced through the other, read alike through both.
+    assert sessions[0].post(f"{server.url}/_sandbox/clock", json={"mode": "manual"}, timeout=10).ok
+    before = sessions[1].get(f"{server.url}/_sandbox/clock", timeout=10).json()
+    assert before["mode"] == "manual"
+    assert sessions[1].post(f"{server.url}/_sandbox/clock/advance", json={"seconds": 3600}, timeout=30).ok
+    now = [session.get(f"{server.url}/_sandbox/clock", timeout=10).json()["now"] for session in sessions]
+    assert now[0] == now[1] != before["now"]
