@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from sandbox.app import create_app
 from sandbox.config import Config
 from sandbox.merchant.alipay import AlipayClient
@@ -9,8 +11,13 @@ from sandbox.merchant.alipay import AlipayClient
 APP = "2021000000000001"
 
 
-def test_a_pending_notification_is_delivered_after_a_restart(tmp_path, receiver, alipay_demo):
-    data = str(tmp_path / "state.json")
+@pytest.fixture(params=["file", "postgres"])
+def data(request, tmp_path) -> str:
+    """Each kept store: a TinyDB file, then a fresh PostgreSQL database."""
+    return request.getfixturevalue("postgres_url") if request.param == "postgres" else str(tmp_path / "state.json")
+
+
+def test_a_pending_notification_is_delivered_after_a_restart(data, receiver, alipay_demo):
     receiver.reply("not yet")
     first = create_app(Config(data_path=data, clock_mode="manual"))
     client = first.test_client()
@@ -47,8 +54,7 @@ def start(data: str):
     return app, app.test_client()
 
 
-def test_namespaces_their_records_and_their_due_work_survive_a_restart(tmp_path, alipay_demo):
-    data = str(tmp_path / "state.json")
+def test_namespaces_their_records_and_their_due_work_survive_a_restart(data, alipay_demo):
     first, client = start(data)
     client.post("/_sandbox/namespaces", json={"name": "team-a"})
     registration = {"gateway": "alipay", "merchant_id": APP_A, "app_public_key": alipay_demo.app_public_key}
