@@ -269,13 +269,22 @@ def test_processes_starting_at_once_on_a_new_database_make_one_ca(postgres_url):
             process.stop()
 
 
-def test_seed_is_refused_on_a_database_with_one_line(postgres_url):
-    argv = [sys.executable, "-m", "sandbox", "serve", "--port", str(free_port()), "--data", postgres_url, "--seed", "7"]
-    finished = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+def test_a_seed_is_kept_by_a_lone_process_and_refused_with_one_line_when_others_share_the_database(postgres_url):
+    [alone] = started(postgres_url, 1, "--seed", "7")  # one process: its ids cannot collide with another's
+    try:
+        assert alone.get("/_sandbox/health").ok
+    finally:
+        alone.stop()
+    [running] = started(postgres_url, 1)
+    try:
+        argv = [sys.executable, "-m", "sandbox", "serve", "--port", str(free_port()), "--data", postgres_url]
+        finished = subprocess.run([*argv, "--seed", "7"], capture_output=True, text=True, timeout=60)
+    finally:
+        running.stop()
     assert finished.returncode == 2
     [line] = finished.stderr.splitlines()
     assert line.startswith("paysandbox: cannot use the database postgresql://postgres@")
-    assert "--seed" in line and "drop --seed" in line
+    assert "other processes are using it" in line and "drop --seed" in line
     assert not any(secret in line for secret in passwords(postgres_url)) and finished.stdout == ""
 
 

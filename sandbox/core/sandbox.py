@@ -36,9 +36,9 @@ log = logging.getLogger("paysandbox")
 PURGE_EVERY = 60.0  # real seconds between the background worker's purges of history past retention
 __all__ = ["MAX_ADVANCE", "Sandbox"]
 SEED_ON_A_SHARED_STORE = (
-    "--seed (SANDBOX_SEED) repeats the same generated ids in every process, and processes sharing a database would"
-    " collide on them",
-    "drop --seed with a database store (a file store or none keeps it)",
+    "other processes are using it, and --seed (SANDBOX_SEED) repeats the same generated ids in every seeded process:"
+    " processes sharing a database would collide on them",
+    "drop --seed here (a seed suits one process on the database, or a file store)",
 )
 
 
@@ -62,7 +62,7 @@ class Sandbox:
         self.retention = retention.Retention.parse(config.retention, config.retention_orders)  # ValueError: invalid
         self.ids = Ids(config.seed)
         self.store = open_store(config.data_path)
-        if config.seed is not None and self.store.shared:
+        if config.seed is not None and self.store.joined:  # one process alone on a database may keep its seed
             self.store.close()
             raise StoreFileError(self.store.path, *SEED_ON_A_SHARED_STORE, what="the database")
         self._coherence = Coherence(self.store, self._reread)  # before anything is read from the store
