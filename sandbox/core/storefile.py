@@ -40,16 +40,35 @@ def journal_of(path: str | Path) -> Path:
 
 
 def check(path: str | Path) -> None:
-    """Read the store file and its journal as the store will, raising StoreFileError if either cannot be used."""
-    read_tables(Path(path))
+    """Read the store file and its journal as the store will, raising StoreFileError if either cannot be used. A file
+    its index file describes was written by the sandbox and not changed since: it is not parsed (as on start)."""
+    from sandbox.core.store import image  # the store package imports this module
+
+    if not image.describes(Path(path)):
+        read_tables(Path(path))
     read_journal(journal_of(path))
 
 
 def read_tables(path: Path) -> dict | None:
     """The TinyDB data of the store file ({table: {doc id: document}}); None when the file does not exist yet."""
     raw = _read(path)
-    if raw is None:
+    return None if raw is None else parse_tables(path, raw)
+
+
+def read_raw(path: Path) -> tuple[bytes, os.stat_result] | None:
+    """The store file's bytes and its stat as they were read; None when the file does not exist yet."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(), os.fstat(handle.fileno())
+    except FileNotFoundError:
         return None
+    except OSError:
+        _read(path)  # raises the StoreFileError that says what is wrong
+        raise
+
+
+def parse_tables(path: Path, raw: bytes) -> dict:
+    """The TinyDB data ({table: {doc id: document}}) in the store file's bytes, or the StoreFileError saying why not."""
     if not raw:
         # The sandbox never writes an empty file (it writes whole files atomically): this is a failed copy or write.
         raise StoreFileError(path, "it is empty (0 bytes), which no paysandbox store is")
