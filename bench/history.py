@@ -29,6 +29,7 @@ from sandbox_process import APP_ID, ROOT, free_port, get_json, mib, servers
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from sandbox.core import merchants, outbox, payments, scenarios
 from sandbox.core.clock import BEIJING
 from sandbox.core.models import PAID, PENDING, REFUNDED, Order, Refund
 from sandbox.core.store import open_store
@@ -39,6 +40,8 @@ GOAL_SECONDS = 1.0
 def write_history(path: Path, count: int) -> None:
     """`count` orders in the store file at `path`, written whole (as a clean stop leaves it)."""
     store = open_store(str(path))
+    for module in (merchants, outbox, payments, scenarios):  # so its index file holds what a server's does
+        module.declare_indexes(store)
     now = datetime.now(BEIJING)
     for n in range(count):
         created = now - timedelta(seconds=10 * (count - n))

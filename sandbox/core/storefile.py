@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,16 +56,28 @@ def read_tables(path: Path) -> dict | None:
     return None if raw is None else parse_tables(path, raw)
 
 
-def read_raw(path: Path) -> tuple[bytes, os.stat_result] | None:
-    """The store file's bytes and its stat as they were read; None when the file does not exist yet."""
+def open_file(path: Path) -> int | None:
+    """A file descriptor on the store file, open for reading; None when the file does not exist yet."""
     try:
-        with path.open("rb") as handle:
-            return handle.read(), os.fstat(handle.fileno())
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
     except OSError:
         _read(path)  # raises the StoreFileError that says what is wrong
         raise
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.close(fd)
+        _read(path)  # raises: it is a directory
+    return fd
+
+
+def read_all(fd: int) -> bytes:
+    """The whole of an open file, from its start."""
+    parts, offset = [], 0
+    while part := os.pread(fd, max(os.fstat(fd).st_size - offset, 1 << 16), offset):
+        parts.append(part)
+        offset += len(part)
+    return b"".join(parts)
 
 
 def parse_tables(path: Path, raw: bytes) -> dict:

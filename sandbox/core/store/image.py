@@ -3,17 +3,22 @@
 A restart with a long history used to parse the whole TinyDB file (100,000 orders: 70 MiB of JSON) and compute every
 document's indexes. Each rewrite of the file now also writes `<file>.index`: where each document's JSON text lies in
 the file, its place (table, document id), and the entries of every declared index. A restart whose index file
-describes the file as it is on disk (same size, modification time and inode) keeps the file's bytes unparsed and
-takes the entries as written; a document is parsed when it is read. Any other file (written by TinyDB or an older
-sandbox, or changed since) is parsed whole as before, and the file is soon rewritten with its index file.
+describes the file as it is on disk (same size, modification time and inode) keeps the file open, unread, and takes
+the entries as written (each index's when it is first used); a document is read and parsed when it is read. Any
+other file (written by TinyDB or an older sandbox, or changed since) is parsed whole as before, and the file is soon
+rewritten with its index file.
 
-The index file is JSON lines: a header, then for each collection its keys, places and spans, then index entries. It
-is read with orjson, which parses its long arrays of short strings and small integers (all it holds) in about half
-the time the json module takes; whatever orjson refuses (a lone surrogate in a key) goes through json.
+The index file is a header line (JSON) saying where the parts after it lie, then the parts, each a JSON array: a
+collection's keys, places and spans in the file by ordinal, and the entries of its indexes as value texts and the
+ordinals of the documents holding them (so a key is held once in memory, and a start parses integers, not keys
+again). Each part is parsed in place, when needed, with orjson: it parses these long arrays of short strings and
+small integers (all the index file holds) in about half the time the json module takes, and whatever it refuses (a
+lone surrogate in a key) goes through json.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -23,8 +28,12 @@ from pathlib import Path
 
 import orjson
 
+from sandbox.core import storefile
+
 log = logging.getLogger("paysandbox.store")
-FORMAT = 1
+FORMAT = 2
+Text = bytes | memoryview
+Span = tuple[int, int]  # of a part, from the end of the header line
 
 
 def index_of(path: str | Path) -> Path:
@@ -45,24 +54,43 @@ class Section:
 
 @dataclass
 class Persisted:
-    """An index's entries as the index file holds them: the fingerprint of the function that computed them, the
-    values held by one key and those held by several."""
+    """An index's entries as the index file holds them, parsed when the index is declared: the fingerprint of the
+    function that computed them, and where its value texts and document ordinals lie."""
 
     fingerprint: str
-    one: dict[str, str]
-    many: dict[str, list[str]]
+    parts: list[Span]  # texts held by one document, their ordinals, texts held by several, their ordinals
+    body: memoryview
+
+    def entries(self, keys: list[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
+        """(text -> key, text -> keys) for the collection whose keys by ordinal are `keys`."""
+        one_texts, one_ordinals, many_texts, many_ordinals = (_loads(self.body[a:b]) for a, b in self.parts)
+        key = keys.__getitem__
+        one = dict(zip(one_texts, map(key, one_ordinals), strict=True))
+        return one, {text: set(map(key, ordinals)) for text, ordinals in zip(many_texts, many_ordinals, strict=True)}
 
 
 class Image:
-    """The file's bytes and where each document lies in them; a document held by ordinal is read from here."""
+    """The file, open, and where each document lies in it; a document held by ordinal is read from here when it is
+    read (the page cache holds the file, not this process). The descriptor keeps the file read even once a rewrite
+    has renamed a new one over it."""
 
-    def __init__(self, raw: bytes, sections: dict[str, Section]) -> None:
-        self.raw = raw
+    def __init__(self, fd: int, sections: dict[str, Section]) -> None:
+        self.fd = fd
         self.sections = sections
 
     def text(self, collection: str, ordinal: int) -> bytes:
         section = self.sections[collection]
-        return self.raw[section.starts[ordinal] : section.ends[ordinal]]
+        start, end = section.starts[ordinal], section.ends[ordinal]
+        text = os.pread(self.fd, end - start, start)
+        if len(text) != end - start:  # the sandbox never writes the file in place: another program cut it short
+            raise OSError(errno.EIO, "the store file was cut short while the sandbox ran (another program wrote it)")
+        return text
+
+    def contents(self) -> bytes:
+        return storefile.read_all(self.fd)
+
+    def close(self) -> None:
+        os.close(self.fd)
 
     def place(self, collection: str, ordinal: int) -> tuple[str, str]:
         section = self.sections[collection]
@@ -76,22 +104,23 @@ class Loaded:
     persisted: dict[str, dict[str, Persisted]]  # collection -> index name -> entries
 
 
-def read(path: Path, raw: bytes, stat: os.stat_result) -> Loaded | None:
-    """The index file of the store file whose bytes (and stat) are given, if it describes them; else None (the file
-    is then parsed whole). An index file that cannot be read is only a slower start, never an error."""
+def read(path: Path, fd: int) -> Loaded | None:
+    """The store file open on `fd` as its index file describes it, if it does; else None (the file is then parsed
+    whole). An index file that cannot be read is only a slower start, never an error."""
     try:
-        lines = index_of(path).read_bytes().split(b"\n")
-        header = _loads(lines[0])
-        if header.get("format") != FORMAT or header.get("file") != _identity(stat):
+        data = index_of(path).read_bytes()
+        end = data.index(b"\n")
+        header, body = _loads(data[:end]), memoryview(data)[end + 1 :]
+        if header.get("format") != FORMAT or header.get("file") != _identity(os.fstat(fd)):
             return None
         sections, persisted = {}, {}
         for collection, info in header["collections"].items():
-            keys, table_of, ids, starts, ends = (_loads(lines[n]) for n in info["lines"])
+            keys, table_of, ids, starts, ends = (_loads(body[a:b]) for a, b in info["parts"])
             sections[collection] = Section(keys, info["tables"], table_of, ids, starts, ends)
             persisted[collection] = {
-                name: Persisted(mark, *_loads(lines[line])) for name, (mark, line) in info["indexes"].items()
+                name: Persisted(mark, parts, body) for name, (mark, parts) in info["indexes"].items()
             }
-        return Loaded(Image(raw, sections), header["next_ids"], persisted)
+        return Loaded(Image(fd, sections), header["next_ids"], persisted)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
@@ -117,7 +146,7 @@ class Layout:
     """The store file being written: its parts, and the section of each collection as they are laid out."""
 
     def __init__(self) -> None:
-        self.parts: list[bytes] = [b"{"]
+        self.parts: list[Text] = [b"{"]
         self.size = 1
         self.sections: dict[str, Section] = {}
         self._table_numbers: dict[str, dict[str, int]] = {}
@@ -125,7 +154,7 @@ class Layout:
     def table(self, table: str, first: bool) -> None:
         self._add(f"{'' if first else '},'}\n{json.dumps(table)}: {{".encode())
 
-    def document(self, collection: str, table: str, doc_id: str, key: str, text: bytes, first: bool) -> None:
+    def document(self, collection: str, table: str, doc_id: str, key: str, text: Text, first: bool) -> None:
         section = self.sections.get(collection)
         if section is None:
             section = self.sections[collection] = Section([], [], [], [], [], [])
@@ -142,51 +171,49 @@ class Layout:
         self._add(text)
         section.ends.append(self.size)
 
-    def end(self, any_table: bool) -> bytes:
+    def end(self, any_table: bool) -> list[Text]:
         self._add(b"}\n}\n" if any_table else b"\n}\n")
-        return b"".join(self.parts)
+        return self.parts
 
-    def _add(self, part: bytes) -> None:
+    def _add(self, part: Text) -> None:
         self.parts.append(part)
         self.size += len(part)
 
 
-def index_lines(
-    sections: dict[str, Section],
-    next_ids: dict[str, int],
-    entries: dict[str, dict[str, tuple[str, bytes, bytes]]],
-    stat: os.stat_result,
+Entries = tuple[str, dict[str, str], dict[str, list[str]]]  # an index's fingerprint, text -> key, text -> keys
+
+
+def index_parts(
+    sections: dict[str, Section], next_ids: dict[str, int], indexes: dict[str, dict[str, Entries]], stat: os.stat_result
 ) -> Iterator[bytes]:
-    """The index file of a store file just written (`stat` is its stat), as lines. `entries`: collection -> index
-    name -> (fingerprint, JSON of the values held by one key, JSON of those held by several)."""
+    """The index file of a store file just written (`stat` is its stat): the header line, then the parts."""
     header: dict = {"format": FORMAT, "file": _identity(stat), "next_ids": next_ids, "collections": {}}
     body: list[bytes] = []
-    for collection in sections.keys() | entries.keys():
+    size = 0
+
+    def part(value: object) -> Span:
+        nonlocal size
+        text = _dumps(value) + b"\n"
+        body.append(text)
+        size += len(text)
+        return size - len(text), size - 1
+
+    for collection in sections.keys() | indexes.keys():
         section = sections.get(collection) or Section([], [], [], [], [], [])
-        first = len(body) + 1
-        body += [_dumps(section.keys), *(_dumps(part) for part in (section.table_of, section.ids))]
-        body += [_dumps(section.starts), _dumps(section.ends)]
-        indexes = {}
-        for name, (fingerprint, one, many) in entries.get(collection, {}).items():
-            indexes[name] = (fingerprint, len(body) + 1)
-            body.append(b"[" + one + b"," + many + b"]")
-        header["collections"][collection] = {
-            "tables": section.tables,
-            "lines": list(range(first, first + 5)),
-            "indexes": indexes,
-        }
-    yield _dumps(header)
-    for line in body:
-        yield b"\n" + line
-    yield b"\n"
-
-
-def dump_entries(entries: dict) -> bytes:
-    """Index entries (text -> key, or text -> set of keys) as JSON."""
-    try:
-        return orjson.dumps(entries, default=list)
-    except TypeError:  # a lone surrogate: json writes it escaped
-        return json.dumps(entries, default=list, separators=(",", ":")).encode()
+        arrays = (section.keys, section.table_of, section.ids, section.starts, section.ends)
+        info = header["collections"][collection] = {"tables": section.tables, "parts": [part(a) for a in arrays]}
+        ordinal_of = dict(zip(section.keys, range(len(section.keys)), strict=True))
+        info["indexes"] = {}
+        for name, (mark, one, many) in indexes.get(collection, {}).items():
+            try:
+                one_ordinals = list(map(ordinal_of.__getitem__, one.values()))
+                many_ordinals = [list(map(ordinal_of.__getitem__, keys)) for keys in many.values()]
+            except KeyError as exc:  # never expected: the entries and documents are copied under one lock
+                log.warning("index %s of %s names %s, not in the file: not written", name, collection, exc)
+                continue
+            info["indexes"][name] = (mark, [part(list(one)), part(one_ordinals), part(list(many)), part(many_ordinals)])
+    yield _dumps(header) + b"\n"
+    yield from body
 
 
 def _identity(stat: os.stat_result) -> list[int]:

@@ -28,7 +28,7 @@ MIN_COMPACTION_BYTES = 4 * 1024 * 1024
 # A recorded change: (table, doc id, key, the document's JSON text with its _key) puts, (table, doc id, None, None)
 # deletes, (table,) drops.
 Change = tuple
-IndexLines = Callable[[os.stat_result], Iterable[bytes]]  # the index file's lines, made from the new file's stat
+IndexParts = Callable[[os.stat_result], Iterable[bytes]]  # the index file, made from the new file's stat
 
 
 class Journal:
@@ -44,13 +44,13 @@ class Journal:
         self._base_bytes = 0
         self._journal_bytes = 0
 
-    def load(self) -> tuple[tuple[bytes, os.stat_result] | None, list[dict]]:
-        """The store file's bytes and stat (None when there is none yet), and the journal's changes to replay over it.
-        A last journal line torn by a crash mid-append (never acknowledged: an append is, once whole and fsynced) is
-        cut off the file, so the next append starts on a line of its own."""
-        base = storefile.read_raw(self.path)
+    def load(self) -> tuple[int | None, list[dict]]:
+        """A file descriptor on the store file (None when there is none yet), and the journal's changes to replay over
+        it. A last journal line torn by a crash mid-append (never acknowledged: an append is, once whole and fsynced)
+        is cut off the file, so the next append starts on a line of its own."""
+        base = storefile.open_file(self.path)
         if base is not None:
-            self._base_bytes = len(base[0])
+            self._base_bytes = os.fstat(base).st_size
         changes, whole = storefile.read_journal(self.journal_path)
         if self.journal_path.exists():
             if self.journal_path.stat().st_size > whole:
@@ -119,15 +119,21 @@ class Journal:
             self._append_recorded()
             return self._journal_bytes
 
-    def rewrite(self, text: bytes, index_lines: IndexLines, journal_bytes: int) -> None:
-        """Write `text` (the store as of the point the journal had `journal_bytes`) as the TinyDB file, and its index
-        file (image.py: lines made from the new file's stat), then keep only the journal's lines after that point.
-        Appends go on meanwhile, and wait only while the tail is copied. The index file goes second: a crash between
-        leaves one that does not describe the file, which is then read whole."""
-        self._base_bytes = _write_atomically(self.path, [text])
-        _write_atomically(image.index_of(self.path), index_lines(self.path.stat()))
-        with self._commit_lock:
-            self._drop_journal_head(journal_bytes)
+    def rewrite(self, parts: Iterable[bytes], index_parts: IndexParts, journal_bytes: int) -> int:
+        """Write `parts` (the store as of the point the journal had `journal_bytes`) as the TinyDB file, and its index
+        file (image.py: made from the new file's stat), then keep only the journal's lines after that point. Appends
+        go on meanwhile, and wait only while the tail is copied. The index file goes second: a crash between leaves
+        one that does not describe the file, which is then read whole. Answers a file descriptor on the new file."""
+        self._base_bytes = _write_atomically(self.path, parts)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            _write_atomically(image.index_of(self.path), index_parts(os.fstat(fd)))
+            with self._commit_lock:
+                self._drop_journal_head(journal_bytes)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def _drop_journal_head(self, size: int) -> None:
         """Keep only the journal's lines after its first `size` bytes (the file holds those)."""

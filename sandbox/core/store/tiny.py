@@ -21,9 +21,10 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 import threading
 import zlib
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from functools import partial
 
@@ -43,10 +44,33 @@ Place = tuple[str, str]  # (table, doc id)
 
 
 class Index:
-    """One declared index: value text -> the key holding it (`one`), or the keys when several do (`many`)."""
+    """One declared index: value text -> the key holding it (`one`), or the keys when several do (`many`). Entries
+    taken from the index file are made when the index is first used (`pending`), so a start pays only for those
+    it uses."""
 
-    def __init__(self, fn: IndexFn, fingerprint: str, one: dict[str, str], many: dict[str, set[str]]) -> None:
-        self.fn, self.fingerprint, self.one, self.many = fn, fingerprint, one, many
+    def __init__(self, fn: IndexFn, fingerprint: str, pending: Callable[[Index], None] | None = None) -> None:
+        self.fn, self.fingerprint = fn, fingerprint
+        self._one: dict[str, str] = {}
+        self._many: dict[str, set[str]] = {}
+        self.pending = pending
+
+    @property
+    def one(self) -> dict[str, str]:
+        self._make()
+        return self._one
+
+    @property
+    def many(self) -> dict[str, set[str]]:
+        self._make()
+        return self._many
+
+    def _make(self) -> None:
+        if self.pending is not None:
+            make, self.pending = self.pending, None
+            make(self)
+
+    def take(self, one: dict[str, str], many: dict[str, set[str]]) -> None:
+        self._one, self._many = one, many
 
     def texts(self, doc: dict) -> list[str]:
         return [value_text(value) for value in self.fn(doc)]
@@ -60,7 +84,7 @@ class Index:
         if keys is not None:
             keys.add(key)
             return
-        held = self.one.get(text)
+        held = self._one.get(text)
         if held is None:
             self.one[text] = key
         elif held != key:
@@ -82,6 +106,9 @@ class Index:
     def clear(self) -> None:
         self.one.clear()
         self.many.clear()
+
+    def copy(self) -> image.Entries:
+        return self.fingerprint, dict(self.one), {text: list(keys) for text, keys in self.many.items()}
 
 
 class TinyStore:
@@ -146,30 +173,42 @@ class TinyStore:
     # -- writing -------------------------------------------------------------------------------
 
     def add_index(self, collection: str, name: str, fn: IndexFn) -> None:
-        with self.lock, _no_collection():
+        with self._compacting, self.lock, _no_collection():  # a rewrite would change what taken entries refer to
             mark = fingerprint(fn)
             persisted = self._persisted.get(collection, {}).pop(name, None)
             if persisted is not None and persisted.fingerprint == mark:
-                index = Index(fn, mark, persisted.one, {text: set(keys) for text, keys in persisted.many.items()})
-                for key, was in self._changed.get(collection, {}).items():  # what the journal changed since
-                    if was is not None:
-                        for text in index.texts(self._read(collection, was)):
-                            index.remove(text, key)
-                    now = self._docs.get(collection, {}).get(key)
-                    if now is not None:
-                        for text in index.texts(self._read(collection, now)):
-                            index.add(text, key)
+                index = Index(fn, mark, partial(self._take_entries, collection, persisted))
             else:
-                index = Index(fn, mark, {}, {})
-                for key, held in self._docs.get(collection, {}).items():
-                    for text in index.texts(self._read(collection, held)):
+                index = Index(fn, mark)
+                docs = self._docs.get(collection, {})
+                for key, held in docs.items():
+                    doc = self._read(collection, held)
+                    if type(held) is int:  # parsed once for every index computed: held so until the next rewrite
+                        self._places.setdefault(collection, {})[key] = self._image.place(collection, held)
+                        docs[key] = doc
+                    for text in index.texts(doc):
                         index.add(text, key)
+                self._rewrite_wanted = self._rewrite_wanted or bool(docs and self._journal)
             self._indexes.setdefault(collection, {})[name] = index
+
+    def _take_entries(self, collection: str, persisted: image.Persisted, index: Index) -> None:
+        """An index's entries as the index file holds them, corrected for what changed since (the journal)."""
+        with self.lock, _no_collection():
+            index.take(*persisted.entries(self._image.sections[collection].keys))
+            for key, was in self._changed.get(collection, {}).items():
+                if was is not None:
+                    for text in index.texts(self._read(collection, was)):
+                        index.remove(text, key)
+                now = self._docs.get(collection, {}).get(key)
+                if now is not None:
+                    for text in index.texts(self._read(collection, now)):
+                        index.add(text, key)
 
     def put(self, collection: str, key: str, doc: dict) -> None:
         with self.lock:
             docs = self._docs.setdefault(collection, {})
             old = docs.get(key)
+            self._ready(collection)
             self._note_change(collection, key, old)
             if old is not None:
                 self._unindex(collection, key, self._read(collection, old))
@@ -187,6 +226,7 @@ class TinyStore:
             held = self._docs.get(collection, {}).get(key)
             if held is None:
                 return
+            self._ready(collection)
             self._note_change(collection, key, held)
             self._unindex(collection, key, self._read(collection, held))
             if self._journal is not None:
@@ -196,6 +236,7 @@ class TinyStore:
 
     def clear(self, collection: str) -> None:
         with self.lock:
+            self._ready(collection)
             docs = self._docs.pop(collection, {})
             if self._journal is not None:
                 for table in sorted({self._place(collection, key, held)[0] for key, held in docs.items()}):
@@ -229,26 +270,25 @@ class TinyStore:
             return
         with self._compacting:
             with self.lock:
+                for collection in self._indexes:
+                    self._ready(collection)  # taken entries refer to the file about to be replaced
                 # Shallow copies are enough: documents are replaced on write, never changed in place.
                 docs = {collection: dict(documents) for collection, documents in self._docs.items()}
                 places = {collection: dict(known) for collection, known in self._places.items()}
                 next_ids = dict(self._next_id)
                 entries = {
-                    collection: {
-                        name: (index.fingerprint, image.dump_entries(index.one), image.dump_entries(index.many))
-                        for name, index in indexes.items()
-                    }
+                    collection: {name: index.copy() for name, index in indexes.items()}
                     for collection, indexes in self._indexes.items()
                 }
-                old_image = self._image
+                old = self._image
                 journal_bytes = self._journal.commit_point()
                 self._rewrite_wanted = False
             # Laying the file out and writing it happens outside the lock: requests go on meanwhile.
-            layout = _lay_out(docs, places, old_image)
-            text = layout.end(any(docs.values()))
-            index_lines = partial(image.index_lines, layout.sections, next_ids, entries)
-            self._journal.rewrite(text, index_lines, journal_bytes)
-            self._adopt(Image(text, layout.sections), docs)
+            layout = _lay_out(docs, places, old, memoryview(old.contents()) if old is not None else None)
+            parts = layout.end(any(docs.values()))
+            index_parts = partial(image.index_parts, layout.sections, next_ids, entries)
+            fd = self._journal.rewrite(parts, index_parts, journal_bytes)
+            self._adopt(Image(fd, layout.sections), docs)
 
     def close(self) -> None:
         self._closing.set()
@@ -258,6 +298,9 @@ class TinyStore:
         if self._journal is not None:
             self.compact(force=True)
             self._journal.close()
+            if self._image is not None:
+                self._image.close()
+                self._image = None
 
     def _compact_loop(self) -> None:
         while not self._closing.wait(self._compact_interval):
@@ -271,23 +314,21 @@ class TinyStore:
 
     def _load(self) -> None:
         """The file as its index file describes it (documents unparsed), or parsed whole; then the journal over it."""
-        base, changes = self._journal.load()
-        if base is not None:
-            raw, stat = base
-            loaded = image.read(self._journal.path, raw, stat)
+        fd, changes = self._journal.load()
+        if fd is not None:
+            loaded = image.read(self._journal.path, fd)
             if loaded is not None:
                 self._take_image(loaded)
             else:
+                try:
+                    raw = storefile.read_all(fd)
+                finally:
+                    os.close(fd)
                 self._take_tables(storefile.parse_tables(self._journal.path, raw))
                 self._rewrite_wanted = True  # so the next start finds an index file
-        if changes:
-            by_place = {
-                self._place(collection, key, held): (collection, key)
-                for collection, docs in self._docs.items()
-                for key, held in docs.items()
-            }
-            for change in changes:
-                self._replay(change, by_place)
+        by_place: dict[str, dict[Place, str]] = {}  # of the collections the journal changes, made when first changed
+        for change in changes:
+            self._replay(change, by_place)
 
     def _take_image(self, loaded: Loaded) -> None:
         self._image = loaded.image
@@ -308,30 +349,43 @@ class TinyStore:
                 places[key] = (table, doc_id)
             self._next_id[table] = max(self._next_id.get(table, 1), max(map(int, documents), default=0) + 1)
 
-    def _replay(self, change: dict, by_place: dict[Place, tuple[str, str]]) -> None:
+    def _replay(self, change: dict, by_place: dict[str, dict[Place, str]]) -> None:
         """One journal change over what is loaded, as TinyDB reads its tables: a put or delete at a place (which
         holds one document), or a dropped table. `by_place` says which document is at a place, and is kept so."""
+        table = change["drop"] if "drop" in change else change["t"]
+        collection = table.rsplit("/", 1)[0]
+        keys_at = by_place.get(collection)
+        if keys_at is None:
+            keys_at = by_place[collection] = self._keys_by_place(collection)
         if "drop" in change:
-            for place in [place for place in by_place if place[0] == change["drop"]]:
-                self._forget(*by_place.pop(place))
+            for place in [place for place in keys_at if place[0] == table]:
+                self._forget(collection, keys_at.pop(place))
             return
-        place = (change["t"], change["i"])
-        there = by_place.pop(place, None)
+        place = (table, change["i"])
+        there = keys_at.pop(place, None)
         if there is not None:
-            self._forget(*there)
+            self._forget(collection, there)
         if "d" in change:
             doc = change["d"]
             key = doc.pop("_key")
-            collection = place[0].rsplit("/", 1)[0]
             docs = self._docs.setdefault(collection, {})
             if key in docs:  # the same key at another place: the last read wins
-                by_place.pop(self._place(collection, key, docs[key]), None)
+                keys_at.pop(self._place(collection, key, docs[key]), None)
                 self._forget(collection, key)
             self._note_change(collection, key, None)
             docs[key] = doc
             self._places.setdefault(collection, {})[key] = place
-            by_place[place] = (collection, key)
-            self._next_id[place[0]] = max(self._next_id.get(place[0], 1), int(place[1]) + 1)
+            keys_at[place] = key
+            self._next_id[table] = max(self._next_id.get(table, 1), int(place[1]) + 1)
+
+    def _keys_by_place(self, collection: str) -> dict[Place, str]:
+        """Which key is at each place (before the journal is replayed: the file's documents only)."""
+        found = {place: key for key, place in self._places.get(collection, {}).items()}
+        section = self._image.sections.get(collection) if self._image is not None else None
+        if section is not None:
+            tables = map(section.tables.__getitem__, section.table_of)
+            found.update(zip(zip(tables, map(str, section.ids), strict=True), section.keys, strict=True))
+        return found
 
     def _forget(self, collection: str, key: str) -> None:
         held = self._docs[collection].pop(key)
@@ -375,6 +429,11 @@ class TinyStore:
             for text in index.texts(doc):
                 index.add(text, key)
 
+    def _ready(self, collection: str) -> None:
+        """Make the collection's indexes taken from the index file before a write changes what they hold."""
+        for index in self._indexes.get(collection, {}).values():
+            index.one  # noqa: B018 (made when first used)
+
     def _unindex(self, collection: str, key: str, doc: dict) -> None:
         for index in self._indexes.get(collection, {}).values():
             for text in index.texts(doc):
@@ -391,8 +450,10 @@ class TinyStore:
                     if live.get(key) is was[key]:
                         live[key] = ordinal
                         places.pop(key, None)
-            self._image = written
+            old, self._image = self._image, written
             self._persisted, self._changed = {}, {}  # entries not declared by now are computed if ever declared
+            if old is not None:
+                old.close()
 
 
 def _parse(text: dict | bytes) -> dict:
@@ -417,8 +478,11 @@ def document_text(key: str, doc: dict) -> bytes:
         return json.dumps({"_key": key, **doc}, separators=(",", ":")).encode()
 
 
-def _lay_out(docs: dict[str, dict[str, Held]], places: dict[str, dict[str, Place]], old: Image | None) -> Layout:
-    """The TinyDB file of these documents, a table at a time, each document's text as held (or written anew)."""
+def _lay_out(
+    docs: dict[str, dict[str, Held]], places: dict[str, dict[str, Place]], old: Image | None, old_raw: memoryview | None
+) -> Layout:
+    """The TinyDB file of these documents, a table at a time, each document's text as held (or written anew); those
+    held by ordinal are copied from the old file's bytes (`old_raw`)."""
     tables: dict[str, list[tuple[str, str, str, Held]]] = {}
     for collection, documents in docs.items():
         known = places.get(collection, {})
@@ -430,7 +494,8 @@ def _lay_out(docs: dict[str, dict[str, Held]], places: dict[str, dict[str, Place
         layout.table(table, first=number == 0)
         for position, (doc_id, collection, key, held) in enumerate(entries):
             if type(held) is int:
-                text = old.text(collection, held)
+                section = old.sections[collection]
+                text = old_raw[section.starts[held] : section.ends[held]]
             elif type(held) is bytes:
                 text = held
             else:
