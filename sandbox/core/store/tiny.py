@@ -173,7 +173,7 @@ class TinyStore:
     # -- writing -------------------------------------------------------------------------------
 
     def add_index(self, collection: str, name: str, fn: IndexFn) -> None:
-        with self._compacting, self.lock, _no_collection():  # a rewrite would change what taken entries refer to
+        with self.lock, _no_collection():
             mark = fingerprint(fn)
             persisted = self._persisted.get(collection, {}).pop(name, None)
             if persisted is not None and persisted.fingerprint == mark:
@@ -443,6 +443,8 @@ class TinyStore:
         """After a rewrite: hold each document unchanged since by its ordinal in the file just written, so its text
         lives once, in the file's bytes, and what was put since the last rewrite is released."""
         with self.lock:
+            for collection in self._indexes:
+                self._ready(collection)  # one declared during the rewrite takes entries that refer to the old file
             for collection, section in written.sections.items():
                 live, was = self._docs.get(collection, {}), docs[collection]
                 places = self._places.get(collection, {})
