@@ -314,3 +314,32 @@ def test_an_index_file_that_cannot_be_read_only_costs_a_whole_read(tmp_path):
     store.close()
     (tmp_path / "state.json.index").write_bytes(b'{"format": 1, "file": [1, 2')
     assert TinyStore(str(path)).get("orders", "a") == {"x": 1}
+
+
+def test_documents_read_back_exactly_whatever_json_they_hold(tmp_path):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    odd = {"big": 2**70, "negative": -(2**64), "nan": float("inf"), "surrogate": "\ud800", "text": "中文"}
+    store.put("orders", "a", odd)
+    store.put("orders", "b", {"x": 1.5, "n": None})
+    assert store.get("orders", "a") == odd and type(store.get("orders", "a")["big"]) is int
+    store.close()
+    reopened = TinyStore(str(path))
+    assert reopened.get("orders", "a") == odd and reopened.get("orders", "b") == {"x": 1.5, "n": None}
+
+
+def test_writes_leave_taken_entries_unmade_until_an_index_is_used(tmp_path):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    store.add_index("orders", "trade_no", trade_no_index)
+    for n in range(20):
+        store.put("orders", f"k{n}", {"trade_no": f"T{n % 4}"})
+    store.close()
+    reopened = TinyStore(str(path))
+    reopened.add_index("orders", "trade_no", trade_no_index)
+    reopened.put("orders", "k0", {"trade_no": "T9"})
+    reopened.delete("orders", "k1")
+    reopened.put("orders", "new", {"trade_no": "T2"})
+    assert reopened._indexes["orders"]["trade_no"].pending is not None  # nothing made by the writes
+    found = {n: len(reopened.lookup("orders", "trade_no", ("alipay", f"T{n}"))) for n in (0, 1, 2, 3, 9)}
+    assert found == {0: 4, 1: 4, 2: 6, 3: 5, 9: 1}

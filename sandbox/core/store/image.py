@@ -42,14 +42,31 @@ def index_of(path: str | Path) -> Path:
 
 @dataclass
 class Section:
-    """One collection's documents in the file, in the order written: key, place and span of each (by ordinal)."""
+    """One collection's documents in the file, in the order written: key, place and span of each (by ordinal). The
+    places (table and id) of a file read are parsed when first needed: only a write or a rewrite needs them."""
 
     keys: list[str]
     tables: list[str]
-    table_of: list[int]
-    ids: list[int]
+    _table_of: list[int] | None
+    _ids: list[int] | None
     starts: list[int]
     ends: list[int]
+    _unparsed: tuple[memoryview, memoryview] | None = None
+
+    @property
+    def table_of(self) -> list[int]:
+        self._parse_places()
+        return self._table_of
+
+    @property
+    def ids(self) -> list[int]:
+        self._parse_places()
+        return self._ids
+
+    def _parse_places(self) -> None:
+        if self._unparsed is not None:
+            self._table_of, self._ids = map(_loads, self._unparsed)
+            self._unparsed = None
 
 
 @dataclass
@@ -115,8 +132,10 @@ def read(path: Path, fd: int) -> Loaded | None:
             return None
         sections, persisted = {}, {}
         for collection, info in header["collections"].items():
-            keys, table_of, ids, starts, ends = (_loads(body[a:b]) for a, b in info["parts"])
-            sections[collection] = Section(keys, info["tables"], table_of, ids, starts, ends)
+            keys, table_of, ids, starts, ends = (body[a:b] for a, b in info["parts"])
+            places = (table_of, ids)
+            section = Section(_loads(keys), info["tables"], None, None, _loads(starts), _loads(ends), places)
+            sections[collection] = section
             persisted[collection] = {
                 name: Persisted(mark, parts, body) for name, (mark, parts) in info["indexes"].items()
             }
