@@ -92,6 +92,7 @@ class Image:
     has renamed a new one over it."""
 
     def __init__(self, fd: int, sections: dict[str, Section]) -> None:
+        self._file = os.fdopen(fd, "rb", buffering=0)  # closed with it, should the store never be closed
         self.fd = fd
         self.sections = sections
 
@@ -107,7 +108,7 @@ class Image:
         return storefile.read_all(self.fd)
 
     def close(self) -> None:
-        os.close(self.fd)
+        self._file.close()
 
     def place(self, collection: str, ordinal: int) -> tuple[str, str]:
         section = self.sections[collection]
