@@ -50,6 +50,21 @@ def record():
 threading.Thread(target=record, daemon=True).start()
 runpy.run_module("sandbox", run_name="__main__", alter_sys=True)
 """
+# Run in the server process by --trim: glibc's malloc_trim every few seconds, so RSS counts the memory in use and not
+# what the allocator keeps free (the difference tells a leak from fragmentation).
+TRIM = """
+import ctypes, runpy, sys, threading, time
+libc = ctypes.CDLL("libc.so.6")
+sys.argv = ["paysandbox", *sys.argv[1:]]
+
+def trim():
+    while True:
+        time.sleep(5)
+        libc.malloc_trim(0)
+
+threading.Thread(target=trim, daemon=True).start()
+runpy.run_module("sandbox", run_name="__main__", alter_sys=True)
+"""
 
 
 def operations(url: str, notify_url: str):
@@ -80,6 +95,7 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=30.0, help="seconds between RSS readings")
     parser.add_argument("--quick", action="store_true", help="15 s, a reading every 3 s (the test suite's size)")
     parser.add_argument("--trace", metavar="DIR", help="run the server under tracemalloc, snapshots into DIR")
+    parser.add_argument("--trim", action="store_true", help="the server calls malloc_trim every 5 s (glibc)")
     parser.add_argument("--diff", metavar="DIR", help="what grew in a --trace run")
     args = parser.parse_args()
     if args.diff:
@@ -95,6 +111,8 @@ def main() -> None:
         if args.trace:
             Path(args.trace).mkdir(parents=True, exist_ok=True)
             argv = [argv[0], "-c", TRACE, args.trace, str(args.every), "serve"]
+        elif args.trim:
+            argv = [argv[0], "-c", TRIM, "serve"]
         server = Server(argv, {"SANDBOX_DATA": str(Path(folder) / "state.json")})
         try:
             readings = soak(server, receiver.url, seconds, args.rate, args.every)

@@ -22,6 +22,7 @@ import errno
 import json
 import logging
 import os
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,25 +48,25 @@ class Section:
 
     keys: list[str]
     tables: list[str]
-    _table_of: list[int] | None
-    _ids: list[int] | None
-    starts: list[int]
-    ends: list[int]
+    _table_of: array | None
+    _ids: array | None
+    starts: array
+    ends: array
     _unparsed: tuple[memoryview, memoryview] | None = None
 
     @property
-    def table_of(self) -> list[int]:
+    def table_of(self) -> array:
         self._parse_places()
         return self._table_of
 
     @property
-    def ids(self) -> list[int]:
+    def ids(self) -> array:
         self._parse_places()
         return self._ids
 
     def _parse_places(self) -> None:
         if self._unparsed is not None:
-            self._table_of, self._ids = map(_loads, self._unparsed)
+            self._table_of, self._ids = map(_array, self._unparsed)
             self._unparsed = None
 
 
@@ -135,7 +136,7 @@ def read(path: Path, fd: int) -> Loaded | None:
         for collection, info in header["collections"].items():
             keys, table_of, ids, starts, ends = (body[a:b] for a, b in info["parts"])
             places = (table_of, ids)
-            section = Section(_loads(keys), info["tables"], None, None, _loads(starts), _loads(ends), places)
+            section = Section(_loads(keys), info["tables"], None, None, _array(starts), _array(ends), places)
             sections[collection] = section
             persisted[collection] = {
                 name: Persisted(mark, parts, body) for name, (mark, parts) in info["indexes"].items()
@@ -163,11 +164,13 @@ def describes(path: Path) -> bool:
 
 
 class Layout:
-    """The store file being written: its parts, and the section of each collection as they are laid out."""
+    """The store file being written, in one buffer, and the section of each collection as it is laid out. One buffer
+    and arrays of integers, not a part and an integer object per document: a rewrite every minute or two otherwise
+    scatters long-lived small objects among its short-lived ones, and the process's memory grows in pieces it cannot
+    give back."""
 
     def __init__(self) -> None:
-        self.parts: list[Text] = [b"{"]
-        self.size = 1
+        self.text = bytearray(b"{")
         self.sections: dict[str, Section] = {}
         self._table_numbers: dict[str, dict[str, int]] = {}
 
@@ -177,27 +180,26 @@ class Layout:
     def document(self, collection: str, table: str, doc_id: str, key: str, text: Text, first: bool) -> None:
         section = self.sections.get(collection)
         if section is None:
-            section = self.sections[collection] = Section([], [], [], [], [], [])
+            section = self.sections[collection] = Section([], [], _array(), _array(), _array(), _array())
             self._table_numbers[collection] = {}
         numbers = self._table_numbers[collection]
         if table not in numbers:
             numbers[table] = len(section.tables)
             section.tables.append(table)
-        self._add(f'{"" if first else ", "}"{doc_id}": '.encode())
+        self.text += f'{"" if first else ", "}"{doc_id}": '.encode()
         section.keys.append(key)
         section.table_of.append(numbers[table])
         section.ids.append(int(doc_id))
-        section.starts.append(self.size)
-        self._add(text)
-        section.ends.append(self.size)
+        section.starts.append(len(self.text))
+        self.text += text
+        section.ends.append(len(self.text))
 
-    def end(self, any_table: bool) -> list[Text]:
-        self._add(b"}\n}\n" if any_table else b"\n}\n")
-        return self.parts
+    def end(self, any_table: bool) -> list[bytearray]:
+        self.text += b"}\n}\n" if any_table else b"\n}\n"
+        return [self.text]
 
     def _add(self, part: Text) -> None:
-        self.parts.append(part)
-        self.size += len(part)
+        self.text += part
 
 
 Entries = tuple[str, dict[str, str], dict[str, list[str]]]  # an index's fingerprint, text -> key, text -> keys
@@ -219,8 +221,8 @@ def index_parts(
         return size - len(text), size - 1
 
     for collection in sections.keys() | indexes.keys():
-        section = sections.get(collection) or Section([], [], [], [], [], [])
-        arrays = (section.keys, section.table_of, section.ids, section.starts, section.ends)
+        section = sections.get(collection) or Section([], [], _array(), _array(), _array(), _array())
+        arrays = (section.keys, *(list(a) for a in (section.table_of, section.ids, section.starts, section.ends)))
         info = header["collections"][collection] = {"tables": section.tables, "parts": [part(a) for a in arrays]}
         ordinal_of = dict(zip(section.keys, range(len(section.keys)), strict=True))
         info["indexes"] = {}
@@ -234,6 +236,11 @@ def index_parts(
             info["indexes"][name] = (mark, [part(list(one)), part(one_ordinals), part(list(many)), part(many_ordinals)])
     yield _dumps(header) + b"\n"
     yield from body
+
+
+def _array(data: memoryview | None = None) -> array:
+    """Integers held in one buffer (from their JSON array, if given)."""
+    return array("q", _loads(data)) if data is not None else array("q")
 
 
 def _identity(stat: os.stat_result) -> list[int]:
