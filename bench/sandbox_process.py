@@ -60,7 +60,12 @@ class Server:
         self.process = subprocess.Popen(
             [*argv, *extra], cwd=ROOT, env={**os.environ, **settings, **(env or {})}, stdout=self._log, stderr=self._log
         )
-        self._wait_listening(argv)
+        try:
+            self._wait_listening(argv)
+        except BaseException:  # not left running behind the benchmark that gave up on it
+            self.process.kill()
+            self.process.wait()
+            raise
         self.pid = self._worker_pid()
 
     def _wait_listening(self, argv: list[str]) -> None:

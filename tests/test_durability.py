@@ -13,7 +13,7 @@ from sandbox.app import create_app
 from sandbox.config import Config
 from sandbox.core.clock import BEIJING
 from sandbox.core.models import PAID, PENDING, Order
-from sandbox.core.store import open_store
+from sandbox.core.store import open_store, tiny
 from sandbox.merchant.alipay import AlipayClient
 from tests.test_cli import serve, stop
 
@@ -108,4 +108,41 @@ def test_a_restart_with_a_long_paid_history_reschedules_only_what_is_due(tmp_pat
     assert len(orders) == 5000
     closed = sorted(o["out_trade_no"] for o in orders if o["status"] == "closed")
     assert closed == [f"H{n:05d}" for n in range(0, 5000, 1000)]  # their expiries were rescheduled
+    app.extensions["paysandbox"].stop()
+
+
+def test_a_restart_reads_only_the_documents_it_uses_then_finds_the_rest(tmp_path, monkeypatch):
+    data = str(tmp_path / "paysandbox.json")
+    store = open_store(data)
+    now = datetime.now(BEIJING)
+    for n in range(3000):
+        pending = n % 1000 == 0
+        order = Order(
+            gateway="alipay",
+            merchant_id=APP,
+            out_trade_no=f"H{n:05d}",
+            trade_no=f"T{n:05d}",
+            amount=100,
+            created_at=now,
+            status=PENDING if pending else PAID,
+            expires_at=now + timedelta(minutes=30),
+            paid_at=None if pending else now,
+        )
+        store.put("orders", order.key, order.to_doc())
+    store.close()
+    create_app(Config(clock_mode="manual", data_path=data, retention_orders=0)).extensions["paysandbox"].stop()
+    assert Path(f"{data}.index").exists()  # the clean stop wrote the file and its index file
+    parsed = []
+    real_parse = tiny._parse
+    monkeypatch.setattr(tiny, "_parse", lambda text: parsed.append(text) or real_parse(text))
+    app = create_app(Config(clock_mode="manual", data_path=data, retention_orders=0))
+    orders = [text for text in parsed if b'"out_trade_no"' in text]
+    assert len(orders) == 3  # the pending ones, to schedule their expiry: the paid history stays unread
+    client = app.test_client()
+    found = client.get(f"/_sandbox/orders/alipay/{APP}/H02999").get_json()
+    assert (found["status"], found["trade_no"]) == ("paid", "T02999")
+    client.post("/_sandbox/clock/advance", json={"seconds": 3600})
+    listed = client.get("/_sandbox/orders").get_json()["orders"]
+    assert len(listed) == 3000
+    assert sorted(o["out_trade_no"] for o in listed if o["status"] == "closed") == ["H00000", "H01000", "H02000"]
     app.extensions["paysandbox"].stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,16 +41,47 @@ def journal_of(path: str | Path) -> Path:
 
 
 def check(path: str | Path) -> None:
-    """Read the store file and its journal as the store will, raising StoreFileError if either cannot be used."""
-    read_tables(Path(path))
+    """Read the store file and its journal as the store will, raising StoreFileError if either cannot be used. A file
+    its index file describes was written by the sandbox and not changed since: it is not parsed (as on start)."""
+    from sandbox.core.store import image  # the store package imports this module
+
+    if not image.describes(Path(path)):
+        read_tables(Path(path))
     read_journal(journal_of(path))
 
 
 def read_tables(path: Path) -> dict | None:
     """The TinyDB data of the store file ({table: {doc id: document}}); None when the file does not exist yet."""
     raw = _read(path)
-    if raw is None:
+    return None if raw is None else parse_tables(path, raw)
+
+
+def open_file(path: Path) -> int | None:
+    """A file descriptor on the store file, open for reading; None when the file does not exist yet."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
         return None
+    except OSError:
+        _read(path)  # raises the StoreFileError that says what is wrong
+        raise
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.close(fd)
+        _read(path)  # raises: it is a directory
+    return fd
+
+
+def read_all(fd: int) -> bytes:
+    """The whole of an open file, from its start."""
+    parts, offset = [], 0
+    while part := os.pread(fd, max(os.fstat(fd).st_size - offset, 1 << 16), offset):
+        parts.append(part)
+        offset += len(part)
+    return b"".join(parts)
+
+
+def parse_tables(path: Path, raw: bytes) -> dict:
+    """The TinyDB data ({table: {doc id: document}}) in the store file's bytes, or the StoreFileError saying why not."""
     if not raw:
         # The sandbox never writes an empty file (it writes whole files atomically): this is a failed copy or write.
         raise StoreFileError(path, "it is empty (0 bytes), which no paysandbox store is")

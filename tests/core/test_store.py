@@ -6,7 +6,7 @@ import threading
 import pytest
 from tinydb import TinyDB
 
-from sandbox.core.store import TinyStore, tiny
+from sandbox.core.store import TinyStore, image, tiny
 
 
 def test_put_get_and_replace_keep_indexes_in_step():
@@ -177,14 +177,14 @@ def test_writes_made_while_the_file_is_rewritten_stay_in_the_journal(tmp_path, m
     store = TinyStore(str(path))
     store.put("orders", "before", {"x": 1})
     store.flush()
-    lay_out = tiny._tables
+    lay_out = tiny._lay_out
 
-    def a_write_arrives_meanwhile(docs, locations):
+    def a_write_arrives_meanwhile(*args):
         store.put("orders", "during", {"x": 2})
         store.flush()
-        return lay_out(docs, locations)
+        return lay_out(*args)
 
-    monkeypatch.setattr(tiny, "_tables", a_write_arrives_meanwhile)
+    monkeypatch.setattr(tiny, "_lay_out", a_write_arrives_meanwhile)
     store.compact(force=True)
     assert "during" not in path.read_text()  # the file is as of the rewrite's start ...
     assert '"during"' in (tmp_path / "state.json.journal").read_text()  # ... the journal keeps what came after
@@ -213,12 +213,133 @@ def test_a_failed_append_is_undone_and_its_changes_go_with_the_next(tmp_path, mo
     assert [json.loads(line)["d"]["_key"] for line in lines] == ["a", "b"]
 
 
-def test_each_document_is_held_once_in_memory(tmp_path):
+def test_a_file_store_holds_documents_as_their_json_text_and_a_rewrite_as_ordinals_in_the_file(tmp_path):
     path = tmp_path / "state.json"
     store = TinyStore(str(path))
-    doc = {"x": 1}
+    doc = {"x": 1, "subject": "中文"}
     store.put("orders", "a", doc)
-    assert store.get("orders", "a") is doc  # no copy kept beside it in TinyDB's layout
+    assert store._docs["orders"]["a"] == '{"_key":"a","x":1,"subject":"中文"}'.encode()
+    assert store.get("orders", "a") == doc and store.get("orders", "a") is not doc  # each read is a new dict
+    store.compact(force=True)
+    assert store._docs["orders"]["a"] == 0  # its text lives once, in the file's bytes
+    assert store.get("orders", "a") == doc
+    store.put("orders", "a", {"x": 2})  # and a change is held as text again, at the same place
+    store.close()
+    assert list(json.loads(path.read_text())) == [TinyStore._shard("orders", "a")]
+    assert TinyStore(str(path)).get("orders", "a") == {"x": 2}
+
+
+def trade_no_index(doc):
+    return [("alipay", doc["trade_no"])]
+
+
+def other_trade_no_index(doc):
+    return [("alipay", doc["trade_no"].lower())]
+
+
+def test_a_restart_reads_the_index_file_and_parses_no_document(tmp_path):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    store.add_index("orders", "trade_no", trade_no_index)
+    for n in range(50):
+        store.put("orders", f"k{n}", {"trade_no": f"T{n % 10}"})  # several keys under one value
+    store.close()
+    assert (tmp_path / "state.json.index").exists()
+    reopened = TinyStore(str(path))
+    assert all(type(held) is int for held in reopened._docs["orders"].values())
+    reopened.add_index("orders", "trade_no", trade_no_index)
+    assert reopened._indexes["orders"]["trade_no"].many  # taken from the index file, not computed
+    assert sorted(d["trade_no"] for d in reopened.lookup("orders", "trade_no", ("alipay", "T3"))) == ["T3"] * 5
+    reopened.delete("orders", "k3")
+    reopened.put("orders", "k13", {"trade_no": "T99"})
+    assert len(reopened.lookup("orders", "trade_no", ("alipay", "T3"))) == 3
+    assert reopened.lookup("orders", "trade_no", ("alipay", "T99")) == [{"trade_no": "T99"}]
+
+
+def test_entries_of_another_index_function_are_computed_not_taken(tmp_path):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    store.add_index("orders", "trade_no", trade_no_index)
+    store.put("orders", "a", {"trade_no": "T1"})
     store.close()
     reopened = TinyStore(str(path))
-    assert reopened.get("orders", "a") is reopened.scan("orders")[0]
+    reopened.add_index("orders", "trade_no", other_trade_no_index)  # the code changed between the two runs
+    assert reopened.lookup("orders", "trade_no", ("alipay", "t1")) == [{"trade_no": "T1"}]
+    assert reopened.lookup("orders", "trade_no", ("alipay", "T1")) == []
+
+
+def test_taken_entries_are_corrected_by_the_journal_replayed_after_the_file(tmp_path):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    store.add_index("orders", "trade_no", trade_no_index)
+    for n in range(5):
+        store.put("orders", f"k{n}", {"trade_no": f"T{n}"})
+    store.close()
+    store = TinyStore(str(path))
+    store.add_index("orders", "trade_no", trade_no_index)
+    store.put("orders", "k1", {"trade_no": "T7"})  # replaced
+    store.delete("orders", "k2")
+    store.put("orders", "k9", {"trade_no": "T9"})  # new
+    store.flush()  # then the process dies: the file and its index file are as before, the journal holds these
+    revived = TinyStore(str(path))
+    revived.add_index("orders", "trade_no", trade_no_index)
+    found = {n: [d["trade_no"] for d in revived.lookup("orders", "trade_no", ("alipay", f"T{n}"))] for n in range(10)}
+    assert found == {0: ["T0"], 1: [], 2: [], 3: ["T3"], 4: ["T4"], 5: [], 6: [], 7: ["T7"], 8: [], 9: ["T9"]}
+    revived.close()
+    again = TinyStore(str(path))
+    again.add_index("orders", "trade_no", trade_no_index)
+    assert sorted(d["trade_no"] for d in again.all("orders")) == ["T0", "T3", "T4", "T7", "T9"]
+    assert again.lookup("orders", "trade_no", ("alipay", "T7")) == [{"trade_no": "T7"}]
+
+
+def test_a_file_changed_behind_its_index_file_is_read_whole_and_soon_rewritten(tmp_path):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    store.add_index("orders", "trade_no", trade_no_index)
+    store.put("orders", "a", {"trade_no": "T1"})
+    store.close()
+    TinyDB(str(path)).table(TinyStore._shard("orders", "b")).insert({"_key": "b", "trade_no": "T2"})  # a user's edit
+    edited = TinyStore(str(path))
+    edited.add_index("orders", "trade_no", trade_no_index)
+    assert edited.lookup("orders", "trade_no", ("alipay", "T2")) == [{"trade_no": "T2"}]
+    edited.compact()  # what the background thread does within half a second
+    assert image.describes(path)
+    assert sorted(TinyStore(str(path))._docs["orders"].items()) in ([("a", 0), ("b", 1)], [("a", 1), ("b", 0)])
+
+
+def test_an_index_file_that_cannot_be_read_only_costs_a_whole_read(tmp_path):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    store.put("orders", "a", {"x": 1})
+    store.close()
+    (tmp_path / "state.json.index").write_bytes(b'{"format": 1, "file": [1, 2')
+    assert TinyStore(str(path)).get("orders", "a") == {"x": 1}
+
+
+def test_documents_read_back_exactly_whatever_json_they_hold(tmp_path):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    odd = {"big": 2**70, "negative": -(2**64), "nan": float("inf"), "surrogate": "\ud800", "text": "中文"}
+    store.put("orders", "a", odd)
+    store.put("orders", "b", {"x": 1.5, "n": None})
+    assert store.get("orders", "a") == odd and type(store.get("orders", "a")["big"]) is int
+    store.close()
+    reopened = TinyStore(str(path))
+    assert reopened.get("orders", "a") == odd and reopened.get("orders", "b") == {"x": 1.5, "n": None}
+
+
+def test_writes_leave_taken_entries_unmade_until_an_index_is_used(tmp_path):
+    path = tmp_path / "state.json"
+    store = TinyStore(str(path))
+    store.add_index("orders", "trade_no", trade_no_index)
+    for n in range(20):
+        store.put("orders", f"k{n}", {"trade_no": f"T{n % 4}"})
+    store.close()
+    reopened = TinyStore(str(path))
+    reopened.add_index("orders", "trade_no", trade_no_index)
+    reopened.put("orders", "k0", {"trade_no": "T9"})
+    reopened.delete("orders", "k1")
+    reopened.put("orders", "new", {"trade_no": "T2"})
+    assert reopened._indexes["orders"]["trade_no"].pending is not None  # nothing made by the writes
+    found = {n: len(reopened.lookup("orders", "trade_no", ("alipay", f"T{n}"))) for n in (0, 1, 2, 3, 9)}
+    assert found == {0: 4, 1: 4, 2: 6, 3: 5, 9: 1}

@@ -17,16 +17,18 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sandbox.core import storefile
+from sandbox.core.store import image
 
 MIN_COMPACTION_BYTES = 4 * 1024 * 1024
 
-# A recorded change: (table, doc id, key, document) puts, (table, doc id, None, None) deletes, (table,) drops.
+# A recorded change: (table, doc id, key, the document's JSON text with its _key) puts, (table, doc id, None, None)
+# deletes, (table,) drops.
 Change = tuple
-Tables = dict[str, dict[str, tuple[str, dict]]]  # table -> doc id -> (key, document), as the file lays them out
+IndexParts = Callable[[os.stat_result], Iterable[bytes]]  # the index file, made from the new file's stat
 
 
 class Journal:
@@ -42,23 +44,19 @@ class Journal:
         self._base_bytes = 0
         self._journal_bytes = 0
 
-    def load(self) -> dict:
-        """The TinyDB data ({table: {doc id: document}}) of the file with the journal replayed over it. A last journal
-        line torn by a crash mid-append (never acknowledged: an append is, once whole and fsynced) is cut off the file,
-        so the next append starts on a line of its own."""
-        tables = storefile.read_tables(self.path)  # StoreFileError says what is wrong with a damaged file
-        if tables is None:
-            tables = {}
-        else:
-            self._base_bytes = self.path.stat().st_size
+    def load(self) -> tuple[int | None, list[dict]]:
+        """A file descriptor on the store file (None when there is none yet), and the journal's changes to replay over
+        it. A last journal line torn by a crash mid-append (never acknowledged: an append is, once whole and fsynced)
+        is cut off the file, so the next append starts on a line of its own."""
+        base = storefile.open_file(self.path)
+        if base is not None:
+            self._base_bytes = os.fstat(base).st_size
         changes, whole = storefile.read_journal(self.journal_path)
         if self.journal_path.exists():
             if self.journal_path.stat().st_size > whole:
                 _truncate(self.journal_path, whole)
             self._journal_bytes = whole
-        for change in changes:
-            _replay(tables, change)
-        return tables
+        return base, changes
 
     # -- committing ------------------------------------------------------------------------------
 
@@ -82,7 +80,7 @@ class Journal:
             changes, self._changes = self._changes, []
             upto = self._recorded
         if changes:
-            text = "".join(_line(change) for change in changes).encode("utf-8")
+            text = b"".join(_line(change) for change in changes)
             try:
                 _write_all(self._journal_fd(), text)
                 os.fdatasync(self._fd)
@@ -121,12 +119,21 @@ class Journal:
             self._append_recorded()
             return self._journal_bytes
 
-    def rewrite(self, tables: Tables, journal_bytes: int) -> None:
-        """Write `tables` (the store as of the point the journal had `journal_bytes`) as the TinyDB file, then keep
-        only the journal's lines after that point. Appends go on meanwhile, and wait only while the tail is copied."""
-        self._base_bytes = _write_atomically(self.path, _tables_json(tables))
-        with self._commit_lock:
-            self._drop_journal_head(journal_bytes)
+    def rewrite(self, parts: Iterable[bytes], index_parts: IndexParts, journal_bytes: int) -> int:
+        """Write `parts` (the store as of the point the journal had `journal_bytes`) as the TinyDB file, and its index
+        file (image.py: made from the new file's stat), then keep only the journal's lines after that point. Appends
+        go on meanwhile, and wait only while the tail is copied. The index file goes second: a crash between leaves
+        one that does not describe the file, which is then read whole. Answers a file descriptor on the new file."""
+        self._base_bytes = _write_atomically(self.path, parts)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            _write_atomically(image.index_of(self.path), index_parts(os.fstat(fd)))
+            with self._commit_lock:
+                self._drop_journal_head(journal_bytes)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def _drop_journal_head(self, size: int) -> None:
         """Keep only the journal's lines after its first `size` bytes (the file holds those)."""
@@ -149,32 +156,12 @@ class Journal:
             self._fd = None
 
 
-def _line(change: Change) -> str:
+def _line(change: Change) -> bytes:
     if len(change) == 1:
-        return json.dumps({"drop": change[0]}, ensure_ascii=False) + "\n"
-    table, doc_id, key, doc = change
-    if doc is None:
-        return json.dumps({"t": table, "i": doc_id}, ensure_ascii=False) + "\n"
-    return json.dumps({"t": table, "i": doc_id, "d": {"_key": key, **doc}}, ensure_ascii=False) + "\n"
-
-
-def _replay(tables: dict, change: dict) -> None:
-    if "drop" in change:
-        tables.pop(change["drop"], None)
-    elif "d" in change:
-        tables.setdefault(change["t"], {})[change["i"]] = change["d"]
-    else:
-        tables.get(change["t"], {}).pop(change["i"], None)
-
-
-def _tables_json(tables: Tables) -> Iterator[bytes]:
-    """The TinyDB file's text, one table at a time (a table per line), so no copy of the whole store is made."""
-    yield b"{"
-    for number, (table, documents) in enumerate(tables.items()):
-        stored = {doc_id: {"_key": key, **doc} for doc_id, (key, doc) in documents.items()}
-        separator = ",\n" if number else "\n"
-        yield f"{separator}{json.dumps(table)}: {json.dumps(stored, ensure_ascii=False)}".encode()
-    yield b"\n}\n"
+        return json.dumps({"drop": change[0]}, ensure_ascii=False).encode() + b"\n"
+    table, doc_id, _, text = change
+    head = f'{{"t": {json.dumps(table)}, "i": {json.dumps(doc_id)}'.encode()
+    return head + (b"}\n" if text is None else b', "d": ' + text + b"}\n")
 
 
 def _write_atomically(path: Path, parts) -> int:
