@@ -14,7 +14,6 @@ checks that a stored order answers. The goal: a restart with 100,000 stored orde
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import signal
 import statistics
@@ -26,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sandbox_process import APP_ID, ROOT, alipay_client, free_port, get_json, mib, servers
+from startup import healthy
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -84,17 +84,6 @@ def start(data: Path | None) -> tuple[float, int, subprocess.Popen, str]:
     took = time.perf_counter() - started
     status = dict(line.split(":", 1) for line in Path(f"/proc/{process.pid}/status").read_text().splitlines())
     return took, int(status["VmRSS"].split()[0]) * 1024, process, f"http://127.0.0.1:{port}"
-
-
-def healthy(port: int) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-    try:
-        connection.request("GET", "/_sandbox/health")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
 
 
 def measure(name: str, data: Path | None, runs: int, check: str = "") -> float:

@@ -77,11 +77,12 @@ def test_a_journal_torn_by_a_crash_is_repaired_so_a_second_crash_still_restarts(
         stop(process)
 
 
-def test_a_restart_with_a_long_paid_history_reschedules_only_what_is_due(tmp_path, monkeypatch):
-    data = str(tmp_path / "paysandbox.json")
+def stored_history(folder, count: int) -> str:
+    """A store file of `count` Alipay orders, paid but for one in a thousand (pending, expiring in 30 minutes)."""
+    data = str(folder / "paysandbox.json")
     store = open_store(data)
     now = datetime.now(BEIJING)
-    for n in range(5000):
+    for n in range(count):
         pending = n % 1000 == 0
         order = Order(
             gateway="alipay",
@@ -96,6 +97,11 @@ def test_a_restart_with_a_long_paid_history_reschedules_only_what_is_due(tmp_pat
         )
         store.put("orders", order.key, order.to_doc())
     store.close()
+    return data
+
+
+def test_a_restart_with_a_long_paid_history_reschedules_only_what_is_due(tmp_path, monkeypatch):
+    data = stored_history(tmp_path, 5000)
     built = []
     real_from_doc = Order.from_doc.__func__
     monkeypatch.setattr(Order, "from_doc", classmethod(lambda cls, doc: built.append(doc) or real_from_doc(cls, doc)))
@@ -112,24 +118,7 @@ def test_a_restart_with_a_long_paid_history_reschedules_only_what_is_due(tmp_pat
 
 
 def test_a_restart_reads_only_the_documents_it_uses_then_finds_the_rest(tmp_path, monkeypatch):
-    data = str(tmp_path / "paysandbox.json")
-    store = open_store(data)
-    now = datetime.now(BEIJING)
-    for n in range(3000):
-        pending = n % 1000 == 0
-        order = Order(
-            gateway="alipay",
-            merchant_id=APP,
-            out_trade_no=f"H{n:05d}",
-            trade_no=f"T{n:05d}",
-            amount=100,
-            created_at=now,
-            status=PENDING if pending else PAID,
-            expires_at=now + timedelta(minutes=30),
-            paid_at=None if pending else now,
-        )
-        store.put("orders", order.key, order.to_doc())
-    store.close()
+    data = stored_history(tmp_path, 3000)
     create_app(Config(clock_mode="manual", data_path=data, retention_orders=0)).extensions["paysandbox"].stop()
     assert Path(f"{data}.index").exists()  # the clean stop wrote the file and its index file
     parsed = []
