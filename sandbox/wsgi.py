@@ -10,6 +10,7 @@ import socket
 import sys
 import threading
 
+from sandbox import allocator
 from sandbox.admin.access import exposure_warning, reachable_from_elsewhere
 from sandbox.app import create_app
 from sandbox.config import Config
@@ -21,6 +22,7 @@ from sandbox.transport.hosts import loopback
 config = Config.from_env()
 config.token = config.access_token()  # a SANDBOX_TOKEN_FILE is read once (gunicorn_conf has checked it)
 logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+allocator.tune_for_a_server()  # a long-running worker: its heap settings before the store loads
 try:
     flask_app = create_app(config)  # loads SANDBOX_SCENARIOS, and a SANDBOX_DATA store with its pending notifications
 except StoreFileError as exc:

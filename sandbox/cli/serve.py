@@ -182,6 +182,7 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
     """The sandbox's WSGI server, bound and announced; an exit code if it cannot start."""
     from werkzeug.serving import make_server
 
+    from sandbox import allocator
     from sandbox.app import create_app
     from sandbox.transport.refusals import PlainRefusalsHandler
 
@@ -221,6 +222,7 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
     except ValueError as exc:
         print(f"paysandbox: --retention / SANDBOX_RETENTION: {exc}", file=sys.stderr)
         return 2
+    allocator.tune_for_a_server()  # before the store loads: its buffers then come from the tuned heap
     try:
         app = create_app(config)
     except StoreFileError as exc:
