@@ -111,7 +111,7 @@ def test_a_rolled_back_write_leaves_no_due_row_and_announces_nothing(postgres_ur
         queue.schedule(NOW, "expire", "kept")
         assert rows(postgres_url) == []  # not before the commit
     assert arrived.wait(5)
-    assert heard == ["due:ns-a"]
+    assert heard == [f"due:ns-a:{NOW.isoformat()}"]  # the namespace, and the moment the row falls due
     assert [key for _, _, key, _ in rows(postgres_url)] == ["kept"]
 
 

@@ -149,9 +149,10 @@ class PgDue:
                 self._closing.wait(RECONNECT_AFTER)
 
     def _heard(self, payload: str) -> None:
-        kind, _, namespace = payload.partition(":")
-        if kind == "due":
-            self.scheduled(namespace)
+        kind, _, about = payload.partition(":")
+        if kind == "due":  # due:<namespace>, or due:<namespace>:<moment> for one row scheduled (names have no ':')
+            namespace, _, moment = about.partition(":")
+            self.scheduled(namespace, datetime.fromisoformat(moment) if moment else None)
         for callback in self._notice_callbacks:
             try:
                 callback(payload)
@@ -163,9 +164,17 @@ class PgDue:
     def changed(self) -> None:
         self._changes += 1
 
-    def scheduled(self, namespace: str) -> None:
-        """Work was scheduled in the namespace (here, or by another process): look again, and wake its worker."""
-        self.changed()
+    def scheduled(self, namespace: str, due: datetime | None = None) -> None:
+        """Work was scheduled in the namespace (here, or by another process), and wake its worker. A row due at a
+        known moment only moves the view's earliest moment up to it: no query (a create schedules its expiry, and
+        reading the whole table again for each would cost the database more than the create); anything else makes
+        the view stale."""
+        with self._view_lock:
+            if due is not None and self._view_changes == self._changes:
+                earliest = self._view.get(namespace)
+                self._view[namespace] = due if earliest is None else min(earliest, due)
+            else:
+                self._changes += 1
         for listener in self._listeners.get(namespace, []):
             listener()
 
@@ -186,7 +195,7 @@ class PgDueQueue:
 
     def __init__(self, hub: PgDue, store, namespace: str) -> None:
         self._hub, self._store, self._namespace = hub, store, namespace
-        self._announce = (ANNOUNCE, (CHANNEL, f"due:{namespace}"))
+        self._announce = (ANNOUNCE, (CHANNEL, f"due:{namespace}"))  # the namespace's rows changed: look again
 
     @property
     def durable(self) -> bool:
@@ -194,17 +203,17 @@ class PgDueQueue:
 
     def schedule(self, due: datetime, kind: str, key: str) -> None:
         row = {"namespace": self._namespace, "kind": kind, "key": stored_key(key), "due": due}
-        self._store.write([(SCHEDULE, row), self._announce])
+        self._store.write([(SCHEDULE, row), (ANNOUNCE, (CHANNEL, f"due:{self._namespace}:{due.isoformat()}"))])
         # Once committed this process sees it at once; the notice reaches the others (and this one a moment later).
-        self._store.after_commit(lambda: self._hub.scheduled(self._namespace))
+        self._store.after_commit(lambda: self._hub.scheduled(self._namespace, due))
 
     def take_due(self, now: datetime, limit: int | None = None) -> list[DueEntry]:
         owner = self._hub.owner()
         params = {"namespace": self._namespace, "now": now, "limit": limit, "owner": owner, "class": OWNER_CLASS}
         with self._store.connection() as conn:  # committed at once, whatever transaction this thread is in
             rows = conn.execute(TAKE, params).fetchall()
-        if rows:
-            self._hub.changed()
+        # What it took is no longer free, and finding nothing means the view was early: either way look again.
+        self._hub.changed()
         rows.sort(key=lambda row: (row[3], row[0]))
         return [DueEntry(kind, original_key(key), due, self._done(row_id, owner)) for row_id, kind, key, due in rows]
 
