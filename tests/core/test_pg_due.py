@@ -22,14 +22,6 @@ from sandbox.core.timers import Timers
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))
 
 
-@pytest.fixture
-def two(postgres_url):
-    stores = [open_store(postgres_url), open_store(postgres_url)]
-    yield stores
-    for store in stores:
-        store.close()
-
-
 def rows(url: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT namespace, kind, key, owner FROM due_work ORDER BY due_at, id").fetchall()

@@ -17,15 +17,6 @@ from sandbox.core.store import open_store
 RULES = "scenarios"
 
 
-@pytest.fixture
-def two(postgres_url):
-    """Two stores on one database, as two processes would have."""
-    stores = [open_store(postgres_url), open_store(postgres_url)]
-    yield stores
-    for store in stores:
-        store.close()
-
-
 def test_two_processes_never_interleave_a_check_then_write_on_a_key(two):
     two[0].put("counters", "c", {"n": 0})
 

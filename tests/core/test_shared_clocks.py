@@ -5,20 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from sandbox.core import clocks
 from sandbox.core.clock import Clock
 from sandbox.core.coherence import Coherence
-from sandbox.core.store import TinyStore, open_store
-
-
-@pytest.fixture
-def two(postgres_url):
-    first, second = open_store(postgres_url), open_store(postgres_url)
-    yield first, second
-    first.close()
-    second.close()
+from sandbox.core.store import TinyStore
 
 
 def test_the_first_store_opened_is_alone_and_the_next_joins_it(two):
