@@ -52,8 +52,10 @@ def wechatpayv3_client(
     private_key: str | None = None,
     cert_dir: str = "",
     wechatpay_type: WeChatPayType = WeChatPayType.NATIVE,
+    mchid: str = WECHAT_MERCHANT["merchant_id"],
 ) -> WeChatPay:
-    """The real wechatpayv3 SDK as the demo merchant: public-key mode, or certificate mode given a cert_dir."""
+    """The real wechatpayv3 SDK as the demo merchant (or, given `mchid`, the demo merchant's keys under another
+    mchid): public-key mode, or certificate mode given a cert_dir."""
     keys = (
         {"cert_dir": cert_dir}
         if cert_dir
@@ -61,7 +63,7 @@ def wechatpayv3_client(
     )
     wx = WeChatPay(
         wechatpay_type=wechatpay_type,
-        mchid=WECHAT_MERCHANT["merchant_id"],
+        mchid=mchid,
         private_key=private_key or (WECHAT / "demo/merchant_private_key.pem").read_text(),
         cert_serial_no=WECHAT_MERCHANT["merchant_serial_no"],
         apiv3_key=WECHAT_MERCHANT["apiv3_key"],

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from wechatpayv3 import WeChatPay, WeChatPayType
+from wechatpayv3 import WeChatPay
 from wechatpy.pay import WeChatPay as WeChatPayV2
 
-from tests.conftest import WECHAT, WECHAT_MERCHANT, WECHAT_PUBLIC_KEY_ID, wechatpayv3_client
+from tests.conftest import WECHAT_MERCHANT, wechatpayv3_client
 
 MCHID, APPID = WECHAT_MERCHANT["merchant_id"], WECHAT_MERCHANT["appid"]
 MCHID_A = "1900000201"
@@ -31,20 +31,7 @@ def wx(live, receiver) -> WeChatPay:
 @pytest.fixture
 def team_wx(team, live, receiver) -> WeChatPay:
     """wechatpayv3 as team-a's merchant: the demo merchant's keys under another mchid."""
-    client = WeChatPay(
-        wechatpay_type=WeChatPayType.NATIVE,
-        mchid=MCHID_A,
-        private_key=(WECHAT / "demo/merchant_private_key.pem").read_text(),
-        cert_serial_no=WECHAT_MERCHANT["merchant_serial_no"],
-        apiv3_key=WECHAT_MERCHANT["apiv3_key"],
-        appid=APPID,
-        notify_url=f"{receiver.url}/team",
-        public_key=(WECHAT / "sandbox/pub_key.pem").read_text(),
-        public_key_id=WECHAT_PUBLIC_KEY_ID,
-        timeout=(5, 10),
-    )
-    client._core._gate_way = live.url  # the only change to the SDK
-    return client
+    return wechatpayv3_client(live.url, f"{receiver.url}/team", mchid=MCHID_A)
 
 
 def ok(answer: tuple) -> dict:
