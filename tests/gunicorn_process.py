@@ -4,7 +4,6 @@ tests of several workers and of the compose example; and keep-alive sessions pin
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from tests.test_container import DOCKERFILE
+from tests.test_container import DOCKERFILE, ServerProcess
 
 REPO = Path(__file__).resolve().parent.parent
 PROCESS = "X-Sandbox-Process"  # sandbox.wsgi names the answering process (host/pid) on every answer
@@ -26,8 +25,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Gunicorn:
+class Gunicorn(ServerProcess):
     """One gunicorn master and its workers on a free loopback port, with `env` over the Dockerfile's ENV."""
+
+    name = "gunicorn"
 
     def __init__(self, env: dict[str, str], port: int | None = None) -> None:
         self.port = port or free_port()
@@ -50,34 +51,9 @@ class Gunicorn:
     def log(self) -> str:
         return Path(self._log.name).read_text(errors="replace")
 
-    def wait_healthy(self, within: float = 30.0) -> Gunicorn:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"gunicorn exited ({self.process.returncode}):\n{self.log()}"
-            try:
-                if requests.get(f"{self.url}/_sandbox/health", timeout=2).status_code == 200:
-                    return self
-            except (requests.ConnectionError, requests.Timeout):  # the master listens before a worker is up
-                pass
-            time.sleep(0.05)  # polling for readiness, not waiting out a timer
-        raise AssertionError(f"no healthy answer within {within}s:\n{self.log()}")
-
     def workers(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()] if children.exists() else []
-
-    def stop(self) -> int:
-        """SIGTERM, as `docker stop`, and the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"gunicorn ignored SIGTERM:\n{self.log()}") from None
-        finally:
-            self.http.close()
 
     def close(self) -> None:
         if self.process.poll() is None:

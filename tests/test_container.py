@@ -159,7 +159,45 @@ class Image:
         return Container(self, free_port(), env)
 
 
-class Container:
+class ServerProcess:
+    """A server the Dockerfile's CMD runs, on a loopback port (`process`, `url`, `http`, `log()`): waiting for its
+    health, and stopping it as `docker stop` does. `name` says which in a failure."""
+
+    name = "the server"
+    process: subprocess.Popen
+    url: str
+    http: requests.Session
+
+    def log(self) -> str:
+        raise NotImplementedError
+
+    def wait_healthy(self, within: float = 30.0):
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"{self.name} exited ({self.process.returncode}):\n{self.log()}"
+            try:
+                if self.http.get(f"{self.url}/_sandbox/health", timeout=2).status_code == 200:
+                    return self
+            except (requests.ConnectionError, requests.Timeout):  # the master listens before a worker is up
+                pass
+            time.sleep(0.05)  # polling for readiness, not waiting out a timer
+        raise AssertionError(f"no healthy answer within {within}s:\n{self.log()}")
+
+    def stop(self) -> int:
+        """`docker stop`: SIGTERM, and the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"{self.name} ignored SIGTERM:\n{self.log()}") from None
+        finally:
+            self.http.close()
+
+
+class Container(ServerProcess):
     """The Dockerfile's CMD running in the image, on a free loopback port."""
 
     def __init__(self, image: Image, port: int, env: dict[str, str]) -> None:
@@ -177,33 +215,10 @@ class Container:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_healthy(self, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"the server exited ({self.process.returncode}):\n{self.log()}"
-            try:
-                if self.http.get(f"{self.url}/_sandbox/health", timeout=2).status_code == 200:
-                    return
-            except (requests.ConnectionError, requests.Timeout):  # the master listens before the worker is up
-                pass
-            time.sleep(0.05)  # polling for readiness, not waiting out a timer
-        raise AssertionError(f"no healthy answer within {within}s:\n{self.log()}")
-
     def healthcheck(self) -> subprocess.CompletedProcess:
         """The Dockerfile's HEALTHCHECK command, as the engine runs it inside the container."""
         argv = self.image.command(DOCKERFILE.healthcheck)
         return subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=10)
-
-    def stop(self) -> int:
-        """`docker stop`: SIGTERM, and the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"the server ignored SIGTERM:\n{self.log()}") from None
 
 
 @pytest.fixture(scope="module")
