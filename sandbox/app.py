@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from sandbox import __version__, bounded_body
 from sandbox.admin import access
 from sandbox.config import Config
+from sandbox.console import views as console
 from sandbox.core.sandbox import Sandbox
 from sandbox.gateways import faults
 from sandbox.gateways.alipay import faults as alipay_faults
@@ -75,6 +76,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     access.install(app, config.access_token())
     app.register_blueprint(admin_bp)
+    console.install(app)
     app.register_blueprint(alipay_bp)
     app.register_blueprint(alipay_v3_bp)
     app.register_blueprint(wechatpay_v3_bp)

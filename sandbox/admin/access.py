@@ -23,14 +23,25 @@ HOW_TO_SEND = (
 OWN_FETCHES = frozenset({"same-origin", "none"})
 
 
+# The console's pages (a browser's, with its own login and form posts): guarded by the console itself.
+CONSOLE = (f"{PREFIX}/", f"{PREFIX}/console")
+
+
 def install(app: Flask, token: str | None) -> None:
     """Guard every /_sandbox path (unknown ones too, so nothing answers a stranger but 401) before its view runs."""
+    app.extensions["paysandbox_token"] = token
 
     @app.before_request
     def guard_control_api() -> Response | None:
+        if is_console(request.path):
+            return None
         if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
             return _refusal(token)
         return None
+
+
+def is_console(path: str) -> bool:
+    return path == CONSOLE[0] or path == CONSOLE[1] or path.startswith(CONSOLE[1] + "/")
 
 
 def _refusal(token: str | None) -> Response | None:
@@ -79,16 +90,22 @@ def _non_json_refusal() -> Response | None:
 
 def _cross_site_refusal() -> Response | None:
     """A browser says where a request comes from: a page of another origin may not change the sandbox's state."""
-    fetch_site = request.headers.get("Sec-Fetch-Site", "")
-    origin = request.headers.get("Origin", "")
-    if fetch_site and fetch_site not in OWN_FETCHES:
-        source = f"Sec-Fetch-Site: {fetch_site}"
-    elif origin and urlsplit(origin).netloc.lower() != request.host.lower():
-        source = f"Origin: {origin}"
-    else:
+    source = cross_site_source()
+    if not source:
         return None
     message = f"the control API takes no state changes from another site's web page ({source}); call it from a script"
     return _error(403, "CROSS_SITE_REQUEST", message)
+
+
+def cross_site_source() -> str:
+    """What says this request came from another site's page (a header and its value), or ''."""
+    fetch_site = request.headers.get("Sec-Fetch-Site", "")
+    origin = request.headers.get("Origin", "")
+    if fetch_site and fetch_site not in OWN_FETCHES:
+        return f"Sec-Fetch-Site: {fetch_site}"
+    if origin and urlsplit(origin).netloc.lower() != request.host.lower():
+        return f"Origin: {origin}"
+    return ""
 
 
 def _error(status: int, code: str, message: str) -> Response:

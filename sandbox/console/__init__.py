@@ -1,0 +1,1 @@
+"""The console: the dashboard a QA engineer uses in a browser, at /_sandbox/ (server-rendered, htmx, no build step)."""

@@ -1,0 +1,180 @@
+"""The orders pages: the live list with its filters, the create-order form, one order's timeline and its actions."""
+
+from __future__ import annotations
+
+import hashlib
+
+import segno
+from flask import Response, render_template, request
+from markupsafe import Markup
+
+from sandbox.console import api
+from sandbox.console.views import back, bp, page
+from sandbox.core.models import ORDER_STATUSES
+from sandbox.core.money import format_yuan, parse_yuan
+from sandbox.errors import InvalidParameter
+
+GATEWAYS = ("alipay", "wechatpay", "unionpay")
+SHOWN = 200  # orders in the list: the newest; filters narrow it
+FILTERS = ("gateway", "merchant_id", "status", "q")
+
+
+@bp.app_template_filter("yuan")
+def yuan(fen) -> str:
+    return format_yuan(int(fen)) if isinstance(fen, int) else ""
+
+
+def _filters() -> dict:
+    return {name: request.args.get(name, "").strip() for name in FILTERS}
+
+
+def _matching_orders(filters: dict) -> list[dict]:
+    orders = api.get(
+        "/orders", gateway=filters["gateway"], merchant_id=filters["merchant_id"], status=filters["status"]
+    )
+    text = filters["q"].lower()
+    if text:
+        fields = ("out_trade_no", "trade_no", "subject", "merchant_id")
+        orders["orders"] = [o for o in orders["orders"] if any(text in str(o.get(f) or "").lower() for f in fields)]
+    return orders["orders"][:SHOWN]
+
+
+def _version(html: str) -> str:
+    return hashlib.sha256(html.encode()).hexdigest()[:16]
+
+
+def _rows(filters: dict) -> str:
+    """The table body; it asks again every two seconds and is swapped only when something changed."""
+    orders = _matching_orders(filters)
+    inner = render_template("console/_order_rows.html", orders=orders)
+    return render_template(
+        "console/_order_rows_live.html", rows=Markup(inner), filters=filters, version=_version(inner)
+    )
+
+
+@bp.get("/")
+def orders():
+    filters = _filters()
+    try:
+        rows = _rows(filters)
+        error = None
+    except api.ApiError as refused:  # a bad filter: say so above the table, keep the page
+        rows, error = "", refused
+    return page(
+        "console/orders.html",
+        status=400 if error else 200,
+        rows=Markup(rows),
+        filters=filters,
+        statuses=ORDER_STATUSES,
+        gateways=GATEWAYS,
+        error=error,
+    )
+
+
+@bp.get("/console/orders/rows")
+def order_rows():
+    filters = _filters()
+    orders = _matching_orders(filters)
+    inner = render_template("console/_order_rows.html", orders=orders)
+    if request.args.get("v") == _version(inner):
+        return Response(status=204)  # htmx swaps nothing: no flicker, no lost focus
+    return Response(
+        render_template("console/_order_rows_live.html", rows=Markup(inner), filters=filters, version=_version(inner)),
+        mimetype="text/html",
+    )
+
+
+# -- a new order ----------------------------------------------------------------------------------------------------
+
+
+@bp.route("/console/orders/new", methods=["GET", "POST"])
+def new_order():
+    gateways = api.get("/gateways")["gateways"]
+    form = dict(request.form) if request.method == "POST" else {"gateway": request.args.get("gateway", "alipay")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        payload = {k: v.strip() for k, v in form.items() if k in _CREATE_FIELDS and v.strip()}
+        try:
+            payload["amount"] = parse_yuan(form.get("amount", "").strip() or None, "amount")
+            created = api.post("/orders", payload)
+        except InvalidParameter as bad:
+            errors[bad.name] = bad.message
+        except api.ApiError as refused:
+            errors[refused.field or "form"] = refused.message
+        else:
+            return back(
+                "console.order",
+                "Order created: open the hosted page as the buyer, or pay it here.",
+                gateway=created["gateway"],
+                merchant_id=created["merchant_id"],
+                out_trade_no=created["out_trade_no"],
+            )
+    return page("console/new_order.html", status=400 if errors else 200, gateways=gateways, form=form, errors=errors)
+
+
+_CREATE_FIELDS = ("gateway", "merchant_id", "method", "out_trade_no", "subject", "notify_url", "return_url")
+
+
+# -- one order ------------------------------------------------------------------------------------------------------
+
+
+def _order_path(gateway: str, merchant_id: str, out_trade_no: str) -> str:
+    return f"/orders/{gateway}/{merchant_id}/{out_trade_no}"
+
+
+def _qr_svg(text: str) -> Markup:
+    code = segno.make(text, error="m")
+    return Markup(code.svg_inline(omitsize=True, dark="#1a1a1a", light="#fff", title="Scan to pay"))
+
+
+def _order_context(gateway: str, merchant_id: str, out_trade_no: str) -> dict:
+    path = _order_path(gateway, merchant_id, out_trade_no)
+    order = api.get(path)
+    timeline = api.get(path + "/timeline")["events"]
+    live = render_template("console/_order_live.html", order=order, events=timeline)
+    return {"order": order, "live": Markup(live), "version": _version(live)}
+
+
+@bp.get("/console/orders/<gateway>/<merchant_id>/<path:out_trade_no>")
+def order(gateway: str, merchant_id: str, out_trade_no: str):
+    context = _order_context(gateway, merchant_id, out_trade_no)
+    pay_url = context["order"].get("pay_url")
+    qr_code = context["order"].get("qr_code")
+    return page("console/order.html", **context, pay_url=pay_url, qr_svg=_qr_svg(qr_code) if qr_code else None)
+
+
+@bp.get("/console/orders/<gateway>/<merchant_id>/<path:out_trade_no>/live")
+def order_live(gateway: str, merchant_id: str, out_trade_no: str):
+    context = _order_context(gateway, merchant_id, out_trade_no)
+    if request.args.get("v") == context["version"]:
+        return Response(status=204)
+    return Response(render_template("console/_order_live_wrap.html", **context), mimetype="text/html")
+
+
+@bp.post("/console/orders/<gateway>/<merchant_id>/<path:out_trade_no>/<action>")
+def order_action(gateway: str, merchant_id: str, out_trade_no: str, action: str):
+    path = _order_path(gateway, merchant_id, out_trade_no)
+    form = request.form
+    if action == "pay":
+        api.post(path + "/pay", {"outcome": "success"})
+        notice = "Paid as the buyer: the notification follows."
+    elif action == "fail":
+        api.post(path + "/pay", {"outcome": "fail", "reason": form.get("reason", "")})
+        notice = "Declined as the buyer."
+    elif action == "refund":
+        payload = {"amount": parse_yuan(form.get("amount", "").strip() or None, "amount")}
+        if form.get("out_refund_no", "").strip():
+            payload["out_refund_no"] = form["out_refund_no"].strip()
+        api.post(path + "/refund", payload)
+        notice = "Refund requested as the merchant."
+    elif action == "close":
+        api.post(path + "/close")
+        notice = "Closed as the merchant."
+    else:
+        return page("console/refusal.html", status=404, title="Unknown action", message=f"No action {action!r}.")
+    return back("console.order", notice, gateway=gateway, merchant_id=merchant_id, out_trade_no=out_trade_no)
+
+
+@bp.errorhandler(InvalidParameter)
+def bad_input(error: InvalidParameter):
+    return page("console/refusal.html", status=400, title="Check the input", message=error.message)
