@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command (and what CI runs): install everything the tests need, lint, run the suite.
-# Installs the Debian packages the tests drive for real when they are missing: Chromium (browser tests), a JDK
+# Installs the Debian packages the tests drive for real when they are missing: Chromium (browser tests) and a CJK font
+# (fonts-noto-cjk, so Chinese text renders in its screenshots), a JDK
 # (the Java clients), Node.js and npm (the Node SDKs, pinned by tests/node/package-lock.json), curl (the proxy recipes),
 # PostgreSQL (the PostgreSQL store: a throwaway cluster for the run, stopped and removed however the run ends), wrk
 # (bench/workers.py's load) and nginx (the compose example's front proxy, run by tests/examples/test_compose.py).
@@ -8,6 +9,8 @@
 source "$(dirname "$0")/_venv.sh"
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# A CJK font, so the pages' Chinese text renders in Chromium (tests/glyphs.py fails on empty boxes).
+[ -n "$(fc-list :lang=zh 2>/dev/null)" ] || missing+=(fonts-noto-cjk)
 command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v npm >/dev/null || missing+=(nodejs npm)
 command -v curl >/dev/null || missing+=(curl)

@@ -1,15 +1,85 @@
-"""The signature doctor and the integration reports (being built)."""
+"""The signature doctor and the integration reports: what the sandbox expects, and what it saw the merchant do."""
 
 from __future__ import annotations
 
-from sandbox.console.views import bp, page
+import json
+
+from flask import Response, request
+
+from sandbox.console import api
+from sandbox.console.views import back, bp, page
+
+PROTOCOLS = (
+    ("alipay", "Alipay OpenAPI (gateway.do)"),
+    ("alipay_v3", "Alipay OpenAPI v3"),
+    ("wechatpay_v3", "WeChat Pay API v3"),
+    ("wechatpay_v2", "WeChat Pay API v2 (XML)"),
+    ("unionpay", "UnionPay ACP 5.1.0"),
+)
 
 
-@bp.get("/console/doctor")
+@bp.route("/console/doctor", methods=["GET", "POST"])
 def doctor():
-    return page("console/refusal.html", title="Signature doctor", message="Coming in this change.")
+    form = request.form if request.method == "POST" else request.args
+    errors: dict[str, str] = {}
+    diagnosis = None
+    if request.method == "POST":
+        payload = {"protocol": form.get("protocol", "")}
+        if form.get("merchant_id", "").strip():
+            payload["merchant_id"] = form["merchant_id"].strip()
+        if form.get("mode", "request") == "request":
+            payload["request"] = _crlf_to_lf(form.get("request", ""))
+        else:
+            payload["string_to_sign"] = _crlf_to_lf(form.get("string_to_sign", ""))
+            if form.get("signature", "").strip():
+                payload["signature"] = form["signature"].strip()
+        try:
+            diagnosis = api.post("/signature/doctor", payload)
+        except api.ApiError as refused:
+            errors[refused.field or "form"] = refused.message
+    return page(
+        "console/doctor.html",
+        status=400 if errors else 200,
+        protocols=PROTOCOLS,
+        form=form,
+        errors=errors,
+        diagnosis=diagnosis,
+    )
+
+
+def _crlf_to_lf(text: str) -> str:
+    """A browser posts a textarea's line breaks as CRLF; what was pasted had the sender's own (LF for the wire
+    formats here, whose signed strings end lines with \\n)."""
+    return text.replace("\r\n", "\n")
 
 
 @bp.get("/console/reports")
 def reports():
-    return page("console/refusal.html", title="Integration reports", message="Coming in this change.")
+    merchants = api.get("/merchants")["merchants"]
+    return page("console/reports.html", merchants=merchants)
+
+
+@bp.get("/console/reports/<gateway>/<merchant_id>")
+def report(gateway: str, merchant_id: str):
+    answer = api.get(f"/merchants/{gateway}/{merchant_id}/report")
+    if request.args.get("format") == "json":
+        body = json.dumps(answer, ensure_ascii=False, indent=2)
+        name = f"paysandbox-report-{gateway}-{merchant_id}.json"
+        return Response(
+            body, mimetype="application/json", headers={"Content-Disposition": f"attachment; filename={name}"}
+        )
+    return page("console/report.html", report=answer, active="console.reports")
+
+
+@bp.post("/console/reports/<gateway>/<merchant_id>/exercise")
+def exercise(gateway: str, merchant_id: str):
+    """Add the scenario a report line suggests, so the next payment exercises that check."""
+    try:
+        rule = json.loads(request.form.get("scenario", ""))
+    except ValueError:
+        rule = None
+    if not isinstance(rule, dict):
+        return page("console/refusal.html", status=400, title="Check the input", message="scenario must be a JSON rule")
+    added = api.post("/scenarios", rule)["scenario"]
+    notice = f"Scenario {added['id']} added: make a payment for {merchant_id} to exercise it."
+    return back("console.report", notice, gateway=gateway, merchant_id=merchant_id)
