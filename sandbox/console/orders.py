@@ -136,11 +136,14 @@ def _order_context(gateway: str, merchant_id: str, out_trade_no: str) -> dict:
 
 
 @bp.get("/console/orders/<gateway>/<merchant_id>/<path:out_trade_no>")
-def order(gateway: str, merchant_id: str, out_trade_no: str):
+def order(gateway: str, merchant_id: str, out_trade_no: str, errors: dict | None = None, status: int = 200):
     context = _order_context(gateway, merchant_id, out_trade_no)
     pay_url = context["order"].get("pay_url")
     qr_code = context["order"].get("qr_code")
-    return page("console/order.html", **context, pay_url=pay_url, qr_svg=_qr_svg(qr_code) if qr_code else None)
+    qr_svg = _qr_svg(qr_code) if qr_code else None
+    errors = errors or {}
+    form = request.form if errors else {}
+    return page("console/order.html", status, **context, pay_url=pay_url, qr_svg=qr_svg, errors=errors, form=form)
 
 
 @bp.get("/console/orders/<gateway>/<merchant_id>/<path:out_trade_no>/live")
@@ -153,26 +156,38 @@ def order_live(gateway: str, merchant_id: str, out_trade_no: str):
 
 @bp.post("/console/orders/<gateway>/<merchant_id>/<path:out_trade_no>/<action>")
 def order_action(gateway: str, merchant_id: str, out_trade_no: str, action: str):
-    path = _order_path(gateway, merchant_id, out_trade_no)
+    """Pay or fail as the buyer, refund or close as the merchant; a refusal shows on the order's page, next to the
+    field it names."""
+    try:
+        notice = _act(_order_path(gateway, merchant_id, out_trade_no), action)
+    except InvalidParameter as bad:
+        return order(gateway, merchant_id, out_trade_no, errors={bad.name: bad.message}, status=400)
+    except api.ApiError as refused:
+        if refused.status == 404 and refused.code != "ORDER_NOT_FOUND":
+            raise
+        field = refused.field if refused.field in ("amount", "out_refund_no") else "action"
+        return order(gateway, merchant_id, out_trade_no, errors={field: refused.message}, status=refused.status)
+    return back("console.order", notice, gateway=gateway, merchant_id=merchant_id, out_trade_no=out_trade_no)
+
+
+def _act(path: str, action: str) -> str:
     form = request.form
     if action == "pay":
         api.post(path + "/pay", {"outcome": "success"})
-        notice = "Paid as the buyer: the notification follows."
-    elif action == "fail":
+        return "Paid as the buyer: the notification follows."
+    if action == "fail":
         api.post(path + "/pay", {"outcome": "fail", "reason": form.get("reason", "")})
-        notice = "Declined as the buyer."
-    elif action == "refund":
+        return "Declined as the buyer."
+    if action == "refund":
         payload = {"amount": parse_yuan(form.get("amount", "").strip() or None, "amount")}
         if form.get("out_refund_no", "").strip():
             payload["out_refund_no"] = form["out_refund_no"].strip()
         api.post(path + "/refund", payload)
-        notice = "Refund requested as the merchant."
-    elif action == "close":
+        return "Refund requested as the merchant."
+    if action == "close":
         api.post(path + "/close")
-        notice = "Closed as the merchant."
-    else:
-        return page("console/refusal.html", status=404, title="Unknown action", message=f"No action {action!r}.")
-    return back("console.order", notice, gateway=gateway, merchant_id=merchant_id, out_trade_no=out_trade_no)
+        return "Closed as the merchant."
+    raise InvalidParameter("action", f"no action {action!r}: pay, fail, refund or close")
 
 
 @bp.errorhandler(InvalidParameter)
