@@ -55,28 +55,46 @@ class Observations:
 
     # -- recording (from the gateways' fault filter) ---------------------------------------------------
 
-    def call(self, gateway: str, operation: str, method: str, merchant_id: str, out_trade_no: str) -> None:
-        """A gateway call about an order: the follow-up of its faults, if it had any still waiting for one."""
+    def call(self, gateway: str, operation: str, method: str, merchant_id: str, out_trade_no: str) -> bool:
+        """A gateway call about an order: the follow-up of its faults, if it had any still waiting for one. True
+        for a refund retried after a fault: `refund_retried` records, once it ran, the refunds it left."""
         if not out_trade_no or not merchant_id:
-            return
+            return False
         key = order_key(gateway, merchant_id, out_trade_no)
         if key not in self._waiting_keys():
-            return
+            return False
         with self._store.transaction():
             doc = scoped.own(self._store.get(COLLECTION, key), self._namespace)
             if doc is None or not waits_for_follow_up(doc):
                 self._discard(key)
-                return
+                return False
             follow_ups = (*FOLLOW_UPS, *(f["operation"] for f in doc["faults"]))
             if operation not in follow_ups:
-                return
-            followed = {"at": self._now(), "operation": operation, "method": method, "refunds_before": None}
-            if operation == "refund":  # what a retried refund may add is told from what was there before it
-                followed["refunds_before"] = self._refund_numbers(key)
+                return False
+            followed = {"at": self._now(), "operation": operation, "method": method}
+            if operation == "refund":  # what a retried refund adds is told from the refunds before and after it
+                followed.update(refunds_before=self._refund_numbers(key), refunds_after=None)
             doc = {**doc, "faults": [{**f, "followed_by": f["followed_by"] or followed} for f in doc["faults"]]}
             self._store.put(COLLECTION, key, doc)
             self._store.announce(topic(self._namespace))
         self._discard(key)
+        return operation == "refund"
+
+    def refund_retried(self, gateway: str, merchant_id: str, out_trade_no: str) -> None:
+        """The refund call that followed a fault up has run: keep the refunds it left (a new one: refunded twice)."""
+        key = order_key(gateway, merchant_id, out_trade_no)
+        with self._store.transaction():
+            doc = scoped.own(self._store.get(COLLECTION, key), self._namespace)
+            if doc is None:
+                return
+            after = self._refund_numbers(key)
+            faults = [
+                {**f, "followed_by": {**f["followed_by"], "refunds_after": after}}
+                if f["followed_by"] and f["followed_by"].get("refunds_after", False) is None
+                else f
+                for f in doc["faults"]
+            ]
+            self._store.put(COLLECTION, key, {**doc, "faults": faults})
 
     def fault(self, rule_id: str, api: dict, processed: bool, context) -> None:
         """A scenario fault hit a call (a rules.Context) that leaves the merchant unsure: record it."""

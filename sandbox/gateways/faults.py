@@ -82,6 +82,13 @@ def _before():
 
 
 def _after(response: Response) -> Response:
+    retried = g.pop("paysandbox_refund_retry", None)
+    if retried is not None:
+        namespace, ctx = retried
+        try:
+            namespace.observations.refund_retried(ctx.gateway, ctx.merchant_id, ctx.out_trade_no)
+        except Exception:
+            log.exception("observing the refund retried on %s failed", request.path)
     fault = g.pop("paysandbox_fault", None)
     if fault is None:
         return response
@@ -95,8 +102,8 @@ def _observe(namespace: Namespace, ctx: Context) -> None:
     try:
         if ctx.operation == "bill":
             namespace.observations.bill_fetched(ctx.gateway, ctx.method, ctx.merchant_id)
-        else:
-            namespace.observations.call(ctx.gateway, ctx.operation, ctx.method, ctx.merchant_id, ctx.out_trade_no)
+        elif namespace.observations.call(ctx.gateway, ctx.operation, ctx.method, ctx.merchant_id, ctx.out_trade_no):
+            g.paysandbox_refund_retry = (namespace, ctx)
     except Exception:
         log.exception("observing %s %s failed", request.method, request.path)
 
