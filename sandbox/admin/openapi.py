@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from sandbox import __version__
-from sandbox.admin import access
+from sandbox.admin import access, openapi_report
 from sandbox.admin import openapi_examples as ex
 from sandbox.admin.openapi_schemas import components, ref, text
 from sandbox.core.models import ORDER_STATUSES
@@ -356,6 +356,7 @@ def _merchants() -> dict:
                 params=("gateway", "merchant_id"),
             )
         },
+        **openapi_report.path(operation, answer, _query),
     }
 
 
@@ -629,7 +630,7 @@ def document() -> dict:
         "tags": [{"name": name, "description": description} for name, description in TAGS.items()],
         "paths": guarded(namespaced(paths)),
         "components": {
-            "schemas": components(),
+            "schemas": {**components(), **openapi_report.schemas()},
             "parameters": parameters(),
             "responses": responses(),
             "securitySchemes": security_schemes(),

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sandbox import __version__, errors
 from sandbox.admin import openapi
 from sandbox.admin.serialize import notification_summary, notification_view, order_view
-from sandbox.core import magic
+from sandbox.core import magic, report
 from sandbox.core.models import DEFAULT_NAMESPACE, ORDER_STATUSES, order_key
 from sandbox.core.namespaces import check_name
 from sandbox.core.outcomes import Decision
@@ -20,6 +20,7 @@ from sandbox.transport.ports import authority
 
 bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
 HEADER = "X-Sandbox-Namespace"
+MARKDOWN = "text/markdown"
 # The views that act in no namespace: they ignore the header.
 OUTSIDE_NAMESPACES = {
     "health",
@@ -153,6 +154,23 @@ def get_merchant(gateway: str, merchant_id: str):
     if record is None:
         raise errors.NotFound(f"no {gateway} merchant {merchant_id!r}")
     return jsonify(adapter.describe_merchant(record))
+
+
+@bp.get("/merchants/<gateway>/<merchant_id>/report")
+def merchant_report(gateway: str, merchant_id: str):
+    """How the merchant's integration behaved (core/report.py): JSON, or Markdown (?format=markdown, or asked for
+    with Accept: text/markdown)."""
+    _adapter(gateway)
+    if _namespace().merchants.get(gateway, merchant_id) is None:
+        raise errors.NotFound(f"no {gateway} merchant {merchant_id!r}")
+    wanted = request.args.get("format", "")
+    if wanted not in ("", "json", "markdown"):
+        raise errors.InvalidParameter("format", f"format must be json or markdown, got {wanted[:40]!r}")
+    answer = report.build(_namespace(), gateway, merchant_id)
+    asked = request.accept_mimetypes.best_match(["application/json", MARKDOWN])
+    if wanted == "markdown" or (not wanted and asked == MARKDOWN):
+        return Response(report.markdown(answer), mimetype=MARKDOWN)
+    return jsonify(answer)
 
 
 # -- orders -----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`paysandbox merchants list | show`: the merchants a running sandbox knows, their key serials and fingerprints."""
+"""`paysandbox merchants list | show | report`: the merchants a running sandbox knows, their key serials and
+fingerprints, and how each one's integration behaved."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import base64
 import hashlib
 import re
 
-from sandbox.cli.common import GATEWAYS, call, control_options, plural, segment
+from sandbox.cli.common import GATEWAYS, call, control, control_options, fail, plural, print_json, segment
 from sandbox.cli.tables import Column, fields, table
 from sandbox.config import Config
+from sandbox.control import ControlError
 
 # The identifier each protocol sends with the merchant's signature, and the merchant's own public material.
 SERIAL = {"alipay": "app_cert_sn", "wechatpay": "merchant_serial_no", "unionpay": "cert_id"}
@@ -26,12 +28,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     actions = merchants.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="every merchant: gateway, id, name, key serial and fingerprint")
     show = actions.add_parser("show", help="one merchant, its identifiers and key material")
-    show.add_argument("gateway", choices=GATEWAYS)
-    show.add_argument("merchant_id")
-    for action in (listing, show):
+    report = actions.add_parser(
+        "report", help="how the merchant's integration behaved, check by check (exit status 1 if a check failed)"
+    )
+    for action in (show, report):
+        action.add_argument("gateway", choices=GATEWAYS)
+        action.add_argument("merchant_id")
+    for action in (listing, show, report):
         control_options(action)
     listing.set_defaults(handler=_list)
     show.set_defaults(handler=_show)
+    report.set_defaults(handler=_report)
 
 
 def _list(args: argparse.Namespace, config: Config) -> int:
@@ -41,6 +48,36 @@ def _list(args: argparse.Namespace, config: Config) -> int:
 def _show(args: argparse.Namespace, config: Config) -> int:
     path = f"/merchants/{segment(args.gateway)}/{segment(args.merchant_id)}"
     return call(args, lambda c: c.call("GET", path), _render_one)
+
+
+def _report(args: argparse.Namespace, config: Config) -> int:
+    """The report as text (or --json); exit status 1 when a check failed, so a CI step can gate on it."""
+    path = f"/merchants/{segment(args.gateway)}/{segment(args.merchant_id)}/report"
+    try:
+        answer = control(args).call("GET", path)
+    except ControlError as exc:
+        return fail(str(exc))
+    if args.json:
+        print_json(answer)
+    else:
+        print(render_report(answer))
+    return 1 if answer["summary"]["failed"] else 0
+
+
+MARKS = {"passed": "passed", "failed": "FAILED", "not_exercised": "not exercised"}
+
+
+def render_report(answer: dict) -> str:
+    summary = answer["summary"]
+    lines = [
+        f"{answer['gateway']} merchant {answer['merchant_id']} at {answer['generated_at']}: {summary['passed']} passed,"
+        f" {summary['failed']} failed, {summary['not_exercised']} not exercised",
+    ]
+    for check in answer["checks"]:
+        lines.append(f"  {MARKS[check['status']]:<13} {check['title']}: {check['detail']}")
+        if check["status"] == "failed":
+            lines += [f"{'':<16}- {item['note']} ({item['out_trade_no'] or ''})" for item in check["evidence"]]
+    return "\n".join(lines)
 
 
 def _render_list(answer: dict) -> str:

@@ -21,6 +21,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.ids import Ids
 from sandbox.core.merchants import Merchants
 from sandbox.core.models import DEFAULT_NAMESPACE, Order, Refund
+from sandbox.core.observations import Observations
 from sandbox.core.outbox import Outbox
 from sandbox.core.outcomes import Decision, native_code
 from sandbox.core.payments import Payments
@@ -59,6 +60,7 @@ class Namespace:
         self.scenarios = Scenarios(store, name, ids, self.gateways)
         self.outbox = Outbox(store, name, self.clock, ids, self.due)
         self.payments = Payments(store, name, self.clock, ids, self.due, self._on_event)
+        self.observations = Observations(store, name, self.clock)
         self._wake = wake
         self._run_lock = threading.RLock()
         self._runs = 0  # flushes and advances under way here (only changed under _run_lock)
@@ -130,7 +132,7 @@ class Namespace:
     def purge_history(self) -> int:
         """Forget finished orders past retention on this namespace's clock, with their notifications
         (core/retention.py)."""
-        purged = retention.purge(self.payments, self.outbox, self.clock.now(), self.retention)
+        purged = retention.purge(self.payments, self.outbox, self.clock.now(), self.retention, self.observations)
         if purged:
             self.store.flush()
             log.info("purged %d finished orders of namespace %s past retention", purged, self.name)
@@ -190,6 +192,7 @@ class Namespace:
             self.payments.clear()
             self.outbox.clear()
             self.scenarios.clear()
+            self.observations.clear()
             self.due.clear()
             if merchants:
                 self.merchants.clear()
@@ -265,13 +268,19 @@ def _shape(adapter, draft, order: Order, rule) -> tuple:
     effect = rule.notify
     notes: list[str] = []
     message_effects = {k: v for k, v in effect.items() if k in ("signature", "tamper", "timestamp", "merchant")}
+    forged: dict = {}  # the forgeries the message carries, for the integration report (core/report.py)
     if message_effects:
         try:
             draft, notes = adapter.shape_notification(draft, order, message_effects)
         except Exception:  # a forgery that cannot be made must not lose the notification itself
             log.exception("scenario %s could not shape a %s notification", rule.id, order.gateway)
             notes = [f"{', '.join(message_effects)}: could not be applied (see the sandbox log); sent as is"]
+        else:  # a gateway says in its note when an effect does not apply to it (no send time to make stale)
+            inapplicable = {note.split(":")[0] for note in notes if "does not apply" in note}
+            forged = {k: v for k, v in message_effects.items() if k not in inapplicable}
     shaping = {"rule": rule.id, "notes": notes}
+    if forged:
+        shaping["forged"] = forged
     shaping.update({k: effect[k] for k in ("delay", "drop", "duplicate") if effect.get(k)})
     return draft, shaping
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sandbox.core.observations import Observations
 from sandbox.core.outbox import Outbox, is_pending
 from sandbox.core.payments import Payments
 
@@ -40,10 +41,13 @@ class Retention:
         return self.age is None and self.orders is None
 
 
-def purge(payments: Payments, outbox: Outbox, now: datetime, retention: Retention) -> int:
+def purge(
+    payments: Payments, outbox: Outbox, now: datetime, retention: Retention, observations: Observations | None = None
+) -> int:
     """Forget the finished orders (paid, refunded, closed, failed) last active before `now - age`, or beyond the
-    `orders` most recently active, with their notifications; only those with nothing due (no pending refund,
-    settlement or notification). Answers how many orders went. One namespace's payments and outbox, on its clock."""
+    `orders` most recently active, with their notifications and what was observed of them; only those with nothing
+    due (no pending refund, settlement or notification). Answers how many orders went. One namespace's payments,
+    outbox and observations, on its clock."""
     if retention.keeps_everything:
         return 0
     newest_first = sorted(((last_active(doc), doc) for doc in payments.finished()), key=lambda pair: pair[0])[::-1]
@@ -56,7 +60,12 @@ def purge(payments: Payments, outbox: Outbox, now: datetime, retention: Retentio
         if payments.forget(doc, keep=lambda current: _notifications_pending(outbox, current)):
             for notification in _notifications(outbox, doc):  # none can be added now: its order is gone
                 outbox.forget(notification["id"])
+            if observations is not None:
+                observations.forget_order(doc["gateway"], doc["merchant_id"], doc["out_trade_no"])
             purged += 1
+    if observations is not None:  # faulted calls about orders never made age out the same way
+        before = now - retention.age if retention.age is not None else None
+        observations.purge_orphans(before, retention.orders)
     return purged
 
 

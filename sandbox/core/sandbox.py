@@ -13,7 +13,17 @@ import logging
 import time
 
 from sandbox.config import Config
-from sandbox.core import clocks, merchants, namespaces, outbox, payments, retention, scenarios, storefile
+from sandbox.core import (
+    clocks,
+    merchants,
+    namespaces,
+    observations,
+    outbox,
+    payments,
+    retention,
+    scenarios,
+    storefile,
+)
 from sandbox.core.clock import Clock
 from sandbox.core.coherence import Coherence
 from sandbox.core.destinations import Allowlist
@@ -75,7 +85,7 @@ class Sandbox:
         # Another process sharing the store scheduled work, moved a clock, changed the namespaces: look again.
         self.store.on_notice(lambda _payload: self._worker.wake())
         with storefile.contents_checked(self.store.path):  # the indexes read every stored document
-            for module in (merchants, outbox, payments, scenarios):
+            for module in (merchants, outbox, payments, scenarios, observations):
                 module.declare_indexes(self.store)
             self.namespaces = Namespaces(self.store, self.ids, self._new_namespace)
         self._starting = False
@@ -104,6 +114,8 @@ class Sandbox:
                 clocks.reload(space.clock, self.store, space.name)
             if scenarios.topic(space.name) in topics:
                 space.scenarios.forget()
+            if observations.topic(space.name) in topics:
+                space.observations.forget()
 
     # -- wiring --------------------------------------------------------------------------------
 

@@ -69,9 +69,11 @@ def _before():
     # The rules of the namespace of the merchant the call names (the default one's for an unknown merchant).
     namespace = current_app.extensions["paysandbox"].namespace_of_merchant(ctx.gateway, ctx.merchant_id)
     ctx = _with_order_amount(namespace, ctx)
+    _observe(namespace, ctx)
     rule = namespace.scenarios.take("api", ctx)
     if rule is None:
         return None
+    _observe_fault(namespace, rule, ctx)
     log.info("scenario %s shapes %s %s (%s)", rule.id, request.method, request.path, ctx.method or ctx.operation)
     if processed(rule.api):
         g.paysandbox_fault = (rule, ctx)
@@ -80,11 +82,37 @@ def _before():
 
 
 def _after(response: Response) -> Response:
+    retried = g.pop("paysandbox_refund_retry", None)
+    if retried is not None:
+        namespace, ctx = retried
+        try:
+            namespace.observations.refund_retried(ctx.gateway, ctx.merchant_id, ctx.out_trade_no)
+        except Exception:
+            log.exception("observing the refund retried on %s failed", request.path)
     fault = g.pop("paysandbox_fault", None)
     if fault is None:
         return response
     rule, ctx = fault
     return _fault(rule, ctx, response)
+
+
+def _observe(namespace: Namespace, ctx: Context) -> None:
+    """For the integration report (core/observations.py): a bill fetch, or a call following up a faulted one.
+    Recording must never break the call it observes."""
+    try:
+        if ctx.operation == "bill":
+            namespace.observations.bill_fetched(ctx.gateway, ctx.method, ctx.merchant_id)
+        elif namespace.observations.call(ctx.gateway, ctx.operation, ctx.method, ctx.merchant_id, ctx.out_trade_no):
+            g.paysandbox_refund_retry = (namespace, ctx)
+    except Exception:
+        log.exception("observing %s %s failed", request.method, request.path)
+
+
+def _observe_fault(namespace: Namespace, rule: Rule, ctx: Context) -> None:
+    try:
+        namespace.observations.fault(rule.id, rule.api, processed(rule.api), ctx)
+    except Exception:
+        log.exception("observing the fault of %s on %s failed", rule.id, request.path)
 
 
 def _with_order_amount(namespace: Namespace, ctx: Context) -> Context:

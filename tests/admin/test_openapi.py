@@ -236,8 +236,10 @@ def strategies(schema, world: list[dict], path: str, method: str) -> list:
 def check(case, response) -> None:
     assert response.status_code < 500, response.text
     assert not [h for h in response.headers if h.lower().startswith("access-control-allow")], "no CORS, ever"
-    if response.headers.get("content-type") == ["application/x-pem-file"]:  # GET /_sandbox/ca.pem, the one non-JSON
+    if response.headers.get("content-type") == ["application/x-pem-file"]:  # GET /_sandbox/ca.pem, not JSON
         assert response.text.startswith("-----BEGIN CERTIFICATE-----\n"), response.text
+    elif response.headers.get("content-type", [""])[0].startswith("text/markdown"):  # a report, as Markdown
+        assert response.text.startswith("# Integration report: "), response.text
     else:
         body = response.json()  # raises unless the answer is JSON
         if 400 <= response.status_code < 500:
