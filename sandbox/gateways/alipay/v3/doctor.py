@@ -15,6 +15,7 @@ GATEWAY = "alipay"
 NAMES = (lines.AUTH_STRING, lines.METHOD, lines.URL, lines.BODY, lines.TOKEN)
 DEMO_KEY = "alipay/demo/app_public_key.pem"
 HOST = "https://openapi.alipay.com"
+FORM = f"{codec.SCHEME} app_id=...,nonce=...,timestamp=<ms>,sign=<base64>"
 
 
 def diagnose(question: Question, namespace) -> Diagnosis:
@@ -31,9 +32,11 @@ def diagnose(question: Question, namespace) -> Diagnosis:
         try:
             auth = codec.parse_authorization(paste.header("authorization"))
         except V3Error as error:
-            if paste.header("authorization"):
-                result.verdict = doctor.MALFORMED
             result.message = f"The Authorization header is wrong: {error.message}"
+            if not paste.header("authorization"):
+                result.message = f"The request has no Authorization header: sign the expected string, send {FORM}."
+            else:
+                result.verdict = doctor.MALFORMED
         if auth is not None:
             parts[0] = auth.auth_string
             result.merchant_id = auth.app_id or result.merchant_id
