@@ -63,13 +63,17 @@ def differences(
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        mine, yours = joiner.join(ours[i1:i2]), joiner.join(theirs[j1:j2])
-        start = starts[i1] if i1 < len(starts) else len(expected)
-        at = start + (first_difference(mine, yours) or 0)
-        line = i1 + 1 if separator == LINES else None
-        found.append(Difference(min(at, len(expected)), mine, yours, line, hint(mine, yours) if hint else ""))
-        if len(found) == MAX_DIFFERENCES:
-            break
+        # As many parts replaced as replace them: one difference each, so each gets its own hint.
+        spans = zip(range(i1, i2), range(j1, j2), strict=True) if i2 - i1 == j2 - j1 else [(i1, j1)]
+        for i, j in spans:
+            end_i, end_j = (i + 1, j + 1) if i2 - i1 == j2 - j1 else (i2, j2)
+            mine, yours = joiner.join(ours[i:end_i]), joiner.join(theirs[j:end_j])
+            start = starts[i] if i < len(starts) else len(expected)
+            at = min(start + (first_difference(mine, yours) or 0), len(expected))
+            line = i + 1 if separator == LINES else None
+            found.append(Difference(at, mine, yours, line, hint(mine, yours) if hint else ""))
+            if len(found) == MAX_DIFFERENCES:
+                return found
     return found
 
 

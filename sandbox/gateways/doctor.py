@@ -250,9 +250,9 @@ def explain_other_key(diagnosis: Diagnosis, signature: str, key: RSA.RsaKey, dem
     if decoded_length(signature) != key.size_in_bytes():
         diagnosis.hint(
             f"the signature is {decoded_length(signature)} bytes, but the registered {key.size_in_bytes() * 8}-bit "
-            "key makes signatures of "
-            f"{key.size_in_bytes()}: cut short, or made with a key of another size"
+            f"key makes signatures of {key.size_in_bytes()}: cut short or altered, or made with a key of another size"
         )
+        return
     demo = crypto.load_public_key(demo_pem)
     if demo != key and RsaSignature(demo, signature, hex_first).recovered is not None:
         diagnosis.hint(

@@ -49,10 +49,13 @@ def diagnose(question: Question, namespace) -> Diagnosis:
     result.expected = "&".join(p for p in (codec.signing_string(fields), f"key={SHOWN[kind]}") if p)
     if received is not None:
         result.received = received
+    merchant = namespace.gateways[GATEWAY].merchant(result.merchant_id) if result.merchant_id else None
+    if their_key is not None and merchant and merchant.get("api_key"):
+        _key_hints(result, their_key, codec.key_for(merchant, kind), merchant, kind, namespace)
     if not signature:
         result.message = f"No sign to check: sign the expected string with {NAMED[kind]} ({_type(fields)})."
     else:
-        _judge(result, fields, signature.strip(), kind, their_key, namespace)
+        _judge(result, fields, signature.strip(), kind, namespace)
     if result.received is not None:
         result.differences = doctor.pair_differences(result.expected, result.received, SIGN_NAMES)
     return result
@@ -71,7 +74,7 @@ def _string_hints(result: Diagnosis, pairs: list[tuple[str, str]]) -> None:
         result.hint("empty values included: leave out fields whose value is empty")
 
 
-def _judge(result: Diagnosis, fields: dict, signature: str, kind: str, their_key, namespace) -> None:
+def _judge(result: Diagnosis, fields: dict, signature: str, kind: str, namespace) -> None:
     doctor.require_merchant(result)
     merchant = namespace.gateways[GATEWAY].merchant(result.merchant_id)
     if merchant is None:
@@ -87,8 +90,6 @@ def _judge(result: Diagnosis, fields: dict, signature: str, kind: str, their_key
     if sign_type not in codec.SIGN_TYPES:
         result.verdict, result.message = doctor.MALFORMED, f"sign_type must be MD5 or HMAC-SHA256, got {sign_type!r}."
         return
-    if their_key is not None:
-        _key_hints(result, their_key, key, merchant, kind, namespace)
     if codec.same_sign(codec.sign(fields, key, sign_type), signature):
         result.verdict, result.message = doctor.VALID, f"The sign verifies: {sign_type} with {NAMED[kind]}."
         return
