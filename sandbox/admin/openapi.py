@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from sandbox import __version__
-from sandbox.admin import access, openapi_report
+from sandbox.admin import access, openapi_doctor, openapi_report
 from sandbox.admin import openapi_examples as ex
 from sandbox.admin.openapi_schemas import components, ref, text
 from sandbox.core.models import ORDER_STATUSES
@@ -599,6 +599,7 @@ TAGS = {
     "notifications": "Notifications to the merchant's notify_url",
     "scenarios": "Scenario rules and magic values: scripted failures",
     "clock": "The sandbox clock: time travel without sleeping",
+    openapi_doctor.TAG: openapi_doctor.TAG_TEXT,
 }
 
 
@@ -608,6 +609,7 @@ def document() -> dict:
     paths = {}
     for part in (_health_and_reset, _namespaces, _merchants, _orders, _notifications, _scenarios, _clock):
         paths.update(part())
+    paths.update(openapi_doctor.paths(operation, answer, json_body))
     for path in paths.values():  # SANDBOX_MAX_BODY bounds every request body (sandbox/bounded_body.py)
         if "post" in path:
             path["post"]["responses"]["413"] = {"$ref": "#/components/responses/TooLarge"}
@@ -630,7 +632,7 @@ def document() -> dict:
         "tags": [{"name": name, "description": description} for name, description in TAGS.items()],
         "paths": guarded(namespaced(paths)),
         "components": {
-            "schemas": {**components(), **openapi_report.schemas()},
+            "schemas": {**components(), **openapi_report.schemas(), **openapi_doctor.schemas()},
             "parameters": parameters(),
             "responses": responses(),
             "securitySchemes": security_schemes(),

@@ -7,11 +7,23 @@ import os
 import sys
 
 from sandbox import __version__
-from sandbox.cli import ca, clock, keys, merchants, namespaces, notifications, orders, reset, scenarios, serve
+from sandbox.cli import (
+    ca,
+    clock,
+    doctor,
+    keys,
+    merchants,
+    namespaces,
+    notifications,
+    orders,
+    reset,
+    scenarios,
+    serve,
+)
 from sandbox.config import Config
 
 # In `paysandbox --help` order: run things, then what a QA engineer does to a running sandbox.
-GROUPS = (serve, keys, ca, namespaces, merchants, orders, notifications, scenarios, clock, reset)
+GROUPS = (serve, keys, ca, namespaces, merchants, orders, notifications, scenarios, clock, doctor, reset)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -92,3 +92,32 @@ def spoil(signature: str) -> str:
     raw = raw or bytearray(1)
     raw[len(raw) // 2] ^= 0x01
     return base64.b64encode(bytes(raw)).decode()
+
+
+# The DER prefix PKCS#1 v1.5 puts before each digest (RFC 8017, 9.2 note 1).
+_DIGEST_INFO = {
+    "SHA256": bytes.fromhex("3031300d060960864801650304020105000420"),
+    "SHA1": bytes.fromhex("3021300906052b0e03021a05000414"),
+}
+
+
+def recover_digest(key: RSA.RsaKey, signature: str) -> tuple[str, bytes] | None:
+    """(hash name, digest) that a PKCS#1 v1.5 `signature` made by `key`'s private half carries; None when `key` did
+    not make it (or it is not base64). Lets a diagnosis tell "another key" from "another string", and which hash."""
+    try:
+        raw = base64.b64decode(re.sub(r"\s+", "", signature), validate=True)
+    except (ValueError, binascii.Error):
+        return None
+    size = key.size_in_bytes()
+    number = int.from_bytes(raw, "big")
+    if len(raw) != size or number >= key.n:
+        return None
+    block = pow(number, key.e, key.n).to_bytes(size, "big")
+    end = block.find(b"\x00", 2)
+    if not block.startswith(b"\x00\x01") or end < 10 or block[2:end].strip(b"\xff"):
+        return None
+    info = block[end + 1 :]
+    for name, prefix in _DIGEST_INFO.items():
+        if info.startswith(prefix) and len(info) == len(prefix) + _HASHES[name].digest_size:
+            return name, info[len(prefix) :]
+    return None

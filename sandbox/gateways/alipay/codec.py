@@ -51,20 +51,30 @@ def signing_string(params: dict[str, str]) -> str:
     return sorted_query(params, exclude=("sign",))
 
 
+def signed_bytes(params: dict[str, str]) -> bytes:
+    # The SDKs sign the bytes of the declared charset (the official SDK with charset=GBK signs GBK).
+    return signing_string(params).encode(charset_of(params), errors="replace")
+
+
+def verifies(params: dict[str, str], app_public_key_pem: str) -> bool:
+    """Whether `sign` is the app's signature over the string to sign, with the hash `sign_type` names."""
+    key = crypto.load_public_key(app_public_key_pem)
+    return crypto.verify(key, signed_bytes(params), params["sign"], HASH_OF[params["sign_type"]])
+
+
 def verify_request(params: dict[str, str], app_public_key_pem: str, app_id: str) -> None:
+    if verifies(params, app_public_key_pem):
+        return
     content = signing_string(params)
     sign_type = params["sign_type"]
     key = crypto.load_public_key(app_public_key_pem)
-    # The SDKs sign the bytes of the declared charset (the official SDK with charset=GBK signs GBK).
-    data = content.encode(charset_of(params), errors="replace")
-    if not crypto.verify(key, data, params["sign"], HASH_OF[sign_type]):
-        raise invalid(
-            "isv.invalid-signature",
-            f"verified with the app public key registered for app_id {app_id} "
-            f"(fingerprint {crypto.fingerprint(key)}, {sign_type} = SHA{'256' if sign_type == 'RSA2' else '1'}"
-            f"withRSA). The sandbox checked your signature over this string; diff it with what you signed: "
-            f"{content}",
-        )
+    raise invalid(
+        "isv.invalid-signature",
+        f"verified with the app public key registered for app_id {app_id} "
+        f"(fingerprint {crypto.fingerprint(key)}, {sign_type} = SHA{'256' if sign_type == 'RSA2' else '1'}"
+        f"withRSA). The sandbox checked your signature over this string; diff it with what you signed: "
+        f"{content}",
+    )
 
 
 def dumps(value: object) -> str:

@@ -110,13 +110,18 @@ def signing_prefix(auth: Authorization, method: str, path_and_query: str) -> str
     return f"{auth.auth_string}\n{method}\n{path_and_query}\n"
 
 
+def signed_message(auth: Authorization, method: str, path_and_query: str, body: bytes, app_auth_token: str) -> bytes:
+    """The bytes the app signs: authString, method, path and query, body, and the app auth token if sent, each
+    followed by a newline."""
+    signed = signing_prefix(auth, method, path_and_query).encode("utf-8") + body + b"\n"
+    return signed + (app_auth_token.encode("utf-8") + b"\n" if app_auth_token else b"")
+
+
 def verify(
     auth: Authorization, method: str, path_and_query: str, body: bytes, app_auth_token: str, merchant: dict
 ) -> None:
     """Check the signature over the bytes the app signed; the failure names the string and the key."""
-    signed = signing_prefix(auth, method, path_and_query).encode("utf-8") + body + b"\n"
-    if app_auth_token:
-        signed += app_auth_token.encode("utf-8") + b"\n"
+    signed = signed_message(auth, method, path_and_query, body, app_auth_token)
     key = crypto.load_public_key(merchant["app_public_key"])
     if crypto.verify(key, signed, auth.sign):
         return

@@ -67,7 +67,12 @@ def signing_string(fields: dict) -> str:
 
 
 def sign(fields: dict, key: str, sign_type: str = MD5) -> str:
-    message = "&".join(part for part in (signing_string(fields), f"key={key}") if part).encode("utf-8")
+    return sign_message("&".join(part for part in (signing_string(fields), f"key={key}") if part), key, sign_type)
+
+
+def sign_message(text: str, key: str, sign_type: str = MD5) -> str:
+    """Upper-case hex MD5 of the text (which ends with `&key=<key>`), or its HMAC-SHA256 keyed with the key."""
+    message = text.encode("utf-8")
     if sign_type == HMAC_SHA256:
         return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest().upper()
     return hashlib.md5(message).hexdigest().upper()

@@ -84,6 +84,12 @@ def signing_string(method: str, uri: str, timestamp: str, nonce: str, body: str)
     return f"{method}\n{uri}\n{timestamp}\n{nonce}\n{body}\n"
 
 
+def signed_message(method: str, uri: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+    """The five lines as bytes; over the raw body, so a body that is not UTF-8 still verifies (and is then refused
+    as a body, 400)."""
+    return signing_string(method, uri, timestamp, nonce, "")[:-1].encode("utf-8") + body + b"\n"
+
+
 def sign_information(method: str, uri: str, timestamp: str, nonce: str, body: bytes) -> dict:
     """What WeChat's SIGN_ERROR detail says it verified: the string's length in bytes, and the string with its
     body cut to the first QUOTED_BODY characters."""
@@ -119,9 +125,7 @@ def authenticate(
             sign_information=information,
         )
     _check_timestamp(fields["timestamp"], now, information)
-    # Over the raw bytes: a body that is not UTF-8 still verifies, and is then refused as a body (400).
-    prefix = signing_string(method, uri, fields["timestamp"], fields["nonce_str"], "")[:-1]
-    raw = prefix.encode("utf-8") + body + b"\n"
+    raw = signed_message(method, uri, fields["timestamp"], fields["nonce_str"], body)
     key = crypto.load_public_key(merchant["merchant_public_key"])
     if not crypto.verify(key, raw, fields["signature"]):
         raise sign_error(
