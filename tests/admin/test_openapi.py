@@ -53,7 +53,8 @@ def documented() -> set[tuple[str, str]]:
 def routes(app) -> set[tuple[str, str]]:
     found = set()
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/_sandbox"):
+        # The console's pages are HTML for a browser, not operations of the JSON API.
+        if rule.rule.startswith("/_sandbox") and not rule.endpoint.startswith("console."):
             path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
             found |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
     return found
