@@ -53,7 +53,7 @@ def documented() -> set[tuple[str, str]]:
 def routes(app) -> set[tuple[str, str]]:
     found = set()
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/_sandbox"):
+        if rule.rule.startswith("/_sandbox") and not rule.endpoint.startswith("console."):  # HTML pages, not the API
             path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
             found |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
     return found
