@@ -144,7 +144,6 @@ def generate_merchant():
         merchant=_card(answer, made.secrets),
         title=TITLES[gateway],
         private_pem=made.private_pem,
-        secrets=made.secrets,
         zip_href="data:application/zip;base64," + base64.b64encode(archive).decode(),
         zip_name=f"{gateway}-{answer['merchant_id']}-keys.zip",
         active="console.merchants",
