@@ -56,13 +56,22 @@ ERROR = obj(
             {
                 "code": text("SNAKE_CASE code, e.g. INVALID_PARAMETER, ORDER_NOT_FOUND", pattern="^[A-Z][A-Z0-9_]*$"),
                 "message": text("a human sentence naming what is wrong"),
+                "field": text("bad input only: the field at fault, e.g. notify.delay or scenarios[2].api.status"),
             },
             ("code", "message"),
         )
     },
     ("error",),
     description="Every 4xx: 400 bad input, 404 unknown thing, 409 state conflict.",
-    examples=[{"error": {"code": "INVALID_PARAMETER", "message": "notify.drop must be a whole number from 0 to 20"}}],
+    examples=[
+        {
+            "error": {
+                "code": "INVALID_PARAMETER",
+                "message": "notify.drop must be a whole number from 0 to 20",
+                "field": "notify.drop",
+            }
+        }
+    ],
 )
 
 CLOCK = obj(

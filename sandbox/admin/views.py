@@ -79,7 +79,10 @@ def sandbox_error(error: errors.SandboxError):
         status = 409
     else:
         status = 400
-    return jsonify(error={"code": error.code, "message": error.message}), status
+    body = {"code": error.code, "message": error.message}
+    if isinstance(error, errors.InvalidParameter | errors.MissingParameter):
+        body["field"] = error.name  # where a form shows the message (the console puts it next to that input)
+    return jsonify(error=body), status
 
 
 @bp.get("/health")

@@ -61,6 +61,16 @@ def console_url(endpoint: str, **values) -> str:
     return url_for(endpoint, **values)
 
 
+@bp.app_template_global()
+def console_csrf() -> str:
+    return g.get("csrf", "")
+
+
+@bp.app_template_global()
+def console_namespace() -> str:
+    return g.get("console_namespace", DEFAULT_NAMESPACE)
+
+
 @bp.context_processor
 def layout() -> dict:
     """What every page's frame shows: the navigation, the namespace selector, the clock."""
