@@ -17,13 +17,14 @@ def check_request(body: dict) -> tuple[dict, str]:
     if not isinstance(fields, dict):
         raise InvalidParameter("fields", "fields must be an object of field -> new value (null removes the field)")
     for name, value in fields.items():
-        if not name:
-            raise InvalidParameter("fields", "a field name must not be empty")
-        if value is None or isinstance(value, str):
+        if not name or not _utf8(name):
+            raise InvalidParameter("fields", f"field name {name!r} must be non-empty text (no lone surrogates)")
+        if value is None or (isinstance(value, str) and _utf8(value)):
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise InvalidParameter(
-                f"fields.{name}", f"fields.{name} must be a string, a number or null (to remove it), not {value!r}"
+                f"fields.{name}",
+                f"fields.{name} must be a string (UTF-8 text), a number or null (to remove it), not {value!r}",
             )
     signature = body.get("signature", "valid")
     if signature not in SIGNATURES:
@@ -32,6 +33,15 @@ def check_request(body: dict) -> tuple[dict, str]:
     if unknown:
         raise InvalidParameter(unknown[0], f"unknown key {unknown[0]!r}: a resend takes fields and signature")
     return fields, signature
+
+
+def _utf8(text: str) -> bool:
+    """Whether the text can be sent: JSON may carry a lone surrogate (\\ud800), which no message can."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def edit_flat(fields: dict[str, str], edits: dict, reserved: tuple[str, ...]) -> dict[str, str]:
