@@ -48,7 +48,7 @@ def _order_events(order: Order) -> list[tuple[float, dict]]:
     for index, refund in enumerate(order.refund_list):
         step = REFUND_STEP * (index + 1)
         amount = f"{format_yuan(refund.amount)} {order.currency}"
-        title = f"Refund {refund.out_refund_no} of {amount}: {refund.status}"
+        title = f"Refund {refund.out_refund_no} of {amount}" + ("" if _settled_at(refund) else f": {refund.status}")
         events.append((step, {**_event(refund.created_at, "refund", title), **_refund_details(refund)}))
         settled = _settled_at(refund)
         if settled is not None:
