@@ -18,7 +18,7 @@ def check_request(body: dict) -> tuple[dict, str]:
         raise InvalidParameter("fields", "fields must be an object of field -> new value (null removes the field)")
     for name, value in fields.items():
         if not name or not _utf8(name):
-            raise InvalidParameter("fields", f"field name {name!r} must be non-empty text (no lone surrogates)")
+            raise InvalidParameter("fields", f"fields: a field name must be non-empty text, not {name!r}")
         if value is None or (isinstance(value, str) and _utf8(value)):
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -51,7 +51,7 @@ def edit_flat(fields: dict[str, str], edits: dict, reserved: tuple[str, ...]) ->
     for name, value in edits.items():
         if name in reserved:
             raise InvalidParameter(
-                f"fields.{name}", f"{name} is the signature's: say signature valid, invalid or missing instead"
+                f"fields.{name}", f"fields.{name} is the signature's: say signature valid, invalid or missing instead"
             )
         if value is None:
             edited.pop(name, None)

@@ -166,6 +166,36 @@ def test_an_expired_order_and_a_declined_one(control, alipay_client):
     assert (failed["kind"], failed["reason"]) == ("failed", "ACQ.BUYER_BALANCE_NOT_ENOUGH")
 
 
+def test_a_resend_is_stored_sent_once_replayable_and_in_the_timeline(control, receiver, alipay_client):
+    alipay_client.create("TL-RS", 990, "Tea", "2088000000000009", notify_url=f"{receiver.url}/notify")
+    control("POST", f"/orders/alipay/{APP}/TL-RS/pay")
+    [original] = control("GET", "/notifications?out_trade_no=TL-RS")["notifications"]
+    receiver.reply("busy", status=500)
+
+    body = {"fields": {"total_amount": "0.02", "buyer_logon_id": None}}
+    resent = control("POST", f"/notifications/{original['id']}/resend", body, status=201)
+    advance(control, 86400)
+
+    assert resent["status"] == "failed" and len(resent["attempts"]) == 1
+    stored = control("GET", f"/notifications/{resent['id']}")
+    assert stored["attempts"] == resent["attempts"] and stored["edits"] == resent["edits"]  # never retried
+    assert stored["edits"]["fields"] == {"total_amount": "0.02", "buyer_logon_id": None}
+    receiver.reply("success")
+    replayed = control("POST", f"/notifications/{resent['id']}/replay")
+    assert [a["trigger"] for a in replayed["attempts"]] == ["resend", "replay"]
+    assert replayed["status"] == "delivered"
+    events = control("GET", f"/orders/alipay/{APP}/TL-RS/timeline")["events"]
+    attempts = [e for e in events if e["kind"] == "notification_attempt"]
+    assert [(e["trigger"], e["resent_from"]) for e in attempts] == [
+        ("schedule", None),
+        ("resend", original["id"]),
+        ("replay", original["id"]),
+    ]
+    received = receiver.wait_for(3)
+    assert [e["request"]["body"] for e in attempts] == [r.text for r in received]
+    assert alipay_client.verify_notification(received[1].form)["total_amount"] == "0.02"
+
+
 def test_namespaces_isolate_and_bad_paths_are_refused(space, control, alipay_client):
     alipay_client.precreate("TL-NS", 100, "Tea")
     team = space("team-timeline")

@@ -111,7 +111,9 @@ def resend(gateway, record: Notification, order: Order, edits: dict, signature: 
     req_info) with the order's key, then forged as `signature` asks."""
     for name in edits:
         if not XML_NAME.fullmatch(name):
-            raise InvalidParameter(f"fields.{name}", f"{name!r} is not an XML element name (letters, digits, _ . -)")
+            raise InvalidParameter(
+                f"fields.{name}", f"fields.{name} is not an XML element name (letters, digits, _ . -)"
+            )
     fields = edit_flat(readable(gateway, record, order), edits, ("sign", "req_info"))
     key = _key(gateway, order)
     if record.refund_no:

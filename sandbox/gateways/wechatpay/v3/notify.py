@@ -169,7 +169,7 @@ def _edit(content: dict, path: str, value) -> None:
             return  # removing what is not there
         if not isinstance(child, dict):
             crossed = ".".join(parents[: depth + 1])
-            raise InvalidParameter(f"fields.{path}", f"{crossed} in the resource is not an object, so {path} is not")
+            raise InvalidParameter(f"fields.{path}", f"fields.{path}: {crossed} in the resource is not an object")
         content = child
     if value is None:
         content.pop(last, None)
