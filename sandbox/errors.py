@@ -101,3 +101,9 @@ class RefundMismatch(BusinessError):
 
 class BillNotReady(BusinessError):
     code = "BILL_NOT_READY"
+
+
+class NotificationUnreadable(BusinessError):
+    """A stored notification the merchant's current keys cannot open (a forgery, or keys registered since)."""
+
+    code = "NOTIFICATION_UNREADABLE"

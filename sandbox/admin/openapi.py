@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from sandbox import __version__
-from sandbox.admin import access, openapi_doctor, openapi_report
+from sandbox.admin import access, openapi_doctor, openapi_history, openapi_report
 from sandbox.admin import openapi_examples as ex
 from sandbox.admin.openapi_schemas import components, ref, text
 from sandbox.core.models import ORDER_STATUSES
@@ -448,8 +448,9 @@ def _notifications() -> dict:
                 "notifications",
                 "getNotification",
                 "One notification",
-                "With every attempt, the exact body and headers sent.",
-                {"200": answer("The notification", ref("Notification"), ex.ONE_NOTIFICATION)},
+                "With every attempt, the exact body and headers sent, and `fields`: the payload as the merchant reads"
+                " it once verified (and decrypted).",
+                {"200": answer("The notification", ref("NotificationDetail"), ex.ONE_NOTIFICATION)},
                 errors=(404,),
                 params=("notification_id",),
             )
@@ -610,6 +611,7 @@ def document() -> dict:
     for part in (_health_and_reset, _namespaces, _merchants, _orders, _notifications, _scenarios, _clock):
         paths.update(part())
     paths.update(openapi_doctor.paths(operation, answer, json_body))
+    paths.update(openapi_history.paths(operation, answer, json_body, ORDER_PATH, ORDER_PARAMS))
     for path in paths.values():  # SANDBOX_MAX_BODY bounds every request body (sandbox/bounded_body.py)
         if "post" in path:
             path["post"]["responses"]["413"] = {"$ref": "#/components/responses/TooLarge"}
@@ -632,7 +634,12 @@ def document() -> dict:
         "tags": [{"name": name, "description": description} for name, description in TAGS.items()],
         "paths": guarded(namespaced(paths)),
         "components": {
-            "schemas": {**components(), **openapi_report.schemas(), **openapi_doctor.schemas()},
+            "schemas": {
+                **components(),
+                **openapi_report.schemas(),
+                **openapi_doctor.schemas(),
+                **openapi_history.schemas(),
+            },
             "parameters": parameters(),
             "responses": responses(),
             "securitySchemes": security_schemes(),

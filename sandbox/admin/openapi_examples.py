@@ -213,6 +213,8 @@ NOTIFICATION = {
     "probe": None,
     "headers": {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
     "body": "gmt_create=2025-01-15+10%3A30%3A00&notify_type=trade_status_sync&out_trade_no=QA-1001&sign=...",
+    "resent_from": None,
+    "edits": None,
 }
 
 PROBE_NOTIFICATION = {
@@ -241,9 +243,13 @@ PROBE_NOTIFICATION = {
     "headers": {"Content-Type": "application/json", "Wechatpay-Serial": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"},
     "body": '{"id":"EV-...","event_type":"TRANSACTION.SUCCESS","resource_type":"encrypt-resource","resource":{...}}',
 }
+ALIPAY_FIELDS = {"notify_type": "trade_status_sync", "out_trade_no": "QA-1001", "total_amount": "12.34"}
 ONE_NOTIFICATION = {
-    "retrying": example("The merchant answered 500: a retry is scheduled", NOTIFICATION),
-    "probe": example("A WeChat Pay probe the merchant rightly refused (sent once, never retried)", PROBE_NOTIFICATION),
+    "retrying": example("The merchant answered 500: a retry is scheduled", {**NOTIFICATION, "fields": ALIPAY_FIELDS}),
+    "probe": example(
+        "A WeChat Pay probe the merchant rightly refused (sent once, never retried)",
+        {**PROBE_NOTIFICATION, "fields": {"mchid": MCHID, "out_trade_no": "QA-1001", "amount": {"total": 1234}}},
+    ),
 }
 
 # -- scenarios ----------------------------------------------------------------------------------------------

@@ -300,7 +300,7 @@ ATTEMPT = obj(
         "response_body": text("the merchant's reply (first 2000 characters)"),
         "error": text("why there was no answer, or that a scenario lost it"),
         "acked": {"type": "boolean"},
-        "trigger": {"enum": ["schedule", "replay", "duplicate"]},
+        "trigger": {"enum": ["schedule", "replay", "duplicate", "resend"]},
         "rule": {"type": ["string", "null"]},
         "effect": text("what the rule did: lost, duplicate 1 of 2, a forged message ..."),
     },
@@ -324,6 +324,8 @@ NOTIFICATION = obj(
         "probe": PROBE,
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
         "body": text("exactly what is POSTed, every attempt"),
+        "resent_from": {"type": ["string", "null"], "description": "the notification this one was edited from"},
+        "edits": {"oneOf": [ref("ResendEdits"), {"type": "null"}], "description": "what the resend changed"},
     },
     "all",
 )

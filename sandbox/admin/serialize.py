@@ -1,10 +1,11 @@
-"""The JSON shapes of the control API: orders, refunds and notifications as API.md describes them."""
+"""The JSON shapes of the control API: orders, refunds and notifications."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sandbox.core.models import Notification, Order
+from sandbox.errors import NotificationUnreadable
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -95,4 +96,16 @@ def notification_view(record: Notification) -> dict:
         "probe": record.probe_verdict,
         "headers": record.headers,
         "body": record.body,
+        "resent_from": record.resent_from or None,
+        "edits": record.edits or None,
     }
+
+
+def notification_detail(sandbox, record: Notification) -> dict:
+    """One notification with `fields`: its payload as the merchant reads it once verified (and decrypted), by its
+    gateway; null when the merchant's keys cannot open it (a forgery, or keys registered since)."""
+    try:
+        fields = sandbox.gateways[record.gateway].notification_fields(record)
+    except NotificationUnreadable:
+        fields = None
+    return {**notification_view(record), "fields": fields}

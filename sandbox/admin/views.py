@@ -10,8 +10,9 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from sandbox import __version__, errors
 from sandbox.admin import openapi
-from sandbox.admin.serialize import notification_summary, notification_view, order_view
-from sandbox.core import magic, report
+from sandbox.admin.serialize import notification_detail, notification_summary, notification_view, order_view
+from sandbox.admin.timeline import timeline
+from sandbox.core import magic, report, resend
 from sandbox.core.models import DEFAULT_NAMESPACE, ORDER_STATUSES, order_key
 from sandbox.core.namespaces import check_name
 from sandbox.core.outcomes import Decision
@@ -197,6 +198,14 @@ def get_order(gateway: str, merchant_id: str, out_trade_no: str):
     return jsonify(order_view(_namespace(), order, with_notifications=True))
 
 
+@bp.get("/orders/<gateway>/<merchant_id>/<path:out_trade_no>/timeline")
+def order_timeline(gateway: str, merchant_id: str, out_trade_no: str):
+    """What happened to the order, and every notification attempt with its exact request, oldest first."""
+    _adapter(gateway)
+    order = _namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
+    return jsonify(timeline(_namespace(), order))
+
+
 @bp.post("/orders/<gateway>/<merchant_id>/<path:out_trade_no>/pay")
 def pay_order(gateway: str, merchant_id: str, out_trade_no: str):
     _adapter(gateway)
@@ -241,7 +250,16 @@ def list_notifications():
 
 @bp.get("/notifications/<notification_id>")
 def get_notification(notification_id: str):
-    return jsonify(notification_view(_namespace().outbox.get(notification_id)))
+    return jsonify(notification_detail(_namespace(), _namespace().outbox.get(notification_id)))
+
+
+@bp.post("/notifications/<notification_id>/resend")
+def resend_notification(notification_id: str):
+    """A new notification from this one's fields with changes, signed as asked, sent once now (core/resend.py)."""
+    sandbox = _namespace()
+    sandbox.outbox.get(notification_id)  # an unknown id is a 404 before a bad body is a 400
+    fields, signature = resend.check_request(_body())
+    return jsonify(notification_detail(sandbox, resend.resend(sandbox, notification_id, fields, signature))), 201
 
 
 @bp.post("/notifications/<notification_id>/replay")

@@ -1,9 +1,11 @@
-"""`paysandbox notifications list | show | replay | flush`: what the sandbox sent to merchants, and sending it again."""
+"""`paysandbox notifications list | show | replay | flush | resend`: what the sandbox sent to merchants, sending it
+again, and sending an edited copy."""
 
 from __future__ import annotations
 
 import argparse
 
+from sandbox.cli import resending
 from sandbox.cli.common import GATEWAYS, call, control_options, plural, segment
 from sandbox.cli.tables import Column, clip, fields, pairs, table, when
 from sandbox.config import Config
@@ -25,7 +27,9 @@ SUMMARY = (
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    group = commands.add_parser("notifications", help="notifications sent to merchants: list, show, replay, flush")
+    group = commands.add_parser(
+        "notifications", help="notifications sent to merchants: list, show, replay, flush, resend"
+    )
     actions = group.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="notifications, with their last attempt")
     listing.add_argument("--gateway", choices=GATEWAYS)
@@ -37,12 +41,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     for action in (show, replay):
         action.add_argument("id", help="the notification id (ntf_...)")
     flush = actions.add_parser("flush", help="deliver every notification that is due now")
-    for action in (listing, show, replay, flush):
+    resend = resending.register(actions)
+    for action in (listing, show, replay, flush, resend):
         control_options(action)
     listing.set_defaults(handler=_list)
     show.set_defaults(handler=_show)
     replay.set_defaults(handler=_replay)
     flush.set_defaults(handler=_flush)
+    resend.set_defaults(handler=lambda args, config: resending.resend(args, render_notification))
 
 
 def _list(args: argparse.Namespace, config: Config) -> int:

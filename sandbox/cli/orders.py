@@ -1,4 +1,5 @@
-"""`paysandbox orders list | show | pay`: the orders on a running sandbox, and paying one as the buyer."""
+"""`paysandbox orders list | show | pay | timeline`: the orders on a running sandbox, paying one as the buyer, and
+what happened to one."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ LIST = (
     Column("STATUS", "status"),
     Column("SUBJECT", "subject", width=24),
     Column("CREATED", lambda o: when(o["created_at"])),
+)
+TIMELINE = (
+    Column("AT", lambda e: when(e["at"])),
+    Column("KIND", "kind"),
+    Column("TITLE", "title", width=100),
 )
 REFUNDS = (
     Column("OUT_REFUND_NO", "out_refund_no", width=32),
@@ -44,13 +50,18 @@ def register(commands: argparse._SubParsersAction) -> None:
         action.add_argument("gateway", choices=GATEWAYS)
         action.add_argument("merchant_id", help="Alipay's app_id, WeChat Pay's mchid, UnionPay's merId")
         action.add_argument("out_trade_no")
+    timeline = actions.add_parser("timeline", help="what happened to an order and every notification attempt")
+    timeline.add_argument("gateway", choices=GATEWAYS)
+    timeline.add_argument("merchant_id", help="Alipay's app_id, WeChat Pay's mchid, UnionPay's merId")
+    timeline.add_argument("out_trade_no")
     pay.add_argument("--fail", action="store_true", help="the payment fails instead of succeeding")
     pay.add_argument("--reason", help="with --fail: the failure code (e.g. balance_not_enough)")
-    for action in (listing, show, pay):
+    for action in (listing, show, pay, timeline):
         control_options(action)
     listing.set_defaults(handler=_list)
     show.set_defaults(handler=_show)
     pay.set_defaults(handler=_pay)
+    timeline.set_defaults(handler=_timeline)
 
 
 def _list(args: argparse.Namespace, config: Config) -> int:
@@ -67,6 +78,16 @@ def _pay(args: argparse.Namespace, config: Config) -> int:
         return fail("--reason goes with --fail", 2)
     body = {"outcome": "fail", "reason": args.reason or ""} if args.fail else {"outcome": "success"}
     return call(args, lambda c: c.call("POST", _path(args) + "/pay", body), render_order)
+
+
+def _timeline(args: argparse.Namespace, config: Config) -> int:
+    return call(args, lambda c: c.call("GET", _path(args) + "/timeline"), _render_timeline)
+
+
+def _render_timeline(answer: dict) -> str:
+    order, events = answer["order"], answer["events"]
+    head = f"{order['gateway']} {order['merchant_id']} {order['out_trade_no']}: {order['status']}"
+    return f"{head}\n{plural(len(events), 'event')}\n{table(events, TIMELINE)}"
 
 
 def _path(args: argparse.Namespace) -> str:

@@ -120,10 +120,13 @@ class Dispatcher:
             rule=shaping.get("rule", ""),
             effect="; ".join(e for e in (effect, notes) if e),
         )
+        headers = adapter.attempt_headers(record)
+        # Kept with the attempt where they differ from the record's, so the exact request can be shown again.
+        attempt.headers = {name: value for name, value in headers.items() if record.headers.get(name) != value}
         try:
             target = destinations.parse_url(record.url)
             addresses = destinations.addresses_to_reach(target, self._allow)
-            body, headers = record.body.encode("utf-8"), adapter.attempt_headers(record)
+            body = record.body.encode("utf-8")
             reply = notify_http.post(target, addresses, body, headers, self._timeout)
         except notify_http.Incomplete as exc:
             attempt.error = str(exc)[:MAX_REPLY]

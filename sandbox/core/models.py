@@ -74,9 +74,10 @@ class Refund(_Record):
     reason: str = ""
     succeeded_at: datetime | None = None
     settle_at: datetime | None = None  # when a pending refund succeeds on its own
+    settled_at: datetime | None = None  # when a pending refund ended (success, abnormal or closed)
     extra: dict = field(default_factory=dict)
 
-    TIMES = ("created_at", "succeeded_at", "settle_at")
+    TIMES = ("created_at", "succeeded_at", "settle_at", "settled_at")
 
 
 @dataclass
@@ -143,9 +144,12 @@ class Attempt(_Record):
     response_body: str = ""
     error: str = ""
     acked: bool = False
-    trigger: str = "schedule"  # schedule | replay | duplicate
+    trigger: str = "schedule"  # schedule | replay | duplicate | resend
     rule: str = ""  # the scenario rule (or magic amount) that shaped this attempt
     effect: str = ""  # what the rule did to it: lost, duplicate, a forged message ...
+    # The headers this attempt sent that differ from the notification's own (WeChat v3 signs each attempt afresh):
+    # what went out is the stored body with the notification's headers updated by these.
+    headers: dict = field(default_factory=dict)
 
     TIMES = ("at",)
 
@@ -168,6 +172,8 @@ class Notification(_Record):
     meta: dict = field(default_factory=dict)
     scenario: dict = field(default_factory=dict)  # {"rule", "notes", "delay", "drop", "duplicate"} when shaped
     probe: bool = False  # a copy signed as the provider's probe traffic: sent once, the merchant must refuse it
+    resent_from: str = ""  # the notification this one was edited from and resent (control API resend)
+    edits: dict = field(default_factory=dict)  # {"fields", "signature", "notes"}: what the resend changed
     namespace: str = DEFAULT_NAMESPACE
 
     TIMES = ("created_at", "next_attempt_at")

@@ -48,11 +48,18 @@ class Outbox:
         self._store, self._namespace, self._clock, self._ids, self._due = store, namespace, clock, ids, due
 
     def add(
-        self, gateway: str, merchant_id: str, out_trade_no: str, draft: NotificationDraft, shaping: dict | None = None
+        self,
+        gateway: str,
+        merchant_id: str,
+        out_trade_no: str,
+        draft: NotificationDraft,
+        shaping: dict | None = None,
+        resent: tuple[str, dict] | None = None,
     ) -> Notification:
-        """Store a notification; a scenario's `shaping` may delay its first attempt."""
+        """Store a notification; a scenario's `shaping` may delay its first attempt. A `resent` one (the id it was
+        edited from, the edits) is sent once by whoever made it: nothing is scheduled."""
         now = self._clock.now()
-        first = now + timedelta(seconds=(shaping or {}).get("delay", 0))
+        first = None if resent else now + timedelta(seconds=(shaping or {}).get("delay", 0))
         record = Notification(
             id=f"ntf_{self._ids.hex(20)}",
             gateway=gateway,
@@ -68,11 +75,14 @@ class Outbox:
             meta=dict(draft.meta),
             scenario=dict(shaping or {}),
             probe=draft.probe,
+            resent_from=resent[0] if resent else "",
+            edits=resent[1] if resent else {},
             namespace=self._namespace,
         )
         with self._store.transaction():  # stored and due together, or neither
             self._save(record)
-            self._due.schedule(first, "notify", record.id)
+            if first is not None:
+                self._due.schedule(first, "notify", record.id)
         return record
 
     def get(self, notification_id: str) -> Notification:
@@ -115,6 +125,8 @@ class Outbox:
             record.attempts = [*record.attempt_list, attempt]
             if attempt.acked:
                 record.status, record.next_attempt_at = NOTIFY_DELIVERED, None
+            elif record.status == NOTIFY_PENDING and record.next_attempt_at is None:
+                record.status = NOTIFY_FAILED  # sent once and never retried (a resend), and not acknowledged
             elif scheduled and record.status == NOTIFY_PENDING:
                 retries_done = sum(1 for a in record.attempt_list if a.trigger == "schedule") - 1
                 if retries_done < len(schedule):

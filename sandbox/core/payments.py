@@ -205,6 +205,24 @@ class Payments:
             self._save(order)
         return order
 
+    def mark_opened(self, order: Order, **extra) -> Order:
+        """The buyer opened a hosted page of a pending order: its first moment is kept for the timeline, so only the
+        first opening writes (with `extra` gateway details, if they are not already so)."""
+
+        def done(current: Order) -> bool:
+            details = all(current.extra.get(name) == value for name, value in extra.items())
+            return current.status != PENDING or (bool(current.extra.get("opened_at")) and details)
+
+        if done(order):
+            return order
+        with self._store.transaction():
+            order = self._load(order.key)
+            if not done(order):
+                order.extra.setdefault("opened_at", self._clock.now().isoformat())
+                order.extra.update(extra)
+                self._save(order)
+        return order
+
     def close(self, key: str, reason: str = "closed") -> Order:
         with self._store.transaction():
             order = self._load(key)
@@ -289,8 +307,8 @@ class Payments:
                 raise RefundNotFound(f"no refund {out_refund_no!r} on order {order.out_trade_no}")
             if refund.status != REFUND_PENDING:
                 raise OrderStateConflict(f"refund {out_refund_no} is already {refund.status}")
-            refund.status, refund.settle_at = outcome, None
-            refund.succeeded_at = self._clock.now() if outcome == REFUND_SUCCESS else None
+            refund.status, refund.settle_at, refund.settled_at = outcome, None, self._clock.now()
+            refund.succeeded_at = refund.settled_at if outcome == REFUND_SUCCESS else None
             order.refunds = [refund if r.out_refund_no == out_refund_no else r for r in order.refund_list]
             self._mark_refunded(order)
             self._save(order)

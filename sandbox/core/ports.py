@@ -60,3 +60,11 @@ class GatewayAdapter(Protocol):
         `probe` (only asked of adapters with `probe_traffic = True`) the draft is a probe copy, `probe` set, or
         the draft as it was when this notification cannot be probed.
         """
+
+    def notification_fields(self, notification: Notification) -> dict:
+        """The payload as the merchant reads it once verified and decrypted (form or XML fields, WeChat v3's
+        resource); raises NotificationUnreadable when the merchant's keys cannot open it."""
+
+    def resend_notification(self, notification: Notification, order: Order, edits: dict, signature: str) -> tuple:
+        """A new draft from `notification`'s fields with `edits` (null removes a field), signed properly, or
+        deliberately not (`signature` invalid or missing), through shape_notification's machinery; and notes."""

@@ -53,10 +53,8 @@ def _context(order: Order, **extra) -> dict:
 
 
 def _seen(order: Order) -> Order:
-    """Opening the cashier (or scanning the code) is what makes the trade exist at Alipay."""
-    if not order.extra.get("visible", True) and order.status == PENDING:
-        return namespace_of(order).payments.annotate(order.key, visible=True)
-    return order
+    """Opening the cashier (or scanning the code) is what makes the trade exist at Alipay; its first moment is kept."""
+    return namespace_of(order).payments.mark_opened(order, visible=True)
 
 
 @bp.get("/<trade_no>")

@@ -18,6 +18,11 @@ def namespace_of(order: Order) -> Namespace:
     return current_app.extensions["paysandbox"].namespaces.get(order.namespace)
 
 
+def opened(order: Order) -> Order:
+    """The buyer has the page in front of them: the order's timeline keeps the first moment (one write, once)."""
+    return namespace_of(order).payments.mark_opened(order)
+
+
 def processing(order: Order) -> bool:
     """The buyer paid but a scenario or magic amount left the payment pending: it settles on its own."""
     return order.status == "pending" and order.settle_at is not None and not order.extra.get("buyerless")

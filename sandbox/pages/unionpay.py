@@ -40,7 +40,7 @@ from sandbox.gateways.unionpay.adapter import GATEWAY
 from sandbox.gateways.unionpay.errors import SUCCESS
 from sandbox.gateways.unionpay.handlers import consume_outcome
 from sandbox.gateways.unionpay.notify import front_notice
-from sandbox.pages.buyer import namespace_of, processing
+from sandbox.pages.buyer import namespace_of, opened, processing
 
 bp = Blueprint("unionpay_pages", __name__, url_prefix="/cashier/unionpay")
 
@@ -104,7 +104,7 @@ def pay_tn(tn: str):
 
 @bp.get("/<query_id>")
 def cashier(query_id: str):
-    order = _order(query_id)
+    order = opened(_order(query_id))
     if order.status != PENDING or processing(order):
         return _result(order)
     return render_template("unionpay/cashier.html", form={**magic.HOLDER}, **_context(order))

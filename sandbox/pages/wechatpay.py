@@ -194,6 +194,7 @@ def native(pr: str):
 def _native(pr: str):
     order = _by_handle(f"pr:{pr}", f"the code_url token pr={pr}")
     _require_kind(order, "native", f"pr={pr}")
+    order = buyer.opened(order)
     code_url = CODE_URL_PREFIX + pr
     # WeChat's QR code carries the code_url itself, not a web address.
     code = segno.make(code_url, error="m")
@@ -233,7 +234,7 @@ def h5():
             "商家参数格式有误 · Bad redirect_url",
             f"redirect_url must be an http(s) URL, url-encoded after the h5_url; got {raw_redirect!r}.",
         )
-    context = _context(order, "h5", redirect_url=redirect_url)
+    context = _context(buyer.opened(order), "h5", redirect_url=redirect_url)
     if order.status != PENDING or context["processing"]:
         return _result(order, context)
     return render_template("wechatpay/h5.html", **context)
@@ -268,6 +269,7 @@ def jsapi():
             f"appId {params['appId']} is not the appid prepay_id {prepay_id} was created with ({appid}).",
         )
     checked_with = _verify_pay_sign(order, params)
+    order = buyer.opened(order)
     context = _context(order, "jsapi", return_to=_safe_url(values.get("return_to", "")), checked_with=checked_with)
     if context["processing"]:
         return _result(order, context)
@@ -380,6 +382,7 @@ def app_pay():
     checked_with = _check_signature(
         order, sign_type, rsa_lines, "appid\\ntimestamp\\nnoncestr\\nprepayid\\n", v2_fields, params["sign"]
     )
+    order = buyer.opened(order)
     context = _context(order, "app", checked_with=checked_with)
     if order.status != PENDING or context["processing"]:
         return _result(order, context)

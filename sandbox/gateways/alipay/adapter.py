@@ -122,6 +122,13 @@ class AlipayGateway:
     def shape_notification(self, draft: NotificationDraft, order: Order, effects: dict) -> tuple:
         return notify.shape(draft, effects, self.keys, self.sandbox.clock.now())
 
+    def notification_fields(self, notification) -> dict:
+        return notify.readable(notification.body)
+
+    def resend_notification(self, notification, order: Order, edits: dict, signature: str) -> tuple:
+        clock, sign_type = self.sandbox.clock, order.extra.get("sign_type", "RSA2")
+        return notify.resend(notification, edits, signature, self.keys, clock.now(), self.sandbox.ids, sign_type)
+
     def attempt_headers(self, notification) -> dict:
         return notification.headers
 

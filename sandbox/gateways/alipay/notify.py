@@ -9,15 +9,17 @@ from urllib.parse import parse_qsl, urlencode
 from sandbox.core import crypto, ports
 from sandbox.core.canonical import sorted_query
 from sandbox.core.ids import Ids
-from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUNDED, Order, Refund
+from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUNDED, Notification, Order, Refund
 from sandbox.core.money import format_yuan
 from sandbox.core.ports import NotificationDraft
+from sandbox.core.resend import describe_edits, draft_of, edit_flat
 from sandbox.gateways.alipay.keys import AlipayKeys
 
 # 4m, 10m, 10m, 1h, 2h, 6h, 15h: eight attempts over about 25 hours (PROTOCOLS.md A.7).
 RETRY_SCHEDULE = (240, 600, 600, 3600, 7200, 21600, 54000)
 OTHER_APP_ID = "2021000000009999"  # the app a `merchant: wrong` notification claims to be for
 STALE_BY = timedelta(days=1)
+SIGNATURE_FIELDS = ("sign", "sign_type")
 TRADE_STATUS = {
     PENDING: "WAIT_BUYER_PAY",
     PAID: "TRADE_SUCCESS",
@@ -137,11 +139,38 @@ def return_params(order: Order, method: str, now: datetime, keys: AlipayKeys, se
     return signed(fields, keys, order.extra.get("sign_type", "RSA2"))
 
 
-def shape(draft: NotificationDraft, effects: dict, keys: AlipayKeys, now: datetime) -> tuple[NotificationDraft, list]:
-    """A notification forged as a scenario asks; an honest merchant must reject every one of them."""
+def resend(
+    record: Notification, edits: dict, signature: str, keys: AlipayKeys, now: datetime, ids: Ids, sign_type: str
+) -> tuple[NotificationDraft, list]:
+    """A new message from `record`'s fields: fresh notify_id and notify_time (unless edited), the edits, then the
+    signature asked for."""
+    fresh = {"notify_time": wire_time(now), "notify_id": "2024" + ids.alnum(30)}
+    effects = {"edit": {**fresh, **edits}, **({} if signature == "valid" else {"signature": signature})}
+    draft, notes = shape(draft_of(record), effects, keys, now, sign_type)
+    sign_type = dict(parse_qsl(record.body)).get("sign_type") or sign_type
+    notes[0] = f"edit: {describe_edits(edits)} (fresh notify_id and notify_time), signed {sign_type}"
+    return draft, notes
+
+
+def readable(body: str) -> dict[str, str]:
+    """The form fields a merchant reads once the signature checks out: all but sign and sign_type."""
+    return {k: v for k, v in parse_qsl(body, keep_blank_values=True) if k not in SIGNATURE_FIELDS}
+
+
+def shape(
+    draft: NotificationDraft, effects: dict, keys: AlipayKeys, now: datetime, sign_type: str = "RSA2"
+) -> tuple[NotificationDraft, list]:
+    """A notification forged as a scenario asks; an honest merchant must reject every one of them.
+
+    `edit` (a resend's changes, null removing a field) applies before signing, so the message is signed as edited
+    (with `sign_type` when the original carried none).
+    """
     fields = dict(parse_qsl(draft.body, keep_blank_values=True))
-    sign_type = fields.get("sign_type", "RSA2")
+    sign_type = fields.get("sign_type") or sign_type
     notes = []
+    if "edit" in effects:
+        fields = edit_flat(fields, effects["edit"], SIGNATURE_FIELDS)
+        notes.append(f"edit: {describe_edits(effects['edit'])}, signed {sign_type}")
     if effects.get("merchant") == "wrong":
         fields["app_id"] = fields["auth_app_id"] = OTHER_APP_ID
         notes.append(f"merchant: signed correctly for another app_id, {OTHER_APP_ID}")

@@ -96,6 +96,12 @@ class UnionPayGateway:
             return draft, [f"{', '.join(effects)}: no notifier wired, sent unchanged"]
         return self.notifier.shape(draft, effects, self.keys)
 
+    def notification_fields(self, notification: Notification) -> dict:
+        return self.notifier.readable(notification.body)
+
+    def resend_notification(self, notification: Notification, order: Order, edits: dict, signature: str) -> tuple:
+        return self.notifier.resend(notification, edits, signature, self.keys)
+
     def attempt_headers(self, notification: Notification) -> dict:
         return notification.headers
 

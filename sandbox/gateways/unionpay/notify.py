@@ -15,8 +15,9 @@ import dataclasses
 from urllib.parse import parse_qsl, urlencode
 
 from sandbox.core import crypto, ports
-from sandbox.core.models import Order, Refund
+from sandbox.core.models import Notification, Order, Refund
 from sandbox.core.ports import NotificationDraft
+from sandbox.core.resend import describe_edits, draft_of, edit_flat
 from sandbox.gateways.unionpay.errors import SUCCESS, SUCCESS_MSG
 from sandbox.gateways.unionpay.handlers import consume_fields, refund_fields
 
@@ -25,6 +26,7 @@ CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
 EVENTS = {"01": "consume", "04": "refund", "31": "undo"}
 OTHER_MER_ID = "777290058119999"  # the merchant a `merchant: wrong` notification claims to be for
 AMOUNT_FIELDS = ("txnAmt", "settleAmt")  # what the neutral `amount` of a tamper means here
+SIGNATURE_FIELDS = ("signature", "signPubKeyCert", "certId")  # the signature and what says whose it is
 
 
 def build(gateway, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
@@ -98,11 +100,25 @@ def _signed(keys, order: Order, version: str, fields: dict) -> dict[str, str]:
     return keys.signed({k: str(v) for k, v in body.items() if v not in (None, "")}, version)
 
 
+def readable(body: str) -> dict[str, str]:
+    """The key=value fields a merchant reads once the signature checks out: all but the signature's own."""
+    return {k: v for k, v in parse_qsl(body, keep_blank_values=True) if k not in SIGNATURE_FIELDS}
+
+
+def resend(record: Notification, edits: dict, signature: str, keys) -> tuple[NotificationDraft, list[str]]:
+    """A new back notification from `record`'s fields with the edits, then the signature asked for."""
+    effects = {"edit": edits, **({} if signature == "valid" else {"signature": signature})}
+    return shape(draft_of(record), effects, keys)
+
+
 def shape(draft: NotificationDraft, effects: dict, keys) -> tuple[NotificationDraft, list[str]]:
     """A back notification forged as a scenario asks, and notes of what was done (or why not)."""
     fields = dict(parse_qsl(draft.body, keep_blank_values=True))
     version = fields.get("version", "5.1.0")
     notes = []
+    if "edit" in effects:  # a resend's changes, before signing: the message is signed as edited
+        fields = keys.signed(edit_flat(readable(draft.body), effects["edit"], SIGNATURE_FIELDS), version)
+        notes.append(f"edit: {describe_edits(effects['edit'])}, signed (version {version})")
     if effects.get("merchant") == "wrong":
         fields["merId"] = OTHER_MER_ID
         fields = keys.signed(fields, version)

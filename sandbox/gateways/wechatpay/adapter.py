@@ -148,6 +148,18 @@ class WechatPayGateway:
         """Forged by the notifier of the order's API version (v3/notify.py, v2/notify.py)."""
         return self.notifiers[draft.meta.get("api", "v3")].shape(self, draft, order, effects)
 
+    def notification_fields(self, notification: Notification) -> dict:
+        """v3: the decrypted resource; v2: the XML fields, a refund's req_info opened (v3/notify.py, v2/notify.py)."""
+        if notification.meta.get("api", "v3") == "v3":
+            return self.notifiers["v3"].readable(self, notification)
+        order = self.sandbox.payments.find(GATEWAY, notification.merchant_id, out_trade_no=notification.out_trade_no)
+        return self.notifiers["v2"].readable(self, notification, order)
+
+    def resend_notification(self, notification: Notification, order: Order, edits: dict, signature: str) -> tuple:
+        if notification.meta.get("api", "v3") == "v3":
+            return self.notifiers["v3"].resend(self, notification, edits, signature)
+        return self.notifiers["v2"].resend(self, notification, order, edits, signature)
+
     def attempt_headers(self, notification: Notification) -> dict:
         return self.notifiers[notification.meta.get("api", "v3")].attempt_headers(self, notification)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import replace
 
 from Crypto.Cipher import AES
@@ -17,6 +18,8 @@ from Crypto.Util.Padding import unpad
 from sandbox.core import ports
 from sandbox.core.models import Notification, Order, Refund
 from sandbox.core.ports import NotificationDraft
+from sandbox.core.resend import describe_edits, draft_of, edit_flat
+from sandbox.errors import InvalidParameter, NotificationUnreadable
 from sandbox.gateways.wechatpay.v2 import codec
 from sandbox.gateways.wechatpay.v2.errors import V2Error
 from sandbox.gateways.wechatpay.v2.resources import paid_fields, refund_notification_fields
@@ -32,6 +35,8 @@ MAX_ACK = 64 * 1024  # bytes of a merchant's reply the ack check reads
 OTHER_MCH_ID = "1900009999"  # the merchant a `merchant: wrong` notification claims to be for
 UNCHANGED = "tamper: the values given are those already sent, so the message is unchanged and still verifies"
 NOT_THE_KEY = "paysandbox-not-the-merchant-key!"  # seals a refund's req_info that must not decrypt
+REQ_INFO = "req_info."  # a refund's decrypted req_info fields, as the fields of a notification show them
+XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 def build(gateway, event: str, order: Order, refund: Refund | None) -> NotificationDraft | None:
@@ -82,6 +87,55 @@ def is_ack(http_status: int, body: str) -> bool:
 
 
 # -- scenario forgeries -----------------------------------------------------------------------------------
+
+
+def readable(gateway, notification: Notification, order: Order) -> dict[str, str]:
+    """The XML fields a merchant reads once the sign checks out (all but sign); a refund's encrypted req_info as
+    the fields inside it, each named req_info.<name>. NotificationUnreadable if the merchant's key cannot open it."""
+    fields = codec.parse(notification.body.encode("utf-8"), MAX_ACK * 16)
+    fields.pop("sign", None)
+    if "req_info" not in fields:
+        return fields
+    try:
+        inner = _open_req_info(fields.pop("req_info"), _key(gateway, order))
+    except (ValueError, V2Error):
+        raise NotificationUnreadable(
+            f"notification {notification.id}'s req_info does not decrypt with the merchant's key (a forgery, or a "
+            "key registered since)"
+        ) from None
+    return {**fields, **{f"{REQ_INFO}{name}": value for name, value in inner.items()}}
+
+
+def resend(gateway, record: Notification, order: Order, edits: dict, signature: str) -> tuple:
+    """A new notification from `record`'s fields with the edits, signed (a payment) or sealed (a refund's
+    req_info) with the order's key, then forged as `signature` asks."""
+    for name in edits:
+        if not XML_NAME.fullmatch(name):
+            raise InvalidParameter(
+                f"fields.{name}", f"fields.{name} is not an XML element name (letters, digits, _ . -)"
+            )
+    fields = edit_flat(readable(gateway, record, order), edits, ("sign", "req_info"))
+    key = _key(gateway, order)
+    if record.refund_no:
+        inner = {name[len(REQ_INFO) :]: fields.pop(name) for name in list(fields) if name.startswith(REQ_INFO)}
+        fields["req_info"] = codec.encrypt_req_info(key, codec.render(inner, root="root"))
+        draft, how = replace(draft_of(record), body=codec.render(fields)), "req_info sealed"
+    else:
+        draft, how = replace(draft_of(record), body=codec.signed(fields, key)), "signed"
+    notes = [f"edit: {describe_edits(edits)}, {how} with the order's key"]
+    if signature == "valid":
+        return draft, notes
+    forged, more = shape(gateway, draft, order, {"signature": signature})
+    return forged, notes + more
+
+
+def _key(gateway, order: Order) -> str:
+    """The key the order's notifications are signed or sealed with: the API key, or the sandbox key."""
+    merchant = gateway.merchant(order.merchant_id)
+    if merchant is None or not merchant.get("api_key"):
+        message = f"merchant {order.merchant_id} has no API key registered: its v2 notifications cannot be read"
+        raise NotificationUnreadable(message)
+    return codec.key_for(merchant, order.extra.get("sign_key_kind") or codec.API_KEY)
 
 
 def shape(gateway, draft: NotificationDraft, order: Order, effects: dict) -> tuple[NotificationDraft, list[str]]:

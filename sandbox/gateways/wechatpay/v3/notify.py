@@ -12,6 +12,8 @@ from Crypto.Cipher import AES
 from sandbox.core import ports
 from sandbox.core.models import Notification, Order, Refund
 from sandbox.core.ports import NotificationDraft
+from sandbox.core.resend import describe_edits, draft_of
+from sandbox.errors import InvalidParameter, NotificationUnreadable
 from sandbox.gateways.wechatpay.keys import CERTIFICATE_MODE, aead_encrypt
 from sandbox.gateways.wechatpay.v3 import codec
 from sandbox.gateways.wechatpay.v3.resources import refund_notification_resource, rfc3339, transaction
@@ -126,6 +128,55 @@ def shape(gateway, draft: NotificationDraft, order: Order, effects: dict) -> tup
     return replace(draft, body=_text(body), meta=meta), notes
 
 
+def readable(gateway, notification: Notification) -> dict:
+    """The decrypted resource a merchant reads once the signature checks out (the envelope aside).
+    NotificationUnreadable when the merchant's APIv3 key does not open it."""
+    merchant = gateway.merchant(notification.merchant_id)
+    try:
+        return _open(json.loads(notification.body), merchant)
+    except (TypeError, KeyError, ValueError):  # no merchant, no resource, or a key registered since: not ours to read
+        raise NotificationUnreadable(
+            f"notification {notification.id}'s resource does not decrypt with merchant {notification.merchant_id}'s "
+            "APIv3 key (registered again since?)"
+        ) from None
+
+
+def resend(gateway, record: Notification, edits: dict, signature: str) -> tuple[NotificationDraft, list[str]]:
+    """A new notification from `record`'s resource with the edits (dotted paths reach inside, null removes):
+    a fresh event id and create_time, re-encrypted with the merchant's APIv3 key under a fresh nonce, and each
+    attempt signed by the key (and serial) the original was, unless `signature` says invalid or missing."""
+    content = readable(gateway, record)
+    for path, value in edits.items():
+        _edit(content, path, value)
+    body = json.loads(record.body)
+    body.update(id=f"EV-{gateway.sandbox.ids.hex(32)}", create_time=rfc3339(gateway.sandbox.clock.now()))
+    body = _reseal(gateway, body, gateway.merchant(record.merchant_id), {}, content)
+    meta = {k: v for k, v in record.meta.items() if k not in ("signed_body", "signature", "timestamp")}
+    notes = [f"edit: {describe_edits(edits)}; a fresh id, create_time and nonce, encrypted with the APIv3 key"]
+    if signature != "valid":
+        meta["signature"] = signature
+        how = "over another message" if signature == "invalid" else "no Wechatpay-Signature header"
+        notes.append(f"signature: {signature} ({how})")
+    return replace(draft_of(record), body=_text(body), meta=meta), notes
+
+
+def _edit(content: dict, path: str, value) -> None:
+    """Set (or, for None, remove) the field at a dotted path; 400 naming it if the path crosses a non-object."""
+    *parents, last = path.split(".")
+    for depth, name in enumerate(parents):
+        child = content.setdefault(name, {}) if value is not None else content.get(name)
+        if child is None:
+            return  # removing what is not there
+        if not isinstance(child, dict):
+            crossed = ".".join(parents[: depth + 1])
+            raise InvalidParameter(f"fields.{path}", f"fields.{path}: {crossed} in the resource is not an object")
+        content = child
+    if value is None:
+        content.pop(last, None)
+    else:
+        content[last] = value
+
+
 def _text(body: dict) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
@@ -138,9 +189,10 @@ def _open(body: dict, merchant: dict) -> dict:
     return json.loads(cipher.decrypt_and_verify(sealed[:-16], sealed[-16:]))
 
 
-def _reseal(gateway, body: dict, merchant: dict, changes: dict) -> dict:
-    """The body with its resource decrypted, changed at dotted paths, and encrypted again with a fresh nonce."""
-    content = _open(body, merchant)
+def _reseal(gateway, body: dict, merchant: dict, changes: dict, content: dict | None = None) -> dict:
+    """The body with its resource decrypted (or replaced by `content`), changed at dotted paths, and encrypted again
+    with a fresh nonce."""
+    content = _open(body, merchant) if content is None else content
     for path, value in changes.items():
         _set(content, path, value)
     nonce = gateway.sandbox.ids.alnum(12)
