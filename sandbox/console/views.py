@@ -38,12 +38,8 @@ def install(app: Flask) -> None:
 
 @bp.before_request
 def before() -> Response | None:
-    refused = session.guard()
-    if refused is not None:
-        return refused
-    name = request.values.get(NAMESPACE_PARAM, "") or DEFAULT_NAMESPACE
-    g.console_namespace = name
-    return None
+    g.console_namespace = request.values.get(NAMESPACE_PARAM, "") or DEFAULT_NAMESPACE
+    return session.guard()
 
 
 @bp.after_request
@@ -74,13 +70,14 @@ def console_namespace() -> str:
 @bp.context_processor
 def layout() -> dict:
     """What every page's frame shows: the navigation, the namespace selector, the clock."""
-    if request.endpoint in ("console.login", "console.static"):
-        return {"nav": (), "namespaces": [], "clock": None, "namespace": DEFAULT_NAMESPACE}
+    if request.endpoint in ("console.login", "console.static") or not session.logged_in():
+        # Nothing of the sandbox (not even its clock) on a page shown before logging in.
+        return {"nav": (), "namespaces": [], "clock": None, "namespace": DEFAULT_NAMESPACE, "csrf": g.get("csrf", "")}
     try:
         namespaces = api.get("/namespaces")["namespaces"]
         clock = api.get("/clock")
     except api.ApiError:
-        namespaces, clock = [g.console_namespace], None
+        namespaces, clock = [g.console_namespace], None  # an unknown namespace: the page itself says so
     return {
         "nav": NAV,
         "namespaces": namespaces,

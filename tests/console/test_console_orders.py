@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 APP = "2021000000000001"
 
 
-def console(live, path: str = "") -> str:
+def at(live, path: str = "") -> str:
+    """A console URL: the dashboard at /_sandbox/, the other pages under /_sandbox/console/."""
     return f"{live.url}/_sandbox/{path}"
 
 
@@ -30,7 +31,7 @@ def created(http, live, receiver, **body) -> dict:
 
 
 def order_page(live, order: dict) -> str:
-    return console(live, f"console/orders/{order['gateway']}/{order['merchant_id']}/{order['out_trade_no']}")
+    return at(live, f"console/orders/{order['gateway']}/{order['merchant_id']}/{order['out_trade_no']}")
 
 
 def sdk(alipay_demo) -> AliPay:
@@ -52,10 +53,10 @@ def test_an_order_created_from_the_form_is_paid_on_its_hosted_page_and_turns_pai
     page: Page, context, live, receiver
 ):
     receiver.reply("success")
-    page.goto(console(live))
+    page.goto(at(live))
     expect(page.get_by_role("heading", name="Orders")).to_be_visible()
     watcher = context.new_page()  # the dashboard, left open: it must see the payment without a reload
-    watcher.goto(console(live))
+    watcher.goto(at(live))
     page.get_by_test_id("new-order").click()
     page.get_by_test_id("field-gateway").select_option("alipay")
     page.get_by_test_id("field-method").select_option("page")
@@ -144,7 +145,7 @@ def test_refund_and_close_as_the_merchant(page: Page, live, http, receiver):
 
 
 def test_bad_input_gets_its_message_next_to_the_field(page: Page, live, http, receiver):
-    page.goto(console(live, "console/orders/new"))
+    page.goto(at(live, "console/orders/new"))
     page.get_by_test_id("field-amount").fill("12.345")
     page.get_by_test_id("create-order").click()
     expect(page.get_by_test_id("error-amount")).to_contain_text("at most two decimals")
@@ -161,14 +162,14 @@ def test_bad_input_gets_its_message_next_to_the_field(page: Page, live, http, re
     page.get_by_test_id("refund").click()
     expect(page.locator(".invalid, [data-testid='action-error']").first).to_be_visible()
 
-    page.goto(console(live, "console/clock"))
+    page.goto(at(live, "console/clock"))
     page.get_by_test_id("field-seconds").fill("soon")
     page.get_by_test_id("advance").click()
     expect(page.get_by_test_id("error-seconds")).to_contain_text("must be a number")
 
 
 def test_the_clock_advances_by_a_preset_and_resets_to_real_time(page: Page, live):
-    page.goto(console(live, "console/clock"))
+    page.goto(at(live, "console/clock"))
     before = page.get_by_test_id("clock-now").inner_text()
     page.get_by_test_id("advance-900").click()
     expect(page.get_by_test_id("clock-done")).to_contain_text("Advanced 900 s")
