@@ -260,8 +260,12 @@ def _namespaces() -> dict:
 def _health_and_reset() -> dict:
     reset_answer = {
         "type": "object",
-        "properties": {"status": {"const": "ok"}, "merchants_reset": {"type": "boolean"}},
-        "required": ["status", "merchants_reset"],
+        "properties": {
+            "status": {"const": "ok"},
+            "merchants_reset": {"type": "boolean"},
+            "clock": {**ref("Clock"), "description": "the clock, back on real time"},
+        },
+        "required": ["status", "merchants_reset", "clock"],
     }
     health = {
         "type": "object",
@@ -287,7 +291,8 @@ def _health_and_reset() -> dict:
                 "health",
                 "reset",
                 "Drop orders, refunds, notifications and scenarios",
-                "In the namespace the call names (X-Sandbox-Namespace; absent: the default one)."
+                "In the namespace the call names (X-Sandbox-Namespace; absent: the default one). Puts its clock"
+                " back on real time as POST /_sandbox/clock/reset does."
                 ' Keeps registered merchants unless the body says `{"merchants": true}` (the demo merchants from'
                 " fixtures come back in the default namespace). The body is optional.",
                 {"200": answer("Done", reset_answer)},
@@ -567,11 +572,24 @@ def _clock() -> dict:
                 "clock",
                 "setClock",
                 "Set the clock's mode",
-                "real, accelerated (factor up to 100000) or manual (only advance moves it).",
+                "real, accelerated (factor up to 100000) or manual (only advance moves it). Each runs on from the"
+                " sandbox time the clock has now: real after an advance stays ahead of the wall clock (POST"
+                " /_sandbox/clock/reset drops the offset).",
                 {"200": answer("The clock", ref("Clock"))},
                 errors=(400,),
                 body=json_body(ref("ClockSetting"), ex.CLOCK_SETTINGS, required=True),
             ),
+        },
+        "/_sandbox/clock/reset": {
+            "post": operation(
+                "clock",
+                "resetClock",
+                "Put the clock back on real time",
+                "Mode real, factor 1, and now the wall clock's time: any offset gained by advancing, accelerating or"
+                " a manual clock is dropped (unlike setting mode real, which keeps it). Other processes on the same"
+                " database see it as any clock change. Takes no body.",
+                {"200": answer("The clock", ref("Clock"))},
+            )
         },
         "/_sandbox/clock/advance": {
             "post": operation(

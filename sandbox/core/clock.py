@@ -68,6 +68,16 @@ class Clock:
             self._version += 1
         self._changed()
 
+    def reset_to_real(self) -> None:
+        """Back on real time: mode real, factor 1 and now the wall clock's time, any offset gained dropped (a
+        switch to real keeps the offset: set_mode)."""
+        with self._guard(), self._lock:
+            self._anchor_real = time.time()
+            self._anchor_virtual = datetime.fromtimestamp(self._anchor_real, BEIJING)
+            self._mode, self._factor = "real", 1.0
+            self._version += 1
+        self._changed()
+
     def advance_to(self, moment: datetime) -> None:
         """Jump forward to `moment` (never backwards), keeping the mode."""
         with self._guard(), self._lock:
@@ -129,3 +139,17 @@ class Clock:
 
     def describe(self) -> dict:
         return {"now": self.now().isoformat(timespec="seconds"), "mode": self._mode, "factor": self._factor}
+
+
+def merchant_deadline(moment: datetime, now: datetime, lead: timedelta = timedelta(0)) -> datetime:
+    """A deadline a merchant sent (time_expire, payTimeout) on the sandbox clock, whose time is `now`.
+
+    A merchant writes it on its own clock, which is the wall clock, while a test may have moved the sandbox clock
+    ahead. So a deadline that is not `lead` ahead on the sandbox clock but is on the wall clock counts from the wall
+    clock: the buyer keeps the time the merchant gave (a shop's 15 minutes with the sandbox 15 minutes ahead). A
+    deadline valid on the sandbox clock is taken as it is.
+    """
+    left = moment - datetime.now(BEIJING)
+    if moment - now <= lead < left:
+        return now + left
+    return moment

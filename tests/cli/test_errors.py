@@ -36,6 +36,7 @@ EVERY_CONTROL_COMMAND = [
     ("clock", "set", "manual"),
     ("clock", "set", "accelerated", "--factor", "60"),
     ("clock", "advance", "10m"),
+    ("clock", "reset"),
     ("reset",),
     ("reset", "--merchants"),
 ]
@@ -60,6 +61,7 @@ BAD_ARGUMENTS = [
     ("clock", "set", "manual", "--factor", "2"),
     ("clock", "set", "accelerated", "--factor", "0"),
     ("clock", "set", "accelerated", "--factor", "fast"),
+    ("clock", "reset", "now"),
     ("reset", "--all"),
     ("scenarios", "load", "{missing}"),
     ("orders", "list", "--url", "localhost:8008"),
