@@ -78,7 +78,10 @@ def sandbox_error(error: errors.SandboxError):
         status = 409
     else:
         status = 400
-    return jsonify(error={"code": error.code, "message": error.message}), status
+    answer = {"code": error.code, "message": error.message}
+    if isinstance(error, errors.InvalidParameter | errors.MissingParameter):
+        answer["field"] = error.name  # the request field at fault, e.g. for a form to show the message beside it
+    return jsonify(error=answer), status
 
 
 @bp.get("/health")
