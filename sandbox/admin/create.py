@@ -10,40 +10,34 @@ from pathlib import Path
 from flask import jsonify
 
 from sandbox import errors
+from sandbox.admin import order_form as form
 from sandbox.admin.serialize import order_view
 from sandbox.admin.views import _adapter, _body, _namespace, bp
-from sandbox.core.money import MAX_AMOUNT
 from sandbox.core.ports import OrderRequest
 from sandbox.gateways.wire import public_base_url
-
-FIELDS = ("gateway", "merchant_id", "amount", "out_trade_no", "subject", "notify_url", "return_url", "method")
-TEXT_LIMIT = 512  # no gateway takes a longer value; each refuses its own limits with its reason
-DEFAULT_SUBJECT = "paysandbox test order"
 
 
 @bp.post("/orders")
 def create_order():
     """201 with the new order, its pay_url and (for a QR product) qr_code; 200 for an identical repeat."""
     body = _body()
-    unknown = sorted(set(body) - set(FIELDS))
-    if unknown:
-        raise errors.InvalidParameter(unknown[0], f"unknown field {unknown[0]!r}: an order takes {', '.join(FIELDS)}")
-    adapter = _adapter(_text(body, "gateway", required=True))
+    form.check_fields(body)
+    adapter = _adapter(form.text(body, "gateway", required=True))
     space = _namespace()
-    method = _text(body, "method") or adapter.create_methods[0]
+    method = form.text(body, "method") or adapter.create_methods[0]
     if method not in adapter.create_methods:
         choices = ", ".join(adapter.create_methods)
         raise errors.InvalidParameter("method", f"{adapter.name} method must be one of {choices}, got {method!r}")
-    merchant_id = _merchant_id(adapter, _text(body, "merchant_id"))
-    out_trade_no = _text(body, "out_trade_no") or _new_out_trade_no(adapter.name, merchant_id)
+    merchant_id = _merchant_id(adapter, form.text(body, "merchant_id"))
+    out_trade_no = form.text(body, "out_trade_no") or _new_out_trade_no(adapter.name, merchant_id)
     request = OrderRequest(
         merchant_id=merchant_id,
-        amount=_amount(body.get("amount")),
+        amount=form.amount(body.get("amount")),
         out_trade_no=out_trade_no,
-        subject=_text(body, "subject") or DEFAULT_SUBJECT,
+        subject=form.text(body, "subject") or form.DEFAULT_SUBJECT,
         method=method,
-        notify_url=_url(body, "notify_url"),
-        return_url=_url(body, "return_url"),
+        notify_url=form.url(body, "notify_url"),
+        return_url=form.url(body, "return_url"),
         base_url=public_base_url(),
     )
     repeat = _exists(adapter.name, merchant_id, out_trade_no)
@@ -95,36 +89,6 @@ def _merchant_id(adapter, given: str) -> str:
         f"merchant_id is required: the namespace {space.name!r} has no {adapter.name} demo merchant"
         " (register a merchant with POST /_sandbox/merchants and name it)",
     )
-
-
-def _text(body: dict, name: str, required: bool = False) -> str:
-    value = body.get(name)
-    if value is None or value == "":
-        if required:
-            raise errors.MissingParameter(name, f"{name} is required")
-        return ""
-    if not isinstance(value, str):
-        raise errors.InvalidParameter(name, f"{name} must be a string, got {json.dumps(value)}")
-    if len(value) > TEXT_LIMIT:
-        raise errors.InvalidParameter(name, f"{name} is longer than {TEXT_LIMIT} characters")
-    return value
-
-
-def _amount(value: object) -> int:
-    if value is None:
-        raise errors.MissingParameter("amount", "amount is required: integer fen, e.g. 990 for 9.90 yuan")
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_AMOUNT:
-        raise errors.InvalidParameter(
-            "amount", f"amount must be integer fen from 1 to {MAX_AMOUNT} (990 is 9.90 yuan), got {json.dumps(value)}"
-        )
-    return value
-
-
-def _url(body: dict, name: str) -> str:
-    value = _text(body, name)
-    if value and not value.startswith(("http://", "https://")):
-        raise errors.InvalidParameter(name, f"{name} must be an http(s) URL, got {value!r}")
-    return value
 
 
 def _exists(gateway: str, merchant_id: str, out_trade_no: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from sandbox import __version__
-from sandbox.admin import access
+from sandbox.admin import access, openapi_create
 from sandbox.admin import openapi_examples as ex
 from sandbox.admin.openapi_schemas import components, ref, text
 from sandbox.core.models import ORDER_STATUSES
@@ -434,6 +434,10 @@ def _orders() -> dict:
     }
 
 
+def _creation() -> dict:
+    return openapi_create.paths(operation, answer, json_body, listing)
+
+
 def _notifications() -> dict:
     summaries = listing("attempted", ref("NotificationSummary"))
     return {
@@ -622,9 +626,10 @@ TAGS = {
 @cache
 def document() -> dict:
     """The whole document; built once (treat it as read-only)."""
-    paths = {}
-    for part in (_health_and_reset, _namespaces, _merchants, _orders, _notifications, _scenarios, _clock):
-        paths.update(part())
+    paths: dict = {}
+    for part in (_health_and_reset, _namespaces, _merchants, _orders, _creation, _notifications, _scenarios, _clock):
+        for path, item in part().items():
+            paths.setdefault(path, {}).update(item)
     for path in paths.values():  # SANDBOX_MAX_BODY bounds every request body (sandbox/bounded_body.py)
         if "post" in path:
             path["post"]["responses"]["413"] = {"$ref": "#/components/responses/TooLarge"}
@@ -647,7 +652,7 @@ def document() -> dict:
         "tags": [{"name": name, "description": description} for name, description in TAGS.items()],
         "paths": guarded(namespaced(paths)),
         "components": {
-            "schemas": components(),
+            "schemas": {**components(), **openapi_create.schemas()},
             "parameters": parameters(),
             "responses": responses(),
             "securitySchemes": security_schemes(),

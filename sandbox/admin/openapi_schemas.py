@@ -56,6 +56,7 @@ ERROR = obj(
             {
                 "code": text("SNAKE_CASE code, e.g. INVALID_PARAMETER, ORDER_NOT_FOUND", pattern="^[A-Z][A-Z0-9_]*$"),
                 "message": text("a human sentence naming what is wrong"),
+                "field": text("with INVALID_PARAMETER and MISSING_PARAMETER: the request field at fault"),
             },
             ("code", "message"),
         )
