@@ -28,17 +28,13 @@ def create_order():
     if method not in adapter.create_methods:
         choices = ", ".join(adapter.create_methods)
         raise errors.InvalidParameter("method", f"{adapter.name} method must be one of {choices}, got {method!r}")
-    merchant_id = _merchant_id(adapter, form.text(body, "merchant_id"))
-    out_trade_no = form.text(body, "out_trade_no") or _new_out_trade_no(adapter.name, merchant_id)
+    amount, subject = form.amount(body.get("amount")), form.text(body, "subject") or form.DEFAULT_SUBJECT
+    notify_url, return_url = form.url(body, "notify_url"), form.url(body, "return_url")
+    given_merchant, given_number = form.text(body, "merchant_id"), form.text(body, "out_trade_no")
+    merchant_id = _merchant_id(adapter, given_merchant)  # every field read: now whether the merchant is here
+    out_trade_no = given_number or _new_out_trade_no(adapter.name, merchant_id)
     request = OrderRequest(
-        merchant_id=merchant_id,
-        amount=form.amount(body.get("amount")),
-        out_trade_no=out_trade_no,
-        subject=form.text(body, "subject") or form.DEFAULT_SUBJECT,
-        method=method,
-        notify_url=form.url(body, "notify_url"),
-        return_url=form.url(body, "return_url"),
-        base_url=public_base_url(),
+        merchant_id, amount, out_trade_no, subject, method, notify_url, return_url, base_url=public_base_url()
     )
     repeat = _exists(adapter.name, merchant_id, out_trade_no)
     created = adapter.create_order(request)
