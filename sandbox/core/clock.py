@@ -13,6 +13,7 @@ from sandbox.errors import InvalidParameter
 # China has one time zone and no daylight saving: every provider speaks Beijing time.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 MODES = ("real", "accelerated", "manual")
+PLAUSIBLE = timedelta(minutes=1)  # no merchant gives a buyer less time to pay (merchant_deadline)
 
 
 class Clock:
@@ -144,12 +145,13 @@ class Clock:
 def merchant_deadline(moment: datetime, now: datetime, lead: timedelta = timedelta(0)) -> datetime:
     """A deadline a merchant sent (time_expire, payTimeout) on the sandbox clock, whose time is `now`.
 
-    A merchant writes it on its own clock, which is the wall clock, while a test may have moved the sandbox clock
-    ahead. So a deadline that is not `lead` ahead on the sandbox clock but is on the wall clock counts from the wall
-    clock: the buyer keeps the time the merchant gave (a shop's 15 minutes with the sandbox 15 minutes ahead). A
-    deadline valid on the sandbox clock is taken as it is.
+    A merchant writes it on its own clock, the wall clock, while a test may have moved the sandbox clock ahead (a
+    test's own client may write it on the sandbox clock instead). A deadline that leaves the buyer less than
+    PLAUSIBLE beyond `lead` on the sandbox clock, and more on the wall clock, was written on the wall clock: it
+    counts from there, so the buyer keeps the time the merchant gave (a shop's 15 minutes with the sandbox 15 minutes
+    ahead). Any other deadline is taken on the sandbox clock, as it is.
     """
-    left = moment - datetime.now(BEIJING)
-    if moment - now <= lead < left:
-        return now + left
+    on_sandbox, on_wall = moment - now, moment - datetime.now(BEIJING)
+    if on_sandbox < lead + PLAUSIBLE and on_wall > max(on_sandbox, lead):
+        return now + on_wall
     return moment

@@ -75,7 +75,10 @@ def test_a_merchant_deadline_counts_from_the_wall_clock_only_when_the_sandbox_cl
     # On the wall clock 15 minutes are left: the buyer keeps them on the sandbox clock.
     moved = merchant_deadline(wall + timedelta(minutes=15), ahead)
     assert timedelta(minutes=14) < moved - ahead <= timedelta(minutes=15)
-    # Still ahead on the sandbox clock (a test writing deadlines on it): as sent.
+    # A moment ahead on the sandbox clock (a manual one, set a moment ago) is still the wall clock's 15 minutes.
+    frozen = wall + timedelta(minutes=15) - timedelta(seconds=2)
+    assert merchant_deadline(wall + timedelta(minutes=15), frozen) - frozen > timedelta(minutes=14)
+    # Well ahead on the sandbox clock (a test writing deadlines on it): as sent.
     assert merchant_deadline(ahead + timedelta(minutes=5), ahead) == ahead + timedelta(minutes=5)
     # Past on both: as sent, for the gateway to refuse.
     assert merchant_deadline(wall - timedelta(minutes=1), ahead) == wall - timedelta(minutes=1)
