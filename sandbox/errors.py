@@ -61,6 +61,16 @@ class MerchantInAnotherNamespace(BusinessError):
     code = "MERCHANT_IN_ANOTHER_NAMESPACE"
 
 
+class MerchantNotFound(NotFound):
+    code = "MERCHANT_NOT_FOUND"
+
+
+class GatewayRefused(BusinessError):
+    """The gateway refused an order the control API created for its merchant, for a reason of its own."""
+
+    code = "GATEWAY_REFUSED"
+
+
 class OrderNotFound(NotFound):
     code = "ORDER_NOT_FOUND"
 

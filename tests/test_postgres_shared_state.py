@@ -10,12 +10,13 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import requests
 from Crypto.PublicKey import RSA
 
+from sandbox.core.clock import BEIJING
 from sandbox.core.store.database import passwords
 from sandbox.merchant.alipay import AlipayApiError, AlipayClient
 from tests.test_cli import free_port, stop
@@ -127,6 +128,22 @@ def test_a_mode_set_through_one_process_holds_in_the_other(pair):
     assert (clock["mode"], clock["factor"]) == ("accelerated", 600.0)
     assert first.post("/_sandbox/clock", {"mode": "manual"}).ok
     assert second.get("/_sandbox/clock").json()["mode"] == "manual"
+
+
+def test_a_clock_reset_through_one_process_holds_in_the_other(pair):
+    first, second = pair
+    assert first.post("/_sandbox/namespaces", {"name": "team-a"}).status_code == 201
+    for namespace in ("", "team-a"):
+        first.post("/_sandbox/clock/advance", {"seconds": 86400}, namespace=namespace)
+    assert (clock_now(second) - datetime.now(BEIJING)).total_seconds() > 86000
+    reset = second.post("/_sandbox/clock/reset").json()
+    assert first.get("/_sandbox/clock").json() == reset
+    assert reset["mode"] == "real" and abs((clock_now(first) - datetime.now(BEIJING)).total_seconds()) < 5
+    # A namespace's reset (POST /_sandbox/reset) does it too, and only there.
+    assert clock_now(first, "team-a") > datetime.now(BEIJING) + timedelta(hours=23)
+    assert second.post("/_sandbox/reset", namespace="team-a").json()["clock"]["mode"] == "real"
+    assert first.get("/_sandbox/clock", "team-a").json()["mode"] == "real"
+    assert abs((clock_now(first, "team-a") - datetime.now(BEIJING)).total_seconds()) < 5
 
 
 def test_each_namespace_keeps_its_own_clock_across_processes(pair):

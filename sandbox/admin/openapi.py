@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from sandbox import __version__
-from sandbox.admin import access, openapi_doctor, openapi_history, openapi_report
+from sandbox.admin import access, openapi_create, openapi_doctor, openapi_history, openapi_report
 from sandbox.admin import openapi_examples as ex
 from sandbox.admin.openapi_schemas import components, ref, text
 from sandbox.core.models import ORDER_STATUSES
@@ -260,8 +260,12 @@ def _namespaces() -> dict:
 def _health_and_reset() -> dict:
     reset_answer = {
         "type": "object",
-        "properties": {"status": {"const": "ok"}, "merchants_reset": {"type": "boolean"}},
-        "required": ["status", "merchants_reset"],
+        "properties": {
+            "status": {"const": "ok"},
+            "merchants_reset": {"type": "boolean"},
+            "clock": {**ref("Clock"), "description": "the clock, back on real time"},
+        },
+        "required": ["status", "merchants_reset", "clock"],
     }
     health = {
         "type": "object",
@@ -287,7 +291,8 @@ def _health_and_reset() -> dict:
                 "health",
                 "reset",
                 "Drop orders, refunds, notifications and scenarios",
-                "In the namespace the call names (X-Sandbox-Namespace; absent: the default one)."
+                "In the namespace the call names (X-Sandbox-Namespace; absent: the default one). Puts its clock"
+                " back on real time as POST /_sandbox/clock/reset does."
                 ' Keeps registered merchants unless the body says `{"merchants": true}` (the demo merchants from'
                 " fixtures come back in the default namespace). The body is optional.",
                 {"200": answer("Done", reset_answer)},
@@ -430,6 +435,10 @@ def _orders() -> dict:
     }
 
 
+def _creation() -> dict:
+    return openapi_create.paths(operation, answer, json_body, listing)
+
+
 def _notifications() -> dict:
     summaries = listing("attempted", ref("NotificationSummary"))
     return {
@@ -569,11 +578,24 @@ def _clock() -> dict:
                 "clock",
                 "setClock",
                 "Set the clock's mode",
-                "real, accelerated (factor up to 100000) or manual (only advance moves it).",
+                "real, accelerated (factor up to 100000) or manual (only advance moves it). Each runs on from the"
+                " sandbox time the clock has now: real after an advance stays ahead of the wall clock (POST"
+                " /_sandbox/clock/reset drops the offset).",
                 {"200": answer("The clock", ref("Clock"))},
                 errors=(400,),
                 body=json_body(ref("ClockSetting"), ex.CLOCK_SETTINGS, required=True),
             ),
+        },
+        "/_sandbox/clock/reset": {
+            "post": operation(
+                "clock",
+                "resetClock",
+                "Put the clock back on real time",
+                "Mode real, factor 1, and now the wall clock's time: any offset gained by advancing, accelerating or"
+                " a manual clock is dropped (unlike setting mode real, which keeps it). Other processes on the same"
+                " database see it as any clock change. Takes no body.",
+                {"200": answer("The clock", ref("Clock"))},
+            )
         },
         "/_sandbox/clock/advance": {
             "post": operation(
@@ -607,11 +629,13 @@ TAGS = {
 @cache
 def document() -> dict:
     """The whole document; built once (treat it as read-only)."""
-    paths = {}
-    for part in (_health_and_reset, _namespaces, _merchants, _orders, _notifications, _scenarios, _clock):
-        paths.update(part())
-    paths.update(openapi_doctor.paths(operation, answer, json_body))
-    paths.update(openapi_history.paths(operation, answer, json_body, ORDER_PATH, ORDER_PARAMS))
+    paths: dict = {}
+    parts = [part() for part in (_health_and_reset, _namespaces, _merchants, _orders, _creation, _notifications)]
+    parts += [_scenarios(), _clock(), openapi_doctor.paths(operation, answer, json_body)]
+    parts.append(openapi_history.paths(operation, answer, json_body, ORDER_PATH, ORDER_PARAMS))
+    for part in parts:
+        for path, item in part.items():
+            paths.setdefault(path, {}).update(item)
     for path in paths.values():  # SANDBOX_MAX_BODY bounds every request body (sandbox/bounded_body.py)
         if "post" in path:
             path["post"]["responses"]["413"] = {"$ref": "#/components/responses/TooLarge"}
@@ -636,6 +660,7 @@ def document() -> dict:
         "components": {
             "schemas": {
                 **components(),
+                **openapi_create.schemas(),
                 **openapi_report.schemas(),
                 **openapi_doctor.schemas(),
                 **openapi_history.schemas(),

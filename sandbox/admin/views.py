@@ -132,7 +132,7 @@ def delete_namespace(name: str):
 def reset():
     body = _body()
     _namespace().reset(merchants=bool(body.get("merchants")))
-    return jsonify(status="ok", merchants_reset=bool(body.get("merchants")))
+    return jsonify(status="ok", merchants_reset=bool(body.get("merchants")), clock=_namespace().clock.describe())
 
 
 # -- merchants ------------------------------------------------------------------------------------
@@ -330,6 +330,13 @@ def get_clock():
 def set_clock():
     body = _body()
     _namespace().clock.set_mode(str(body.get("mode", "")), body.get("factor"))
+    return jsonify(_namespace().clock.describe())
+
+
+@bp.post("/clock/reset")
+def reset_clock():
+    """Back on real time, any offset dropped (POST /clock {"mode": "real"} keeps it); takes no body."""
+    _namespace().clock.reset_to_real()
     return jsonify(_namespace().clock.describe())
 
 

@@ -1,4 +1,4 @@
-"""`paysandbox clock [show | set | advance]`: read, switch and move the sandbox clock, and see what ran."""
+"""`paysandbox clock [show | set | advance | reset]`: read, switch, move and reset the sandbox clock."""
 
 from __future__ import annotations
 
@@ -22,12 +22,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     control_options(clock)  # `paysandbox clock --url X` shows the clock with no action
     actions = clock.add_subparsers(dest="action")
     show = actions.add_parser("show", help="the sandbox time and mode")
-    setting = actions.add_parser("set", help="switch mode: real, accelerated (with --factor) or manual")
+    setting = actions.add_parser(
+        "set",
+        help="switch mode: real, accelerated (with --factor) or manual; `set real` runs on at real speed from the"
+        " sandbox time it has now (an offset gained stays: `clock reset` drops it)",
+    )
     setting.add_argument("mode", choices=MODES)
     setting.add_argument("--factor", type=factor, help="with accelerated: sandbox seconds per real second")
     advance = actions.add_parser("advance", help="move the clock forward and run whatever became due")
     advance.add_argument("duration", type=duration, help="seconds, or 90s, 10m, 2h, 1d, 1h30m")
-    for action in (show, setting, advance):
+    reset = actions.add_parser(
+        "reset", help="back on real time: mode real, factor 1, now the wall clock's time (any offset dropped)"
+    )
+    for action in (show, setting, advance, reset):
         control_options(action, inherited=True)
     clock.set_defaults(handler=_clock)
 
@@ -38,6 +45,8 @@ def _clock(args: argparse.Namespace, config: Config) -> int:
             return fail("--factor goes with `clock set accelerated`", 2)
         body = {"mode": args.mode, **({"factor": args.factor} if args.factor is not None else {})}
         return call(args, lambda c: c.call("POST", "/clock", body), render_clock)
+    if args.action == "reset":
+        return call(args, lambda c: c.call("POST", "/clock/reset"), render_clock)
     if args.action == "advance":
         seconds = int(args.duration) if args.duration.is_integer() else args.duration  # 600, not 600.0
         return call(args, lambda c: c.call("POST", "/clock/advance", {"seconds": seconds}), _render_advance, slow=True)

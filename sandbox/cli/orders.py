@@ -1,10 +1,11 @@
-"""`paysandbox orders list | show | pay | timeline`: the orders on a running sandbox, paying one as the buyer, and
-what happened to one."""
+"""`paysandbox orders list | show | pay | create | timeline`: the orders on a running sandbox, paying one as the
+buyer, making one as its merchant would, and what happened to one."""
 
 from __future__ import annotations
 
 import argparse
 
+from sandbox.cli import order_create
 from sandbox.cli.common import GATEWAYS, call, control_options, fail, plural, segment
 from sandbox.cli.notifications import SUMMARY
 from sandbox.cli.tables import Column, fields, pairs, table, when, yuan
@@ -38,7 +39,7 @@ REFUNDS = (
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    orders = commands.add_parser("orders", help="orders on a running sandbox; pay one as the buyer")
+    orders = commands.add_parser("orders", help="orders on a running sandbox; pay one as the buyer, or create one")
     actions = orders.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="orders, newest first")
     listing.add_argument("--gateway", choices=GATEWAYS)
@@ -58,6 +59,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     pay.add_argument("--reason", help="with --fail: the failure code (e.g. balance_not_enough)")
     for action in (listing, show, pay, timeline):
         control_options(action)
+    order_create.register(actions)
     listing.set_defaults(handler=_list)
     show.set_defaults(handler=_show)
     pay.set_defaults(handler=_pay)

@@ -13,6 +13,7 @@ from sandbox.errors import InvalidParameter
 # China has one time zone and no daylight saving: every provider speaks Beijing time.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 MODES = ("real", "accelerated", "manual")
+PLAUSIBLE = timedelta(minutes=1)  # no merchant gives a buyer less time to pay (merchant_deadline)
 
 
 class Clock:
@@ -65,6 +66,16 @@ class Clock:
             self._anchor_virtual = self._now_locked()
             self._anchor_real = time.time()
             self._mode, self._factor = mode, float(factor)
+            self._version += 1
+        self._changed()
+
+    def reset_to_real(self) -> None:
+        """Back on real time: mode real, factor 1 and now the wall clock's time, any offset gained dropped (a
+        switch to real keeps the offset: set_mode)."""
+        with self._guard(), self._lock:
+            self._anchor_real = time.time()
+            self._anchor_virtual = datetime.fromtimestamp(self._anchor_real, BEIJING)
+            self._mode, self._factor = "real", 1.0
             self._version += 1
         self._changed()
 
@@ -129,3 +140,18 @@ class Clock:
 
     def describe(self) -> dict:
         return {"now": self.now().isoformat(timespec="seconds"), "mode": self._mode, "factor": self._factor}
+
+
+def merchant_deadline(moment: datetime, now: datetime, lead: timedelta = timedelta(0)) -> datetime:
+    """A deadline a merchant sent (time_expire, payTimeout) on the sandbox clock, whose time is `now`.
+
+    A merchant writes it on its own clock, the wall clock, while a test may have moved the sandbox clock ahead (a
+    test's own client may write it on the sandbox clock instead). A deadline that leaves the buyer less than
+    PLAUSIBLE beyond `lead` on the sandbox clock, and more on the wall clock, was written on the wall clock: it
+    counts from there, so the buyer keeps the time the merchant gave (a shop's 15 minutes with the sandbox 15 minutes
+    ahead). Any other deadline is taken on the sandbox clock, as it is.
+    """
+    on_sandbox, on_wall = moment - now, moment - datetime.now(BEIJING)
+    if on_sandbox < lead + PLAUSIBLE and on_wall > max(on_sandbox, lead):
+        return now + on_wall
+    return moment

@@ -185,10 +185,13 @@ class Namespace:
 
     # -- housekeeping --------------------------------------------------------------------------
 
-    def reset(self, merchants: bool = False) -> None:
-        """Drop orders, refunds, notifications and scenario rules; with `merchants` those too (the demo merchants,
-        which live in the default namespace, come back there)."""
+    def reset(self, merchants: bool = False, clock: bool = True) -> None:
+        """Drop orders, refunds, notifications and scenario rules, and put the clock back on real time (unless
+        `clock` is false); with `merchants` those too (the demo merchants, which live in the default namespace, come
+        back there)."""
         with self._run_lock, self.store.transaction():
+            if clock:
+                self.clock.reset_to_real()
             self.payments.clear()
             self.outbox.clear()
             self.scenarios.clear()

@@ -118,7 +118,7 @@ class Namespaces:
             if self._store.get(COLLECTION, name) is None:  # deleted through another process meanwhile
                 self._spaces.pop(name, None)
                 raise NamespaceNotFound(f"no namespace {name!r} in this sandbox (deleted meanwhile)")
-            space.reset(merchants=True)
+            space.reset(merchants=True, clock=False)  # its stored clock is forgotten below
             self._store.delete(COLLECTION, name)
             clocks.forget(self._store, name)
             self._store.announce(TOPIC)

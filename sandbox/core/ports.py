@@ -25,8 +25,33 @@ class NotificationDraft:
     probe: bool = False  # signed as the provider's probe traffic (Notification.probe)
 
 
+@dataclass
+class OrderRequest:
+    """An order to create as if its merchant had called the gateway (POST /_sandbox/orders), in neutral words."""
+
+    merchant_id: str
+    amount: int  # fen
+    out_trade_no: str
+    subject: str
+    method: str  # one of the adapter's create_methods
+    notify_url: str = ""
+    return_url: str = ""
+    base_url: str = ""  # where the sandbox's pages are served: the start of pay_url
+
+
+@dataclass
+class CreatedOrder:
+    """The order, the page a buyer opens to pay it (None when none opens without the merchant's signature), and the
+    text its QR code encodes (None when the product has no QR code)."""
+
+    order: Order
+    pay_url: str | None
+    qr_code: str | None = None
+
+
 class GatewayAdapter(Protocol):
     name: str
+    create_methods: tuple[str, ...]  # the products create_order makes, the default first
     retry_schedule: tuple[int, ...]  # seconds from one attempt to the next retry
     payment_codes: dict[str, str]  # native payment failure code -> its message, for scenario rules
     api_errors: dict[str, str]  # native business error code an API call can answer -> its message
@@ -49,6 +74,10 @@ class GatewayAdapter(Protocol):
 
     def register_demo_merchants(self) -> None:
         """Register the demo merchants shipped in fixtures/."""
+
+    def create_order(self, request: OrderRequest) -> CreatedOrder:
+        """Create (or find again, for an identical repeat) an order through the wire method's own handler, with
+        what the merchant would have sent; refusals are neutral errors naming the request's fields."""
 
     def describe_order(self, order: Order) -> dict:
         """Gateway-native extras for the control API view of an order (e.g. trade_status)."""

@@ -192,7 +192,8 @@ class SandboxHandle:
         self.control.call("DELETE", "/scenarios")
 
     def reset(self) -> None:
-        """Drop the test's orders, notifications and rules (its namespace's, or the whole in-thread sandbox's)."""
+        """Drop the test's orders, notifications and rules (its namespace's, or the whole in-thread sandbox's), and
+        put its clock back on real time."""
         self.control.call("POST", "/reset")
 
 

@@ -134,6 +134,7 @@ def paysandbox(paysandbox_server: _Server) -> Iterator[SandboxHandle]:
     handle = SandboxHandle(server.url, Config().fixtures_dir, namespace=namespace, app=server.app, token=server.token)
     if namespace is None:
         handle.reset()  # the in-thread sandbox is this process's alone: emptied before each test
+        handle.clock.set("manual")  # the reset put its clock on real time: on a manual one again, at the wall time
     errors = _ErrorLog()
     logger = logging.getLogger("paysandbox")
     logger.addHandler(errors)

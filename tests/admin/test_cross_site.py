@@ -51,10 +51,11 @@ def test_json_or_no_body_at_all_is_accepted(live, http, sandbox):
     sandbox.scenarios.add({"notify": {"duplicate": 1}})
     json_with_charset = {"Content-Type": "application/json; charset=utf-8"}
     assert http.post(f"{live.url}/_sandbox/clock", data='{"mode": "manual"}', headers=json_with_charset).ok
+    assert sandbox.clock.mode == "manual"
     assert http.post(f"{live.url}/_sandbox/notifications/flush").json() == {"attempted": []}
     assert http.delete(f"{live.url}/_sandbox/scenarios").status_code == 200
     assert http.post(f"{live.url}/_sandbox/reset").status_code == 200
-    assert sandbox.clock.mode == "manual" and sandbox.scenarios.list() == []
+    assert sandbox.clock.mode == "real" and sandbox.scenarios.list() == []  # a reset puts the clock on real time
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,8 @@ def request_examples(path: str, method: str = "post") -> list:
 
 
 @pytest.mark.parametrize(
-    "path", ["/_sandbox/scenarios", "/_sandbox/clock", "/_sandbox/clock/advance", "/_sandbox/reset"]
+    "path",
+    ["/_sandbox/scenarios", "/_sandbox/clock", "/_sandbox/clock/advance", "/_sandbox/reset", "/_sandbox/orders"],
 )
 def test_the_request_examples_work_as_they_are(client, path):
     for body in request_examples(path):

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from sandbox.core.clock import BEIJING, Clock
+from sandbox.core.clock import BEIJING, Clock, merchant_deadline
 from sandbox.errors import InvalidParameter
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=BEIJING)
@@ -53,3 +53,35 @@ def test_bad_mode_or_factor_is_refused(mode, factor):
 def test_describe_reports_beijing_time():
     clock = Clock("manual", start=START)
     assert clock.describe() == {"now": "2026-01-01T12:00:00+08:00", "mode": "manual", "factor": 1.0}
+
+
+def test_reset_to_real_drops_the_offset_and_the_speed(monkeypatch):
+    fake_time = [1_800_000_000.0]
+    monkeypatch.setattr("sandbox.core.clock.time.time", lambda: fake_time[0])
+    clock = Clock("accelerated", 60, start=START)
+    fake_time[0] += 10
+    clock.set_mode("real")  # keeps the ten accelerated minutes: real time from there on
+    assert clock.now() == START + timedelta(minutes=10)
+    clock.reset_to_real()
+    assert (clock.mode, clock.factor) == ("real", 1.0)
+    assert clock.now() == datetime.fromtimestamp(fake_time[0], BEIJING)
+    fake_time[0] += 5
+    assert clock.now() == datetime.fromtimestamp(fake_time[0], BEIJING)
+
+
+def test_a_merchant_deadline_counts_from_the_wall_clock_only_when_the_sandbox_clock_has_passed_it():
+    wall = datetime.now(BEIJING)
+    ahead = wall + timedelta(minutes=15)  # the sandbox clock, moved on by a test
+    # On the wall clock 15 minutes are left: the buyer keeps them on the sandbox clock.
+    moved = merchant_deadline(wall + timedelta(minutes=15), ahead)
+    assert timedelta(minutes=14) < moved - ahead <= timedelta(minutes=15)
+    # A moment ahead on the sandbox clock (a manual one, set a moment ago) is still the wall clock's 15 minutes.
+    frozen = wall + timedelta(minutes=15) - timedelta(seconds=2)
+    assert merchant_deadline(wall + timedelta(minutes=15), frozen) - frozen > timedelta(minutes=14)
+    # Well ahead on the sandbox clock (a test writing deadlines on it): as sent.
+    assert merchant_deadline(ahead + timedelta(minutes=5), ahead) == ahead + timedelta(minutes=5)
+    # Past on both: as sent, for the gateway to refuse.
+    assert merchant_deadline(wall - timedelta(minutes=1), ahead) == wall - timedelta(minutes=1)
+    # A lead (WeChat v2's minute at least): a deadline inside it on the sandbox clock, valid on the wall clock.
+    near = merchant_deadline(ahead + timedelta(seconds=30), ahead, timedelta(minutes=1))
+    assert near - ahead > timedelta(minutes=15)

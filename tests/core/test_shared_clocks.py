@@ -3,10 +3,10 @@ not kept at all in a store of one process's own."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sandbox.core import clocks
-from sandbox.core.clock import Clock
+from sandbox.core.clock import BEIJING, Clock
 from sandbox.core.coherence import Coherence
 from sandbox.core.store import TinyStore
 
@@ -57,3 +57,18 @@ def test_a_store_of_one_process_keeps_no_clock():
     clock.advance_to(clock.now() + timedelta(hours=1))
     assert store.get(clocks.COLLECTION, "default") is None
     assert (store.change_count(), store.topic_counts()) == (0, {})
+
+
+def test_a_reset_to_real_time_reaches_the_other_process(two):
+    first, second = two
+    here, there = Clock("manual"), Clock("manual")
+    clocks.share(here, first, "default", restart=True)
+    clocks.share(there, second, "default", restart=False)
+    here.advance_to(here.now() + timedelta(days=3))
+    there.reload()
+    assert there.now() > datetime.now(BEIJING) + timedelta(days=2)
+
+    there.reset_to_real()
+    here.reload()
+    assert (here.mode, here.factor) == ("real", 1.0)
+    assert abs(here.now() - datetime.now(BEIJING)) < timedelta(seconds=5)

@@ -71,6 +71,23 @@ def refund_flashes(buyer, shop_live, no: str, amount: str, request_id: str) -> l
 # -- paying ------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("method", ["native", "h5", "jsapi"])
+def test_a_checkout_with_the_sandbox_clock_15_minutes_ahead_keeps_the_shops_15_minutes(
+    shop_live, shop, buyer, live, http, mchid, sandbox, method
+):
+    """Regression: the shop sends time_expire on its wall clock (now + 15 minutes); with the sandbox clock moved 15
+    minutes on, that deadline was "not in the future" and every prepay a 400 PARAM_ERROR."""
+    sandbox.advance(900)
+    no = place_order(buyer, shop_live, method)
+    assert shop.book.get(no).status == "pending"
+    at_wechat = wechat_order(http, live, mchid, no)
+    left = datetime.fromisoformat(at_wechat["expires_at"]) - datetime.fromisoformat(at_wechat["created_at"])
+    assert timedelta(minutes=14) < left <= timedelta(minutes=15)  # counted from the wall clock the shop used
+
+    paid_at_wechat(http, live, mchid, no)
+    wait_until(status_is(shop, no, "paid"), "the TRANSACTION.SUCCESS notification")
+
+
 def test_native_order_is_paid_by_the_verified_notification(shop_live, shop, buyer, live, http, mchid, sandbox):
     no = place_order(buyer, shop_live)
     order = shop.book.get(no)

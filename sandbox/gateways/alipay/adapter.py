@@ -10,7 +10,7 @@ from cryptography import x509
 from sandbox.core import crypto
 from sandbox.core.digits import ascii_digits
 from sandbox.core.models import Order, Refund
-from sandbox.core.ports import NotificationDraft
+from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest
 from sandbox.errors import InvalidParameter, MissingParameter
 from sandbox.gateways.alipay import errors, notify
 from sandbox.gateways.alipay.keys import AlipayKeys, cert_sn
@@ -21,6 +21,7 @@ NAME = "alipay"
 class AlipayGateway:
     name = NAME
     retry_schedule = notify.RETRY_SCHEDULE
+    create_methods = ("page", "wap", "precreate")  # POST /_sandbox/orders, the default first
     payment_codes = errors.PAYMENT_FAILURES
     api_errors = errors.API_ERRORS
     neutral_codes = errors.NEUTRAL_CODES
@@ -134,6 +135,12 @@ class AlipayGateway:
 
     def is_ack(self, notification, http_status: int, body: str) -> bool:
         return notify.is_ack(http_status, body)
+
+    def create_order(self, request: OrderRequest) -> CreatedOrder:
+        # Imported late: create reaches the handlers, and they import this module.
+        from sandbox.gateways.alipay import create
+
+        return create.create_order(self.sandbox, request)
 
     def describe_order(self, order: Order) -> dict:
         return {"trade_status": notify.TRADE_STATUS[order.status], "api": order.extra.get("protocol", "gateway.do")}

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sandbox.core.clock import BEIJING
+from sandbox.core.clock import BEIJING, merchant_deadline
 from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUNDED, Order
 from sandbox.core.money import format_yuan, parse_yuan
 from sandbox.errors import OrderNotFound
@@ -88,6 +88,7 @@ def expiry(call: Call, default: timedelta) -> datetime:
                 continue
         else:
             raise business("ACQ.INVALID_PARAMETER", "biz_content.time_expire must be yyyy-MM-dd HH:mm:ss")
+        moment = merchant_deadline(moment, now)
         if moment <= now:
             raise business(
                 "ACQ.INVALID_PARAMETER",

@@ -10,7 +10,7 @@ from cryptography import x509
 
 from sandbox.core import crypto
 from sandbox.core.models import Notification, Order, Refund
-from sandbox.core.ports import NotificationDraft
+from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest
 from sandbox.errors import InvalidParameter, MissingParameter
 from sandbox.gateways.unionpay import errors
 from sandbox.gateways.unionpay.keys import UnionPayKeys
@@ -24,6 +24,7 @@ RETRY_SCHEDULE = (60, 120, 240, 300)
 class UnionPayGateway:
     name = GATEWAY
     retry_schedule = RETRY_SCHEDULE
+    create_methods = ("frontTrans", "appTrans")  # POST /_sandbox/orders, the default first
     payment_codes = errors.PAYMENT_FAILURES
     api_errors = errors.API_ERRORS
     neutral_codes = errors.NEUTRAL_CODES
@@ -107,6 +108,12 @@ class UnionPayGateway:
 
     def is_ack(self, notification: Notification, http_status: int, body: str) -> bool:
         return http_status == 200  # any HTTP 200 acknowledges a back notification; the body is irrelevant
+
+    def create_order(self, request: OrderRequest) -> CreatedOrder:
+        # Imported late: create reaches the handlers, and they import this module.
+        from sandbox.gateways.unionpay import create
+
+        return create.create_order(self.sandbox, request)
 
     def describe_order(self, order: Order) -> dict:
         return {"orderId": order.out_trade_no, "queryId": order.trade_no}

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sandbox.core.clock import BEIJING
+from sandbox.core.clock import BEIJING, merchant_deadline
 from sandbox.core.digits import ascii_digits
 from sandbox.core.models import CLOSED, FAILED, PAID, PENDING, REFUND_PENDING, REFUND_SUCCESS, REFUNDED, Order, Refund
 from sandbox.errors import InvalidParameter, MissingParameter, OrderNotFound
@@ -123,10 +123,7 @@ def pay_timeout(call: Call) -> datetime:
     moment = acp_time(call, "payTimeout", required=False)
     if moment is None:
         return now + DEFAULT_PAY_TIMEOUT
-    # Clients stamp the host's real time; a test may have moved the sandbox clock on: count from either.
-    real_now = datetime.now(BEIJING)
-    if moment <= now < moment - real_now + now:
-        moment = now + (moment - real_now)
+    moment = merchant_deadline(moment, now)
     if moment <= now:
         raise InvalidParameter("payTimeout", f"payTimeout is already past (sandbox clock: {now:%Y%m%d%H%M%S})")
     return moment

@@ -12,7 +12,7 @@ from cryptography import x509
 from sandbox.core import crypto
 from sandbox.core.digits import ascii_digits
 from sandbox.core.models import Notification, Order, Refund
-from sandbox.core.ports import NotificationDraft
+from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest
 from sandbox.errors import InvalidParameter, MissingParameter
 from sandbox.gateways.wechatpay import codes
 from sandbox.gateways.wechatpay import keys as key_modes
@@ -26,6 +26,7 @@ RETRY_SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 108
 class WechatPayGateway:
     name = GATEWAY
     retry_schedule = RETRY_SCHEDULE
+    create_methods = ("native", "jsapi", "h5")  # POST /_sandbox/orders, the default first
     payment_codes = codes.PAYMENT_FAILURES
     api_errors = codes.API_MESSAGES
     neutral_codes = codes.NEUTRAL_CODES
@@ -165,6 +166,13 @@ class WechatPayGateway:
 
     def is_ack(self, notification: Notification, http_status: int, body: str) -> bool:
         return self.notifiers[notification.meta.get("api", "v3")].is_ack(http_status, body)
+
+    def create_order(self, request: OrderRequest) -> CreatedOrder:
+        from sandbox.gateways.wechatpay.v3 import (
+            create,
+        )  # imported late: it reaches the handlers, which import this module
+
+        return create.create_order(self.sandbox, request)
 
     def describe_order(self, order: Order) -> dict:
         state = trade_state(order)

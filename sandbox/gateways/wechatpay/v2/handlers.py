@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sandbox.core.clock import BEIJING
+from sandbox.core.clock import BEIJING, merchant_deadline
 from sandbox.core.digits import ascii_digits
 from sandbox.core.models import PAID, PENDING, REFUNDED, Order
 from sandbox.errors import BillNotReady, InvalidParameter, MissingParameter, OrderNotFound, SandboxError
@@ -110,10 +110,7 @@ def expiry(call: Call) -> datetime:
     moment = wechat_time(call, "time_expire")
     if moment is None:
         return now + DEFAULT_EXPIRY
-    # wechatpy stamps the host's real time; a test may have moved the sandbox clock on: count from either.
-    real_now = datetime.now(BEIJING)
-    if moment < now + MIN_EXPIRY <= moment - real_now + now:
-        moment = now + (moment - real_now)
+    moment = merchant_deadline(moment, now, MIN_EXPIRY)
     if moment < now + MIN_EXPIRY:
         raise InvalidParameter(
             "time_expire", f"time_expire must be at least 1 minute from now (sandbox clock: {now:%Y%m%d%H%M%S})"

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from cryptography import x509
 
+from sandbox.core.clock import merchant_deadline
 from sandbox.core.models import PAID, PENDING, REFUNDED, Order
 from sandbox.errors import OrderNotFound
 from sandbox.gateways.call import SandboxCall
@@ -101,6 +102,7 @@ def expiry(call: Call, value: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         raise param_error("time_expire", "time_expire needs a time zone offset, e.g. +08:00")
+    moment = merchant_deadline(moment, now)
     if not now < moment <= now + MAX_EXPIRY:
         raise param_error("time_expire", f"time_expire must be in the next 7 days (sandbox clock: {rfc3339(now)})")
     return moment
