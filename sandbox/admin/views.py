@@ -17,6 +17,7 @@ from sandbox.core.models import DEFAULT_NAMESPACE, ORDER_STATUSES, order_key
 from sandbox.core.namespaces import check_name
 from sandbox.core.outcomes import Decision
 from sandbox.core.payments import check_outcome
+from sandbox.gateways.wire import public_base_url
 from sandbox.transport.ports import authority
 
 bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
@@ -195,7 +196,8 @@ def list_orders():
 def get_order(gateway: str, merchant_id: str, out_trade_no: str):
     _adapter(gateway)
     order = _namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
-    return jsonify(order_view(_namespace(), order, with_notifications=True))
+    pay_url, qr_code = _adapter(gateway).pay_links(order, public_base_url())
+    return jsonify({**order_view(_namespace(), order, with_notifications=True), "pay_url": pay_url, "qr_code": qr_code})
 
 
 @bp.get("/orders/<gateway>/<merchant_id>/<path:out_trade_no>/timeline")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 NAMESPACE_HEADER = "X-Sandbox-Namespace"
 
@@ -39,7 +39,9 @@ def call(method: str, path: str, payload: dict | None = None, params: dict | Non
         headers[NAMESPACE_HEADER] = namespace
     query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
     client = current_app.test_client()
-    reply = client.open(f"/_sandbox{path}", method=method, json=payload, query_string=query, headers=headers)
+    # Addressed as the browser addressed the console, so the URLs the API hands out (pay_url) are ones it can open.
+    address = {"base_url": request.host_url}
+    reply = client.open(f"/_sandbox{path}", method=method, json=payload, query_string=query, headers=headers, **address)
     if reply.mimetype != "application/json":
         if reply.status_code >= 400:
             raise ApiError(reply.status_code, "ERROR", reply.get_data(as_text=True))

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, g, redirect, render_template, requ
 
 from sandbox.console import api, session
 from sandbox.core.models import DEFAULT_NAMESPACE
+from sandbox.pages import headers
 
 bp = Blueprint(
     "console",
@@ -45,6 +46,8 @@ def before() -> Response | None:
 @bp.after_request
 def after(response: Response) -> Response:
     response.headers.setdefault("Cache-Control", "no-store")
+    # The hosted pages' policy, and htmx may fetch the live parts of a page from the sandbox itself.
+    response.headers.setdefault("Content-Security-Policy", headers.content_security_policy(connect_src="'self'"))
     return session.remember_csrf(response)
 
 

@@ -79,6 +79,10 @@ class GatewayAdapter(Protocol):
         """Create (or find again, for an identical repeat) an order through the wire method's own handler, with
         what the merchant would have sent; refusals are neutral errors naming the request's fields."""
 
+    def pay_links(self, order: Order, base_url: str) -> tuple[str | None, str | None]:
+        """The hosted page a buyer opens to pay the order (None when none opens without the merchant's signature)
+        and the text its QR code encodes (None when the product has none)."""
+
     def describe_order(self, order: Order) -> dict:
         """Gateway-native extras for the control API view of an order (e.g. trade_status)."""
 

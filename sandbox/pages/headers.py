@@ -41,8 +41,10 @@ def allow_framing_by(origin: str) -> str:
     return allowed
 
 
-def content_security_policy(frame_ancestor: str = "") -> str:
+def content_security_policy(frame_ancestor: str = "", **sources: str) -> str:
+    """The policy, with framing by `frame_ancestor` and other directives (connect_src="'self'") if given."""
     policy = {**POLICY, "frame-ancestors": frame_ancestor or POLICY["frame-ancestors"]}
+    policy.update({name.replace("_", "-"): value for name, value in sources.items()})
     return "; ".join(f"{name} {sources}" for name, sources in policy.items())
 
 

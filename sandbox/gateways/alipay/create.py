@@ -34,15 +34,25 @@ def create_order(sandbox, request: OrderRequest) -> CreatedOrder:
     call = handlers.Call(sandbox, request.merchant_id, method, params, biz, "RSA2", request.base_url)
     try:
         if request.method == "precreate":
-            qr_code = handlers.trade_precreate(call)["qr_code"]
+            handlers.trade_precreate(call)
             order = sandbox.payments.find("alipay", request.merchant_id, out_trade_no=request.out_trade_no)
-            return CreatedOrder(order, qr_code, qr_code)  # the code encodes the scan page's own address
-        order = handlers.METHODS[method](call)
+        else:
+            order = handlers.METHODS[method](call)
     except AlipayError as error:
         raise _neutral(error) from None
     except SandboxError as error:
         raise renamed("alipay", error, FIELDS) from None
-    return CreatedOrder(order, f"{request.base_url}/cashier/alipay/{order.trade_no}")
+    return CreatedOrder(order, *pay_links(order, request.base_url))
+
+
+def pay_links(order, base_url: str) -> tuple[str | None, str | None]:
+    """The page a buyer opens to pay `order`, and what its QR code encodes (the scan page's own address)."""
+    if order.product == "precreate":
+        scan_page = f"{base_url}/cashier/alipay/qr/{order.trade_no}"
+        return scan_page, scan_page
+    if order.product in ("page", "wap"):
+        return f"{base_url}/cashier/alipay/{order.trade_no}", None
+    return None, None  # paid in the Alipay app (create, app) or by the cashier's scanner (barcode)
 
 
 def _neutral(error: AlipayError) -> SandboxError:

@@ -115,5 +115,10 @@ class UnionPayGateway:
 
         return create.create_order(self.sandbox, request)
 
+    def pay_links(self, order: Order, base_url: str) -> tuple[str | None, str | None]:
+        from sandbox.gateways.unionpay import create  # imported late, as in create_order
+
+        return create.pay_links(order, base_url)
+
     def describe_order(self, order: Order) -> dict:
         return {"orderId": order.out_trade_no, "queryId": order.trade_no}

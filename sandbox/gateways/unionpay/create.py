@@ -45,8 +45,8 @@ def create_order(sandbox, request: OrderRequest) -> CreatedOrder:
     try:
         if product == "front":
             order = handlers.front_consume(call)
-            return CreatedOrder(order, f"{request.base_url}/cashier/unionpay/{order.trade_no}")
-        tn = handlers.app_consume(call)["tn"]
+            return CreatedOrder(order, *pay_links(order, request.base_url))
+        handlers.app_consume(call)
     except UnionPayError as error:
         if error.resp_code == "12":  # the orderId is taken by another transaction
             raise OrderMismatch(f"unionpay refused it: {error.resp_msg}") from None
@@ -54,7 +54,16 @@ def create_order(sandbox, request: OrderRequest) -> CreatedOrder:
     except SandboxError as error:
         raise renamed("unionpay", error, fields) from None
     order = sandbox.payments.find(GATEWAY, request.merchant_id, out_trade_no=request.out_trade_no)
-    return CreatedOrder(order, f"{request.base_url}/cashier/unionpay/tn/{tn}")
+    return CreatedOrder(order, *pay_links(order, request.base_url))
+
+
+def pay_links(order, base_url: str) -> tuple[str | None, str | None]:
+    """The bank cashier a buyer opens to pay `order`: a front consume's by its queryId, an app consume's by its tn."""
+    if order.product == "front":
+        return f"{base_url}/cashier/unionpay/{order.trade_no}", None
+    if order.product == "app" and order.extra.get("tn"):
+        return f"{base_url}/cashier/unionpay/tn/{order.extra['tn']}", None
+    return None, None
 
 
 def _txn_time(sandbox, request: OrderRequest) -> str:

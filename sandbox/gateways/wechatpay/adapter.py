@@ -174,6 +174,11 @@ class WechatPayGateway:
 
         return create.create_order(self.sandbox, request)
 
+    def pay_links(self, order: Order, base_url: str) -> tuple[str | None, str | None]:
+        from sandbox.gateways.wechatpay.v3 import create  # imported late, as in create_order
+
+        return create.pay_links(order, base_url)
+
     def describe_order(self, order: Order) -> dict:
         state = trade_state(order)
         return {"trade_state": state, "trade_state_desc": TRADE_STATE_DESC[state], "api": order.extra.get("api")}

@@ -3,7 +3,7 @@ what the merchant would have sent to /v3/pay/transactions/<kind>."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from sandbox.core.ports import CreatedOrder, OrderRequest
 from sandbox.errors import GatewayRefused, InvalidParameter, SandboxError
@@ -46,20 +46,29 @@ def create_order(sandbox, request: OrderRequest) -> CreatedOrder:
     # (a merchant's own key_mode still decides).
     call = handlers.Call(sandbox, Caller(merchant, PUBLIC_KEY_MODE), request.base_url)
     try:
-        _, answer = handlers.prepay(call, request.method, body)
+        handlers.prepay(call, request.method, body)
     except V3Error as error:
         raise _neutral(error) from None
     except SandboxError as error:
         raise renamed("wechatpay", error, FIELDS) from None
     order = sandbox.payments.find(GATEWAY, request.merchant_id, out_trade_no=request.out_trade_no)
-    if request.method == "native":
-        return CreatedOrder(
-            order, f"{request.base_url}/cashier/wechatpay/native/{order.extra['pr']}", answer["code_url"]
-        )
-    if request.method == "h5":  # the merchant appends where WeChat sends the buyer back
-        back = f"&redirect_url={quote(request.return_url, safe='')}" if request.return_url else ""
-        return CreatedOrder(order, answer["h5_url"] + back)
-    return CreatedOrder(order, None)  # a JSAPI sheet opens only with the merchant's paySign: the pay action pays it
+    pay_url, qr_code = pay_links(order, request.base_url)
+    if pay_url and request.method == "h5" and request.return_url:  # the merchant appends where WeChat sends back
+        pay_url += f"&redirect_url={quote(request.return_url, safe='')}"
+    return CreatedOrder(order, pay_url, qr_code)
+
+
+def pay_links(order, base_url: str) -> tuple[str | None, str | None]:
+    """The page a buyer opens to pay `order` (native: the scan page of its code_url; H5: the MWEB page), and what a
+    native order's QR code encodes. A JSAPI or APP order opens only with the merchant's paySign: none."""
+    trade_type = order.extra.get("trade_type", "")
+    if trade_type == "NATIVE" and order.extra.get("pr"):
+        pr = order.extra["pr"]
+        return f"{base_url}/cashier/wechatpay/native/{pr}", f"weixin://wxpay/bizpayurl?pr={pr}"
+    if trade_type == "MWEB" and order.extra.get("prepay_id"):
+        query = urlencode({"prepay_id": order.extra["prepay_id"], "package": order.trade_no[-10:]})
+        return f"{base_url}/cashier/wechatpay/h5?{query}", None
+    return None, None
 
 
 def _neutral(error: V3Error) -> SandboxError:
