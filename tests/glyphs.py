@@ -25,29 +25,39 @@ _FIND_MISSING = """
   };
   const wanted = new RegExp(pattern, "gu");
   const missing = new Set();
+  let shown = 0;
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const text = walker.currentNode.data;
     const element = walker.currentNode.parentElement;
     const chars = text.match(wanted);
     if (!chars || !element || !element.getClientRects().length) continue;  // only what is on show
+    shown += chars.length;
     const style = getComputedStyle(element);
     const font = `${style.fontStyle} ${style.fontWeight} 28px ${style.fontFamily}`;
     const box = pixels(unassigned, font);
     for (const char of chars) if (pixels(char, font) === box) missing.add(char);
   }
-  return [...missing];
+  return {missing: [...missing], shown};
 }
 """
 
 
+def glyphs(page: Page, pattern: str = CJK) -> tuple[list[str], int]:
+    """The characters of `pattern` on show in `page` that render as the missing-glyph box, and how many such
+    characters are on show."""
+    found = page.evaluate(_FIND_MISSING, [pattern, UNASSIGNED])
+    return found["missing"], found["shown"]
+
+
 def missing_glyphs(page: Page, pattern: str = CJK) -> list[str]:
-    """The characters of `pattern` on show in `page` that render as the missing-glyph box."""
-    return page.evaluate(_FIND_MISSING, [pattern, UNASSIGNED])
+    return glyphs(page, pattern)[0]
 
 
-def assert_cjk_renders(page: Page) -> None:
-    missing = missing_glyphs(page)
+def assert_cjk_renders(page: Page, expect_some: bool = False) -> None:
+    """No Chinese text on show is drawn as empty boxes (and, with `expect_some`, there is Chinese text to check)."""
+    missing, shown = glyphs(page)
+    assert shown or not expect_some, f"{page.url} shows no Chinese text to check"
     assert not missing, (
         f"{page.url} draws {''.join(missing)!r} as empty boxes: no CJK font is installed"
         " (Debian: apt-get install fonts-noto-cjk; scripts/test.sh installs it)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import segno
 from flask import Response, render_template, request
@@ -28,6 +29,23 @@ def _filters() -> dict:
     return {name: request.args.get(name, "").strip() for name in FILTERS}
 
 
+@bp.app_template_filter("moment")
+def moment(iso: str | None) -> str:
+    """2026-12-06T19:55:50+08:00 -> 12-06 19:55:50: a table's column (the full time is in its title)."""
+    return iso[5:19].replace("T", " ") if iso else ""
+
+
+def _notification_counts(filters: dict) -> dict[tuple, dict[str, int]]:
+    """Per order (gateway, merchant_id, out_trade_no): how many of its notifications are delivered, pending, failed."""
+    listed = api.get("/notifications", gateway=filters["gateway"], merchant_id=filters["merchant_id"])
+    counts: dict[tuple, dict[str, int]] = {}
+    for record in listed["notifications"]:
+        key = (record["gateway"], record["merchant_id"], record["out_trade_no"])
+        per_status = counts.setdefault(key, {})
+        per_status[record["status"]] = per_status.get(record["status"], 0) + 1
+    return counts
+
+
 def _matching_orders(filters: dict) -> list[dict]:
     orders = api.get(
         "/orders", gateway=filters["gateway"], merchant_id=filters["merchant_id"], status=filters["status"]
@@ -36,7 +54,11 @@ def _matching_orders(filters: dict) -> list[dict]:
     if text:
         fields = ("out_trade_no", "trade_no", "subject", "merchant_id")
         orders["orders"] = [o for o in orders["orders"] if any(text in str(o.get(f) or "").lower() for f in fields)]
-    return orders["orders"][:SHOWN]
+    shown = orders["orders"][:SHOWN]
+    counts = _notification_counts(filters) if shown else {}
+    for order in shown:
+        order["notification_counts"] = counts.get((order["gateway"], order["merchant_id"], order["out_trade_no"]), {})
+    return shown
 
 
 def _version(html: str) -> str:
@@ -127,23 +149,24 @@ def _qr_svg(text: str) -> Markup:
     return Markup(code.svg_inline(omitsize=True, dark="#1a1a1a", light="#fff", title="Scan to pay"))
 
 
-def _order_context(gateway: str, merchant_id: str, out_trade_no: str) -> dict:
+def _order_context(gateway: str, merchant_id: str, out_trade_no: str, errors: dict | None = None) -> dict:
+    """The order, its timeline and its actions (what a poll re-renders), and the version of that state: a page
+    showing a refusal next to its field keeps it until the order itself changes."""
     path = _order_path(gateway, merchant_id, out_trade_no)
     order = api.get(path)
-    timeline = api.get(path + "/timeline")["events"]
-    live = render_template("console/_order_live.html", order=order, events=timeline)
-    return {"order": order, "live": Markup(live), "version": _version(live)}
+    events = api.get(path + "/timeline")["events"]
+    version = hashlib.sha256(json.dumps([order, events], sort_keys=True).encode()).hexdigest()[:16]
+    qr_svg = _qr_svg(order["qr_code"]) if order.get("qr_code") and order["status"] == "pending" else None
+    errors = errors or {}
+    context = {"order": order, "events": events, "qr_svg": qr_svg, "errors": errors}
+    context["form"] = request.form if errors else {}
+    live = render_template("console/_order_live.html", **context)
+    return {**context, "live": Markup(live), "version": version}
 
 
 @bp.get("/console/orders/<gateway>/<merchant_id>/<path:out_trade_no>")
 def order(gateway: str, merchant_id: str, out_trade_no: str, errors: dict | None = None, status: int = 200):
-    context = _order_context(gateway, merchant_id, out_trade_no)
-    pay_url = context["order"].get("pay_url")
-    qr_code = context["order"].get("qr_code")
-    qr_svg = _qr_svg(qr_code) if qr_code else None
-    errors = errors or {}
-    form = request.form if errors else {}
-    return page("console/order.html", status, **context, pay_url=pay_url, qr_svg=qr_svg, errors=errors, form=form)
+    return page("console/order.html", status, **_order_context(gateway, merchant_id, out_trade_no, errors))
 
 
 @bp.get("/console/orders/<gateway>/<merchant_id>/<path:out_trade_no>/live")
