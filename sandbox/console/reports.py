@@ -25,14 +25,12 @@ def doctor():
     diagnosis = None
     if request.method == "POST":
         payload = {"protocol": form.get("protocol", "")}
-        if form.get("merchant_id", "").strip():
-            payload["merchant_id"] = form["merchant_id"].strip()
-        if form.get("mode", "request") == "request":
-            payload["request"] = _crlf_to_lf(form.get("request", ""))
-        else:
-            payload["string_to_sign"] = _crlf_to_lf(form.get("string_to_sign", ""))
-            if form.get("signature", "").strip():
-                payload["signature"] = form["signature"].strip()
+        for name in ("merchant_id", "signature"):
+            if form.get(name, "").strip():
+                payload[name] = form[name].strip()
+        for name in ("request", "string_to_sign"):  # either, or both to compare what was signed with the request
+            if form.get(name, "").strip():
+                payload[name] = _crlf_to_lf(form[name])
         try:
             diagnosis = api.post("/signature/doctor", payload)
         except api.ApiError as refused:
