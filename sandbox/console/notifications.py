@@ -39,10 +39,18 @@ def _structured(fields: dict) -> bool:
     return any(isinstance(v, dict | list) for v in fields.values())
 
 
-def _changes(original: dict, edited: dict) -> dict:
-    """What the resend call takes: the fields that differ, new ones, and removed ones as null."""
-    changes = {k: v for k, v in edited.items() if original.get(k) != v}
-    changes.update({k: None for k in original if k not in edited})
+def _changes(original: dict, edited: dict, prefix: str = "") -> dict:
+    """What the resend call takes: the fields that differ, new ones, and removed ones as null; inside WeChat Pay
+    v3's resource, by dotted path (`amount.total`), since a change names a value, never a whole object."""
+    changes: dict = {}
+    for key in original.keys() | edited.keys():
+        path, before, after = f"{prefix}{key}", original.get(key), edited.get(key)
+        if key not in edited:
+            changes[path] = None
+        elif isinstance(before, dict) and isinstance(after, dict):
+            changes.update(_changes(before, after, f"{path}."))
+        elif before != after or key not in original:
+            changes[path] = after
     return changes
 
 

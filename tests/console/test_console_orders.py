@@ -4,12 +4,14 @@ real SDK; refunds and closes; the clock; bad input next to its field."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from alipay import AliPay
 from playwright.sync_api import Page, expect
 
+from tests.conftest import wechatpayv3_client
 from tests.console.screens import save
 from tests.glyphs import assert_cjk_renders
 
@@ -180,3 +182,30 @@ def test_the_clock_advances_by_a_preset_and_resets_to_real_time(page: Page, live
     expect(page.get_by_test_id("clock-done")).to_contain_text("real time")
     expect(page.get_by_test_id("clock-mode")).to_have_text(re.compile("^real"))
     assert page.get_by_test_id("clock-now").inner_text() < after
+
+
+def test_a_wechat_pay_v3_notification_is_edited_as_json_and_resent_encrypted_and_signed_again(
+    page: Page, live, http, receiver
+):
+    receiver.reply("", status=204)
+    order = created(http, live, receiver, gateway="wechatpay", out_trade_no="CONSOLE-WX-RESEND", amount=500)
+    http.post(f"{live.url}/_sandbox/orders/wechatpay/{order['merchant_id']}/CONSOLE-WX-RESEND/pay", json={})
+    receiver.wait_for(1, path="/notify")
+    page.goto(order_page(live, order))
+    page.locator('[data-kind="notification_attempt"]').first.get_by_test_id("resend").click()
+    resource = json.loads(page.get_by_test_id("field-resource").input_value())
+    assert resource["amount"]["total"] == 500
+    resource["amount"]["total"] = 1
+    page.get_by_test_id("field-resource").fill(json.dumps(resource))
+    page.get_by_test_id("send").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("changed amount.total")
+
+    resent = receiver.wait_for(2, path="/notify")[1]
+    wx = wechatpayv3_client(live.url, f"{receiver.url}/notify")
+    verified = wx.callback(resent.headers, resent.body)  # decrypted and its signature checked by the real SDK
+    assert verified is not None and verified["resource"]["amount"]["total"] == 1
+
+    page.locator('[data-kind="notification_attempt"]').first.get_by_test_id("resend").click()
+    page.get_by_test_id("field-resource").fill("{not json")
+    page.get_by_test_id("send").click()
+    expect(page.get_by_test_id("error-resource")).to_contain_text("not JSON")
