@@ -192,12 +192,17 @@ def list_orders():
     return jsonify(orders=[order_view(_namespace(), o) for o in orders])
 
 
+def _order_in_full(gateway: str, order) -> dict:
+    """One order's view: its refunds, its notifications, and the page a buyer opens to pay it."""
+    pay_url, qr_code = _adapter(gateway).pay_links(order, public_base_url())
+    return {**order_view(_namespace(), order, with_notifications=True), "pay_url": pay_url, "qr_code": qr_code}
+
+
 @bp.get("/orders/<gateway>/<merchant_id>/<path:out_trade_no>")
 def get_order(gateway: str, merchant_id: str, out_trade_no: str):
     _adapter(gateway)
     order = _namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
-    pay_url, qr_code = _adapter(gateway).pay_links(order, public_base_url())
-    return jsonify({**order_view(_namespace(), order, with_notifications=True), "pay_url": pay_url, "qr_code": qr_code})
+    return jsonify(_order_in_full(gateway, order))
 
 
 @bp.get("/orders/<gateway>/<merchant_id>/<path:out_trade_no>/timeline")
@@ -205,7 +210,7 @@ def order_timeline(gateway: str, merchant_id: str, out_trade_no: str):
     """What happened to the order, and every notification attempt with its exact request, oldest first."""
     _adapter(gateway)
     order = _namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
-    return jsonify(timeline(_namespace(), order))
+    return jsonify({**timeline(_namespace(), order), "order": _order_in_full(gateway, order)})
 
 
 @bp.post("/orders/<gateway>/<merchant_id>/<path:out_trade_no>/pay")

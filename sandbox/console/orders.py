@@ -152,9 +152,8 @@ def _qr_svg(text: str) -> Markup:
 def _order_context(gateway: str, merchant_id: str, out_trade_no: str, errors: dict | None = None) -> dict:
     """The order, its timeline and its actions (what a poll re-renders), and the version of that state: a page
     showing a refusal next to its field keeps it until the order itself changes."""
-    path = _order_path(gateway, merchant_id, out_trade_no)
-    order = api.get(path)
-    events = api.get(path + "/timeline")["events"]
+    history = api.get(_order_path(gateway, merchant_id, out_trade_no) + "/timeline")
+    order, events = history["order"], history["events"]
     version = hashlib.sha256(json.dumps([order, events], sort_keys=True).encode()).hexdigest()[:16]
     qr_svg = _qr_svg(order["qr_code"]) if order.get("qr_code") and order["status"] == "pending" else None
     errors = errors or {}
