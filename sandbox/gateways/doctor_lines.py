@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from sandbox.core import crypto
 from sandbox.core.signdiff import LINES, Difference, differences
+from sandbox.gateways import doctor
 
 METHOD, URL, TIMESTAMP, NONCE, BODY, AUTH_STRING, TOKEN = (
     "HTTP method",
@@ -94,3 +96,28 @@ def string_parts(text: str, count: int) -> tuple[list[str], list[str]]:
         )
         parts += [""] * (count - len(parts))
     return parts, problems
+
+
+def judge(result, key, signature: str, signed: bytes, wrong: str | None, demo_pem: str, mistakes, names, api: str):
+    """Both v3 APIs sign their lines with SHA256withRSA: the verdict (`wrong`: why a signature that verifies is
+    still refused, e.g. another serial_no), or, when it does not verify, the forensics of what it was made over."""
+    if crypto.verify(key, signed, signature):
+        result.verdict = doctor.INVALID if wrong else doctor.VALID
+        result.message = (
+            f"The signature is right, but {wrong}."
+            if wrong
+            else "The signature verifies: SHA256withRSA over the expected string, with the registered key."
+        )
+        return
+    result.verdict = doctor.INVALID
+    result.message = "The signature does not verify as SHA256withRSA over the expected string with the registered key."
+    doctor.forensics(
+        result,
+        key,
+        signature,
+        demo_pem,
+        signed,
+        mistakes,
+        lambda expected, received: line_differences(expected, received, names),
+        wrong_hash=lambda name: None if name == "SHA256" else f"signed with {name}withRSA: {api} is SHA256withRSA",
+    )

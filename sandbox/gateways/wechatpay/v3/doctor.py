@@ -84,26 +84,9 @@ def _judge(result: Diagnosis, parts: list[str], signature: str, serial: str | No
             f"({merchant['merchant_serial_no']})"
         )
     signed = codec.signed_message(*parts[:4], parts[4].encode("utf-8"))
-    if crypto.verify(key, signed, signature):
-        result.verdict = doctor.INVALID if wrong_serial else doctor.VALID
-        result.message = (
-            "The signature is right, but the Authorization header names another serial_no."
-            if wrong_serial
-            else "The signature verifies: SHA256withRSA over the expected string, with the registered key."
-        )
-        return
-    result.verdict = doctor.INVALID
-    result.message = "The signature does not verify as SHA256withRSA over the expected string with the registered key."
-    doctor.forensics(
-        result,
-        key,
-        signature,
-        doctor.fixture(namespace.config.fixtures_dir, DEMO_CERT),
-        signed,
-        _mistakes(parts),
-        lambda expected, received: lines.line_differences(expected, received, NAMES),
-        wrong_hash=lambda name: None if name == "SHA256" else f"signed with {name}withRSA: API v3 is SHA256withRSA",
-    )
+    wrong = "the Authorization header names another serial_no" if wrong_serial else None
+    demo = doctor.fixture(namespace.config.fixtures_dir, DEMO_CERT)
+    lines.judge(result, key, signature, signed, wrong, demo, _mistakes(parts), NAMES, "API v3")
 
 
 def _timestamp_hint(result: Diagnosis, stamp: str, namespace) -> None:
