@@ -63,19 +63,6 @@ SIGNATURE_FIELDS = {
 }
 
 
-@pytest.fixture
-def control(live, http, sandbox):
-    sandbox.clock.set_mode("manual")
-
-    def call(method: str, path: str, body: dict | None = None, status: int = 200) -> dict:
-        sandbox.advance(0)  # waits for an attempt the dispatcher thread may still be recording
-        reply = http.request(method, f"{live.url}/_sandbox{path}", json=body, timeout=10)
-        assert reply.status_code == status, reply.text
-        return reply.json()
-
-    return call
-
-
 @pytest.fixture(params=list(AMOUNT_EDIT))
 def shop(request, live, receiver, sandbox):
     notify_url = f"{receiver.url}/notify"

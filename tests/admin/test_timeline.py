@@ -21,19 +21,6 @@ def config(request) -> Config:
     return Config(seed=1234, data_path=request.getfixturevalue("postgres_url"))
 
 
-@pytest.fixture
-def control(live, http, sandbox):
-    sandbox.clock.set_mode("manual")
-
-    def call(method: str, path: str, body: dict | None = None, status: int = 200) -> dict:
-        sandbox.advance(0)  # waits for an attempt the dispatcher thread may still be recording
-        reply = http.request(method, f"{live.url}/_sandbox{path}", json=body, timeout=10)
-        assert reply.status_code == status, reply.text
-        return reply.json()
-
-    return call
-
-
 def advance(control, seconds: int) -> None:
     control("POST", "/clock/advance", {"seconds": seconds})
 
