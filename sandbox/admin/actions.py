@@ -19,7 +19,6 @@ from sandbox.core.ports import RefundRequest
 from sandbox.core.rules import Context, Rule, processed
 from sandbox.gateways.wire import public_base_url
 
-REFUND_FIELDS = ("amount", "out_refund_no", "reason")
 ORDER_PATH = "/orders/<gateway>/<merchant_id>/<path:out_trade_no>"
 
 
@@ -28,7 +27,7 @@ def refund_order(gateway: str, merchant_id: str, out_trade_no: str):
     """201 with the order and `refund`, the refund just made; 200 with the same refund for an identical repeat."""
     adapter = _adapter(gateway)
     body = _body()
-    _check_fields(body, REFUND_FIELDS, f"a refund takes {', '.join(REFUND_FIELDS)}")
+    _check_fields(body, form.REFUND_FIELDS, f"a refund takes {', '.join(form.REFUND_FIELDS)}")
     amount = _amount(body.get("amount"))
     given_number, reason = form.text(body, "out_refund_no"), form.text(body, "reason")
     order = _namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
