@@ -64,7 +64,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["paysandbox"] = sandbox
     app.extensions[transport.EXTENSION] = SandboxCA(sandbox.store)  # its keys are made when first asked for
 
-    from sandbox.admin import create, doctor  # noqa: F401 (their views join the control blueprint)
+    from sandbox.admin import actions, create, doctor  # noqa: F401 (their views join the control blueprint)
     from sandbox.admin.views import bp as admin_bp
     from sandbox.gateways.alipay.v3.views import bp as alipay_v3_bp
     from sandbox.gateways.alipay.views import bp as alipay_bp

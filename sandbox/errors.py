@@ -83,6 +83,18 @@ class OrderAlreadyPaid(BusinessError):
     code = "ORDER_ALREADY_PAID"
 
 
+class OrderNotPaid(BusinessError):
+    """A refund of an order its buyer has not paid (yet)."""
+
+    code = "ORDER_NOT_PAID"
+
+
+class UnsupportedByGateway(BusinessError):
+    """The gateway has no such operation for this order (UnionPay closes no consume)."""
+
+    code = "UNSUPPORTED_BY_GATEWAY"
+
+
 class OrderClosed(BusinessError):
     code = "ORDER_CLOSED"
 

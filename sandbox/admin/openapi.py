@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from sandbox import __version__
-from sandbox.admin import access, openapi_create, openapi_doctor, openapi_history, openapi_report
+from sandbox.admin import access, openapi_actions, openapi_create, openapi_doctor, openapi_history, openapi_report
 from sandbox.admin import openapi_examples as ex
 from sandbox.admin.openapi_schemas import components, ref, text
 from sandbox.core.models import ORDER_STATUSES
@@ -392,8 +392,9 @@ def _orders() -> dict:
                 "orders",
                 "getOrder",
                 "One order",
-                "With its refunds, a summary of its notifications and `native` (the gateway's own state names).",
-                {"200": answer("The order", one_order, ex.ONE_ORDER)},
+                "With its refunds, a summary of its notifications, `native` (the gateway's own state names), and"
+                " `pay_url` and `qr_code` as POST /_sandbox/orders answers them (null when it has none).",
+                {"200": answer("The order", ref("OrderWithLinks"), ex.ONE_ORDER)},
                 errors=(400, 404),
                 params=ORDER_PARAMS,
             )
@@ -633,6 +634,7 @@ def document() -> dict:
     parts = [part() for part in (_health_and_reset, _namespaces, _merchants, _orders, _creation, _notifications)]
     parts += [_scenarios(), _clock(), openapi_doctor.paths(operation, answer, json_body)]
     parts.append(openapi_history.paths(operation, answer, json_body, ORDER_PATH, ORDER_PARAMS))
+    parts.append(openapi_actions.paths(operation, answer, json_body, ORDER_PATH, ORDER_PARAMS))
     for part in parts:
         for path, item in part.items():
             paths.setdefault(path, {}).update(item)
@@ -661,6 +663,7 @@ def document() -> dict:
             "schemas": {
                 **components(),
                 **openapi_create.schemas(),
+                **openapi_actions.schemas(),
                 **openapi_report.schemas(),
                 **openapi_doctor.schemas(),
                 **openapi_history.schemas(),

@@ -177,13 +177,20 @@ REFUNDED_ORDER = {
             "created_at": NOW,
             "succeeded_at": LATER,
             "settle_at": None,
+            "via": "gateway",
         }
     ],
     "native": {"trade_state": "REFUND", "trade_state_desc": "转入退款", "api": "v3"},
     "notifications": [{**SUMMARY, "event": "REFUND.SUCCESS", "status": "delivered", "last_http_status": 200}],
 }
 ORDER_LIST = {"one": example("One paid Alipay order", {"orders": [ORDER]})}
-ONE_ORDER = {"paid": example("Paid, its notification not yet acknowledged", ORDER_WITH_NOTIFICATIONS)}
+SCAN_PAGE = f"http://127.0.0.1:8008/cashier/alipay/qr/{ORDER['trade_no']}"  # a precreate order's pay_url and qr_code
+ONE_ORDER = {
+    "paid": example(
+        "Paid, its notification not yet acknowledged",
+        {**ORDER_WITH_NOTIFICATIONS, "pay_url": SCAN_PAGE, "qr_code": SCAN_PAGE},
+    )
+}
 PAID_OR_FAILED = {"failed": example("The buyer's payment was declined", FAILED_ORDER)}
 SETTLED_ORDER = {"refunded": example("Partly refunded, the refund settled", REFUNDED_ORDER)}
 NOTIFICATION = {

@@ -15,6 +15,8 @@ from sandbox.core.models import (
     PROBE_REFUSED,
     PROBE_UNANSWERED,
     REFUND_OUTCOMES,
+    VIA_CONTROL_API,
+    VIA_GATEWAY,
 )
 from sandbox.core.sandbox import MAX_ADVANCE
 from sandbox.gateways.wechatpay.keys import DEFAULT_SHARE, KEY_MODES, MIGRATING_MODE
@@ -219,6 +221,11 @@ REFUND = obj(
         "created_at": TIME,
         "succeeded_at": MAYBE_TIME,
         "settle_at": {**MAYBE_TIME, "description": "when a pending refund succeeds on its own"},
+        "via": {
+            "enum": [VIA_GATEWAY, VIA_CONTROL_API],
+            "description": "who asked: the merchant's gateway call, or the control API acting for it (POST .../refund;"
+            " the integration report leaves those out)",
+        },
     },
     "all",
 )
@@ -266,7 +273,11 @@ ORDER = obj(
         "refunds": {"type": "array", "items": ref("Refund")},
         "failure": {
             "type": ["object", "null"],
-            "properties": {"reason": text(), "message": text()},
+            "properties": {
+                "reason": text(),
+                "message": text(),
+                "via": {"const": VIA_CONTROL_API, "description": "only on a close the control API made (.../close)"},
+            },
             "description": "why it failed or closed",
         },
         "native": obj(

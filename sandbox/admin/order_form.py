@@ -8,6 +8,7 @@ from sandbox import errors
 from sandbox.core.money import MAX_AMOUNT
 
 FIELDS = ("gateway", "merchant_id", "amount", "out_trade_no", "subject", "notify_url", "return_url", "method")
+REFUND_FIELDS = ("amount", "out_refund_no", "reason")  # the body of POST /_sandbox/orders/.../refund
 TEXT_LIMIT = 512  # no gateway takes a longer value; each refuses its own limits with its reason
 DEFAULT_SUBJECT = "paysandbox test order"
 

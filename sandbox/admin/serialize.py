@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sandbox.core.models import Notification, Order
+from sandbox.core.models import VIA_GATEWAY, Notification, Order, Refund
 from sandbox.errors import NotificationUnreadable
 
 
@@ -30,19 +30,7 @@ def order_view(sandbox, order: Order, with_notifications: bool = False) -> dict:
         "closed_at": iso(order.closed_at),
         "expires_at": iso(order.expires_at),
         "refunded_amount": order.refunded_amount,
-        "refunds": [
-            {
-                "out_refund_no": r.out_refund_no,
-                "refund_id": r.refund_id,
-                "amount": r.amount,
-                "status": r.status,
-                "reason": r.reason,
-                "created_at": iso(r.created_at),
-                "succeeded_at": iso(r.succeeded_at),
-                "settle_at": iso(r.settle_at),
-            }
-            for r in order.refund_list
-        ],
+        "refunds": [refund_view(r) for r in order.refund_list],
         "failure": order.failure or None,
         "native": sandbox.gateways[order.gateway].describe_order(order),
     }
@@ -50,6 +38,20 @@ def order_view(sandbox, order: Order, with_notifications: bool = False) -> dict:
         records = sandbox.outbox.list(order.gateway, order.merchant_id, order.out_trade_no)
         view["notifications"] = [notification_summary(r) for r in records]
     return view
+
+
+def refund_view(refund: Refund) -> dict:
+    return {
+        "out_refund_no": refund.out_refund_no,
+        "refund_id": refund.refund_id,
+        "amount": refund.amount,
+        "status": refund.status,
+        "reason": refund.reason,
+        "created_at": iso(refund.created_at),
+        "succeeded_at": iso(refund.succeeded_at),
+        "settle_at": iso(refund.settle_at),
+        "via": refund.extra.get("via") or VIA_GATEWAY,
+    }
 
 
 def notification_summary(record: Notification) -> dict:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sandbox.admin.serialize import iso, order_view
-from sandbox.core.models import CLOSED, FAILED, NOTIFY_PENDING, REFUND_SUCCESS, Notification, Order, Refund
+from sandbox.core.models import (
+    CLOSED,
+    FAILED,
+    NOTIFY_PENDING,
+    REFUND_SUCCESS,
+    VIA_CONTROL_API,
+    Notification,
+    Order,
+    Refund,
+)
 from sandbox.core.money import format_yuan
 
 # At one instant (a manual clock) events keep their causal order: the order's own steps, each followed by the
@@ -15,6 +24,7 @@ REFUND_STEP, REFUND_SETTLED = 10, 5  # refund k is step 10 * (k + 1); its settle
 ATTEMPTS, NEXT = 0.3, 0.6
 CLOSED_BY = {"expired": "expiry", "cancelled": "buyer"}  # any other reason: the merchant closed (or reversed) it
 CLOSED_TITLE = {"expiry": "Expired unpaid", "buyer": "Cancelled by the buyer"}
+FROM_CONTROL_API = " (from the control API)"  # a refund or close the control API made for the merchant
 
 
 def timeline(space, order: Order) -> dict:
@@ -49,6 +59,7 @@ def _order_events(order: Order) -> list[tuple[float, dict]]:
         step = REFUND_STEP * (index + 1)
         amount = f"{format_yuan(refund.amount)} {order.currency}"
         title = f"Refund {refund.out_refund_no} of {amount}" + ("" if _settled_at(refund) else f": {refund.status}")
+        title += FROM_CONTROL_API if refund.extra.get("via") == VIA_CONTROL_API else ""
         events.append((step, {**_event(refund.created_at, "refund", title), **_refund_details(refund)}))
         settled = _settled_at(refund)
         if settled is not None:
@@ -68,6 +79,7 @@ def _ended(order: Order) -> dict:
         return {**_event(order.closed_at, "failed", title), "reason": reason, "message": message}
     by = CLOSED_BY.get(reason, "merchant")
     title = CLOSED_TITLE.get(by, f"Closed by the merchant ({reason or 'closed'})")
+    title += FROM_CONTROL_API if failure.get("via") == VIA_CONTROL_API else ""
     return {**_event(order.closed_at, "closed", title), "reason": reason, "by": by}
 
 

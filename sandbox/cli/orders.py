@@ -1,11 +1,11 @@
-"""`paysandbox orders list | show | pay | create | timeline`: the orders on a running sandbox, paying one as the
-buyer, making one as its merchant would, and what happened to one."""
+"""`paysandbox orders list | show | pay | create | refund | close | timeline`: the orders on a running sandbox,
+paying one as the buyer, making, refunding or closing one as its merchant would, and what happened to one."""
 
 from __future__ import annotations
 
 import argparse
 
-from sandbox.cli import order_create
+from sandbox.cli import order_actions, order_create
 from sandbox.cli.common import GATEWAYS, call, control_options, fail, plural, segment
 from sandbox.cli.notifications import SUMMARY
 from sandbox.cli.tables import Column, fields, pairs, table, when, yuan
@@ -39,7 +39,9 @@ REFUNDS = (
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    orders = commands.add_parser("orders", help="orders on a running sandbox; pay one as the buyer, or create one")
+    orders = commands.add_parser(
+        "orders", help="orders on a running sandbox; pay one as the buyer; create, refund or close one as its merchant"
+    )
     actions = orders.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="orders, newest first")
     listing.add_argument("--gateway", choices=GATEWAYS)
@@ -60,6 +62,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     for action in (listing, show, pay, timeline):
         control_options(action)
     order_create.register(actions)
+    order_actions.register(actions)
     listing.set_defaults(handler=_list)
     show.set_defaults(handler=_show)
     pay.set_defaults(handler=_pay)

@@ -11,6 +11,9 @@ ORDER_STATUSES = (PENDING, PAID, FAILED, CLOSED, REFUNDED)
 
 REFUND_PENDING, REFUND_SUCCESS, REFUND_ABNORMAL, REFUND_CLOSED = "pending", "success", "abnormal", "closed"
 REFUND_OUTCOMES = (REFUND_SUCCESS, REFUND_ABNORMAL, REFUND_CLOSED)
+# Who asked for a refund or a close: the merchant's own gateway call, or the control API acting for it (recorded as
+# `via` in the refund's extra and the closed order's failure, so the integration report leaves it out).
+VIA_GATEWAY, VIA_CONTROL_API = "gateway", "control_api"
 
 # Notification delivery states (API.md): failed means the retry schedule is exhausted.
 NOTIFY_PENDING, NOTIFY_DELIVERED, NOTIFY_FAILED = "pending", "delivered", "failed"

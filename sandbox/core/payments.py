@@ -223,7 +223,8 @@ class Payments:
                 self._save(order)
         return order
 
-    def close(self, key: str, reason: str = "closed") -> Order:
+    def close(self, key: str, reason: str = "closed", via: str = "") -> Order:
+        """Close a pending order; `via` names who asked when it was not the merchant's own call (models.VIA_*)."""
         with self._store.transaction():
             order = self._load(key)
             if order.status == CLOSED:
@@ -231,7 +232,7 @@ class Payments:
             self.require_pending(order)
             order.status, order.closed_at = CLOSED, self._clock.now()
             order.settle_at, order.settle_outcome, order.settle_reason = None, "", ""
-            order.failure = {"reason": reason}
+            order.failure = {"reason": reason, **({"via": via} if via else {})}
             self._save(order)
         self._on_event(ports.CLOSED, order, None)
         return order

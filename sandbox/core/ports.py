@@ -49,9 +49,22 @@ class CreatedOrder:
     qr_code: str | None = None
 
 
+@dataclass
+class RefundRequest:
+    """A refund to make as if the order's merchant had asked the gateway (POST /_sandbox/orders/.../refund)."""
+
+    merchant_id: str
+    out_trade_no: str
+    out_refund_no: str
+    amount: int | None  # fen; None: what is left to refund (an identical repeat: its own amount)
+    reason: str = ""
+    base_url: str = ""
+
+
 class GatewayAdapter(Protocol):
     name: str
     create_methods: tuple[str, ...]  # the products create_order makes, the default first
+    action_methods: dict[str, str]  # refund, close -> the wire method refund_order, close_order run (absent: none)
     retry_schedule: tuple[int, ...]  # seconds from one attempt to the next retry
     payment_codes: dict[str, str]  # native payment failure code -> its message, for scenario rules
     api_errors: dict[str, str]  # native business error code an API call can answer -> its message
@@ -78,6 +91,14 @@ class GatewayAdapter(Protocol):
     def create_order(self, request: OrderRequest) -> CreatedOrder:
         """Create (or find again, for an identical repeat) an order through the wire method's own handler, with
         what the merchant would have sent; refusals are neutral errors naming the request's fields."""
+
+    def refund_order(self, request: RefundRequest) -> tuple[Order, Refund]:
+        """Refund (or find again, for an identical repeat) through the wire method's own handler, as the merchant;
+        the refund records `via` control_api. Refusals are neutral errors naming the request's fields."""
+
+    def close_order(self, merchant_id: str, out_trade_no: str, base_url: str) -> Order:
+        """Close a pending order through the wire method's own handler, as the merchant (recording `via`
+        control_api); UnsupportedByGateway where the gateway has no close."""
 
     def pay_links(self, order: Order, base_url: str) -> tuple[str | None, str | None]:
         """The hosted page a buyer opens to pay the order (None when none opens without the merchant's signature)

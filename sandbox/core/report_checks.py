@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sandbox.core.models import REFUND_PENDING, REFUND_SUCCESS, Attempt, Notification, Order
+from sandbox.core.models import REFUND_PENDING, REFUND_SUCCESS, VIA_CONTROL_API, Attempt, Notification, Order
 
 PASSED, FAILED, NOT_EXERCISED = "passed", "failed", "not_exercised"
 MAX_EVIDENCE = 5
 # The close reasons the gateways record for a merchant's own close, cancel or reverse of a pending order (an expiry
-# is "expired", a buyer giving up "cancelled").
+# is "expired", a buyer giving up "cancelled"). One the control API made for it (`via`) is not the merchant's doing.
 MERCHANT_CLOSES = ("closed by merchant", "cancelled by merchant", "reversed")
 
 
@@ -185,7 +185,12 @@ def retries_refunds_idempotently(seen: Seen) -> Verdict:
 
 
 def _refunds(order: Order) -> list:
-    return [r for r in order.refund_list if r.status in (REFUND_PENDING, REFUND_SUCCESS)]
+    """The merchant's own refunds that went through (not those the control API made for it)."""
+    return [
+        r
+        for r in order.refund_list
+        if r.status in (REFUND_PENDING, REFUND_SUCCESS) and r.extra.get("via") != VIA_CONTROL_API
+    ]
 
 
 def refunds_partially(seen: Seen) -> Verdict:
@@ -213,7 +218,9 @@ def refunds_repeatedly(seen: Seen) -> Verdict:
 
 
 def closes_unpaid(seen: Seen) -> Verdict:
-    closed = [o for o in seen.orders if o.failure.get("reason") in MERCHANT_CLOSES]
+    closed = [
+        o for o in seen.orders if o.failure.get("reason") in MERCHANT_CLOSES and o.failure.get("via") != VIA_CONTROL_API
+    ]
     expired = sum(1 for o in seen.orders if o.failure.get("reason") == "expired")
     if not closed:
         return Verdict(NOT_EXERCISED, f"no pending order closed by the merchant ({expired} expired unpaid)")

@@ -12,6 +12,7 @@ rule reads (and holds) its stored document first, so its uses are spent once how
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -148,14 +149,16 @@ class Scenarios:
                 if not source or doc.get("source") == source:
                     self._store.delete(COLLECTION, doc["id"])
 
-    def take(self, effect: str, ctx: Context) -> Rule | None:
-        """The first rule whose `effect` matches `ctx`, with one use of that effect spent; else a magic amount."""
+    def take(self, effect: str, ctx: Context, only: Callable[[Rule], bool] | None = None) -> Rule | None:
+        """The first rule whose `effect` matches `ctx`, with one use of that effect spent; else a magic amount.
+        `only` passes over the rules it refuses, unspent (the control API takes only an api rule's errors)."""
         with self._store.transaction():
             for rule in list(self._rules()):  # a copy: finding a rule spent elsewhere drops the sorted list
-                if rule.matches(effect, ctx) and self._still_matches(rule, effect, ctx):
+                wanted = only is None or only(rule)
+                if wanted and rule.matches(effect, ctx) and self._still_matches(rule, effect, ctx):
                     self._spend(rule, effect)
                     return Rule.from_doc(rule.to_doc())
-        return next((r for r in self.magic_rules() if r.matches(effect, ctx)), None)
+        return next((r for r in self.magic_rules() if (only is None or only(r)) and r.matches(effect, ctx)), None)
 
     def _still_matches(self, rule: Rule, effect: str, ctx: Context) -> bool:
         """A one-shot rule as stored, held till the transaction ends (so the database decides who spends its last

@@ -140,6 +140,7 @@ def test_refund_and_close_as_the_merchant(page: Page, live, http, receiver):
     assert http.get(f"{live.url}/_sandbox/orders/alipay/{APP}/CONSOLE-REFUND").json()["refunded_amount"] == 300
 
     unpaid = created(http, live, receiver, out_trade_no="CONSOLE-CLOSE")
+    assert http.get(unpaid["pay_url"], timeout=10).status_code == 200  # Alipay has the trade once its cashier opens
     page.goto(order_page(live, unpaid))
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("close").click()

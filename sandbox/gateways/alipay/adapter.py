@@ -10,18 +10,22 @@ from cryptography import x509
 from sandbox.core import crypto
 from sandbox.core.digits import ascii_digits
 from sandbox.core.models import Order, Refund
-from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest
+from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest, RefundRequest
 from sandbox.errors import InvalidParameter, MissingParameter
 from sandbox.gateways.alipay import errors, notify
 from sandbox.gateways.alipay.keys import AlipayKeys, cert_sn
 
 NAME = "alipay"
 
+# POST /_sandbox/orders/.../refund and .../close run these wire methods (scenario rules match them)
+ACTION_METHODS = {"refund": "alipay.trade.refund", "close": "alipay.trade.close"}
+
 
 class AlipayGateway:
     name = NAME
     retry_schedule = notify.RETRY_SCHEDULE
     create_methods = ("page", "wap", "precreate")  # POST /_sandbox/orders, the default first
+    action_methods = ACTION_METHODS
     payment_codes = errors.PAYMENT_FAILURES
     api_errors = errors.API_ERRORS
     neutral_codes = errors.NEUTRAL_CODES
@@ -141,6 +145,16 @@ class AlipayGateway:
         from sandbox.gateways.alipay import create
 
         return create.create_order(self.sandbox, request)
+
+    def refund_order(self, request: RefundRequest) -> tuple[Order, Refund]:
+        from sandbox.gateways.alipay import actions  # imported late, as in create_order
+
+        return actions.refund_order(self.sandbox, request)
+
+    def close_order(self, merchant_id: str, out_trade_no: str, base_url: str) -> Order:
+        from sandbox.gateways.alipay import actions  # imported late, as in create_order
+
+        return actions.close_order(self.sandbox, merchant_id, out_trade_no, base_url)
 
     def pay_links(self, order: Order, base_url: str) -> tuple[str | None, str | None]:
         from sandbox.gateways.alipay import create  # imported late, as in create_order

@@ -289,6 +289,7 @@ def trade_refund(call: Call) -> dict:
         refund_amount,
         text(call, "refund_reason"),
         refund_id=lambda: call.sandbox.ids.digits(16),
+        extra=call.marks,
     )
     return {
         "trade_no": order.trade_no,
@@ -326,7 +327,7 @@ def trade_close(call: Call) -> dict:
             "ACQ.TRADE_STATUS_ERROR",
             f"trade {order.out_trade_no} is paid; only a WAIT_BUYER_PAY trade can be closed (refund it instead)",
         )
-    order = call.payments.close(order.key, reason="closed by merchant")
+    order = call.payments.close(order.key, reason="closed by merchant", via=call.via)
     return {"trade_no": order.trade_no, "out_trade_no": order.out_trade_no}
 
 

@@ -10,7 +10,7 @@ from cryptography import x509
 
 from sandbox.core import crypto
 from sandbox.core.models import Notification, Order, Refund
-from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest
+from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest, RefundRequest
 from sandbox.errors import InvalidParameter, MissingParameter
 from sandbox.gateways.unionpay import errors
 from sandbox.gateways.unionpay.keys import UnionPayKeys
@@ -20,11 +20,15 @@ MER_ID = re.compile(r"^[0-9A-Za-z]{15}$")
 # Up to 5 sends, about 0, 1, 2, 4 and 5 minutes apart (PROTOCOLS.md D.5).
 RETRY_SCHEDULE = (60, 120, 240, 300)
 
+# POST /_sandbox/orders/.../refund runs backTransReq 04 (scenario rules match it); ACP closes no consume
+ACTION_METHODS = {"refund": "refund"}
+
 
 class UnionPayGateway:
     name = GATEWAY
     retry_schedule = RETRY_SCHEDULE
     create_methods = ("frontTrans", "appTrans")  # POST /_sandbox/orders, the default first
+    action_methods = ACTION_METHODS
     payment_codes = errors.PAYMENT_FAILURES
     api_errors = errors.API_ERRORS
     neutral_codes = errors.NEUTRAL_CODES
@@ -114,6 +118,16 @@ class UnionPayGateway:
         from sandbox.gateways.unionpay import create
 
         return create.create_order(self.sandbox, request)
+
+    def refund_order(self, request: RefundRequest) -> tuple[Order, Refund]:
+        from sandbox.gateways.unionpay import actions  # imported late, as in create_order
+
+        return actions.refund_order(self.sandbox, request)
+
+    def close_order(self, merchant_id: str, out_trade_no: str, base_url: str) -> Order:
+        from sandbox.gateways.unionpay import actions  # imported late, as in create_order
+
+        return actions.close_order(self.sandbox, merchant_id, out_trade_no, base_url)
 
     def pay_links(self, order: Order, base_url: str) -> tuple[str | None, str | None]:
         from sandbox.gateways.unionpay import create  # imported late, as in create_order

@@ -406,6 +406,7 @@ def _back_out(call: Call, txn_type: str) -> dict:
             "backUrl": back_url,
             "reqReserved": echoed(call, "reqReserved"),
             "version": call.version,
+            **call.marks,
         },
     )
     call.payments.annotate(order.key, handles=[*order.extra.get("handles", []), f"qid:{query_id}"])

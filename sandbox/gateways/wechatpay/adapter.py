@@ -12,7 +12,7 @@ from cryptography import x509
 from sandbox.core import crypto
 from sandbox.core.digits import ascii_digits
 from sandbox.core.models import Notification, Order, Refund
-from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest
+from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest, RefundRequest
 from sandbox.errors import InvalidParameter, MissingParameter
 from sandbox.gateways.wechatpay import codes
 from sandbox.gateways.wechatpay import keys as key_modes
@@ -22,11 +22,15 @@ from sandbox.gateways.wechatpay.keys import DEFAULT_SHARE, KEY_MODES, MIGRATING_
 # 15s, 15s, 30s, 3m, 10m, 20m, 30m, 30m, 30m, 60m, 3h, 3h, 3h, 6h, 6h (PROTOCOLS.md B.6 and C.5).
 RETRY_SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600)
 
+# POST /_sandbox/orders/.../refund and .../close run these wire methods (scenario rules match them)
+ACTION_METHODS = {"refund": "refunds.create", "close": "transactions.close"}
+
 
 class WechatPayGateway:
     name = GATEWAY
     retry_schedule = RETRY_SCHEDULE
     create_methods = ("native", "jsapi", "h5")  # POST /_sandbox/orders, the default first
+    action_methods = ACTION_METHODS
     payment_codes = codes.PAYMENT_FAILURES
     api_errors = codes.API_MESSAGES
     neutral_codes = codes.NEUTRAL_CODES
@@ -173,6 +177,16 @@ class WechatPayGateway:
         )  # imported late: it reaches the handlers, which import this module
 
         return create.create_order(self.sandbox, request)
+
+    def refund_order(self, request: RefundRequest) -> tuple[Order, Refund]:
+        from sandbox.gateways.wechatpay.v3 import actions  # imported late, as in create_order
+
+        return actions.refund_order(self.sandbox, request)
+
+    def close_order(self, merchant_id: str, out_trade_no: str, base_url: str) -> Order:
+        from sandbox.gateways.wechatpay.v3 import actions  # imported late, as in create_order
+
+        return actions.close_order(self.sandbox, merchant_id, out_trade_no, base_url)
 
     def pay_links(self, order: Order, base_url: str) -> tuple[str | None, str | None]:
         from sandbox.gateways.wechatpay.v3 import create  # imported late, as in create_order

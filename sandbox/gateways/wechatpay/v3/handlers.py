@@ -230,7 +230,7 @@ def close(call: Call, out_trade_no: str, body: dict) -> tuple[int, None]:
     if order.status in (PAID, REFUNDED):
         raise V3Error(403, "ORDERPAID", f"order {out_trade_no} is paid and cannot be closed; refund it instead")
     if order.status == PENDING:
-        call.payments.close(order.key, reason="closed by merchant")
+        call.payments.close(order.key, reason="closed by merchant", via=call.via)
     return 204, None
 
 
@@ -272,7 +272,7 @@ def refund(call: Call, body: dict) -> tuple[int, dict]:
         text(body, "reason", False, 80),
         refund_id=lambda: "5030" + call.sandbox.ids.digits(25),
         settle_after=REFUND_SECONDS,
-        extra={k: v for k, v in extra.items() if v},
+        extra={**{k: v for k, v in extra.items() if v}, **call.marks},
     )
     return 200, refund_resource(order, made)
 
