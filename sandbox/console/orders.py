@@ -201,7 +201,9 @@ def _act(path: str, action: str) -> str:
         api.post(path + "/pay", {"outcome": "fail", "reason": form.get("reason", "")})
         return "Declined as the buyer."
     if action == "refund":
-        payload = {"amount": parse_yuan(form.get("amount", "").strip() or None, "amount")}
+        payload = {}
+        if form.get("amount", "").strip():  # blank: what is left to refund
+            payload["amount"] = parse_yuan(form["amount"].strip(), "amount")
         if form.get("out_refund_no", "").strip():
             payload["out_refund_no"] = form["out_refund_no"].strip()
         api.post(path + "/refund", payload)
