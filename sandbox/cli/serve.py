@@ -244,6 +244,7 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
     print(f"  Alipay gateway   {where}/gateway.do   demo app_id 2021000000000001 (`paysandbox keys`)", flush=True)
     print(f"  WeChat Pay       {where}/v3/... and /pay/...   demo mchid 1900000109", flush=True)
     print(f"  UnionPay         {where}/gateway/api/...   demo merId 777290058110097", flush=True)
+    print(f"  console          {where}/_sandbox/   (open it in a browser)", flush=True)
     print(f"  control API      {where}/_sandbox/health", flush=True)
     if config.notify_allow:
         print(f"  notifications go only to {config.notify_allow}", flush=True)

@@ -169,6 +169,10 @@ def test_bad_input_gets_its_message_next_to_the_field(page: Page, live, http, re
     page.get_by_test_id("field-seconds").fill("soon")
     page.get_by_test_id("advance").click()
     expect(page.get_by_test_id("error-seconds")).to_contain_text("must be a number")
+    page.get_by_test_id("field-mode").select_option("accelerated")
+    page.get_by_test_id("field-factor").fill("-3")
+    page.get_by_test_id("set-mode").click()
+    expect(page.get_by_test_id("error-factor")).to_be_visible()
 
 
 def test_the_clock_advances_by_a_preset_and_resets_to_real_time(page: Page, live):
