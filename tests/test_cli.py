@@ -216,7 +216,7 @@ def test_serve_with_proxy_and_tls_ports_announces_them_and_keeps_its_ca_across_a
     options = ("--data", data, "--proxy-port", str(proxy), "--tls-port", str(tls))
     process, url = serve(*options)
     try:
-        banner = "".join(process.stdout.readline() for _ in range(10))  # after the first line, which serve() read
+        banner = "".join(process.stdout.readline() for _ in range(11))  # after the first line, which serve() read
         assert f"HTTPS proxy      http://127.0.0.1:{proxy}" in banner
         assert f"TLS port         https://127.0.0.1:{tls}" in banner
         assert f"export HTTPS_PROXY=http://127.0.0.1:{proxy} NO_PROXY=127.0.0.1,localhost" in banner
