@@ -1,4 +1,8 @@
-"""RSA signing and verification on pycryptodome, with key loading that forgives the usual PEM mistakes."""
+"""RSA signing and verification, with key loading that forgives the usual PEM mistakes.
+
+Keys are pycryptodome's (what the rest of the code reads and writes: PEM, DER, n and e); each signature is made and
+checked by OpenSSL through `cryptography`, several times faster than pycryptodome's own RSA, with byte-identical
+PKCS#1 v1.5 signatures. pycryptodome keeps what it does as well (AES, key parsing)."""
 
 from __future__ import annotations
 
@@ -10,9 +14,13 @@ from functools import lru_cache
 
 from Crypto.Hash import SHA1, SHA256
 from Crypto.PublicKey import RSA
-from Crypto.Signature import pkcs1_15
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
 _HASHES = {"SHA256": SHA256, "SHA1": SHA1}
+_OPENSSL_HASHES = {"SHA256": hashes.SHA256, "SHA1": hashes.SHA1}
+_PKCS1_V15 = padding.PKCS1v15()
 _PEM_BODY = re.compile(r"-----BEGIN [A-Z ]+-----|-----END [A-Z ]+-----|\s+")
 
 
@@ -68,17 +76,33 @@ def fingerprint(key: RSA.RsaKey) -> str:
     return hashlib.sha256(key.public_key().export_key("DER")).hexdigest()[:16]
 
 
+def _openssl_private(key: RSA.RsaKey):
+    """The key as OpenSSL's, made once per key object (loaded keys are cached, so once per key)."""
+    found = key.__dict__.get("_openssl_private")
+    if found is None:
+        found = key._openssl_private = serialization.load_der_private_key(key.export_key("DER"), password=None)
+    return found
+
+
+def _openssl_public(key: RSA.RsaKey):
+    found = key.__dict__.get("_openssl_public")
+    if found is None:
+        found = key._openssl_public = serialization.load_der_public_key(key.public_key().export_key("DER"))
+    return found
+
+
 def sign(key: RSA.RsaKey, data: bytes, hash_name: str = "SHA256") -> str:
-    digest = _HASHES[hash_name].new(data)
-    return base64.b64encode(pkcs1_15.new(key).sign(digest)).decode()
+    """PKCS#1 v1.5 over `data` with SHA256 (RSA2, WeChat v3, UnionPay 5.1.0) or SHA1 (RSA, UnionPay 5.0.0), base64."""
+    signature = _openssl_private(key).sign(data, _PKCS1_V15, _OPENSSL_HASHES[hash_name]())
+    return base64.b64encode(signature).decode()
 
 
 def verify(key: RSA.RsaKey, data: bytes, signature: str, hash_name: str = "SHA256") -> bool:
     """True if `signature` (base64, whitespace tolerated) is valid; never raises on malformed input."""
     try:
         raw = base64.b64decode(re.sub(r"\s+", "", signature), validate=True)
-        pkcs1_15.new(key).verify(_HASHES[hash_name].new(data), raw)
-    except (ValueError, TypeError, binascii.Error):
+        _openssl_public(key).verify(raw, data, _PKCS1_V15, _OPENSSL_HASHES[hash_name]())
+    except (InvalidSignature, ValueError, TypeError, binascii.Error):
         return False
     return True
 

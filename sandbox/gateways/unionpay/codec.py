@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 
-from Crypto.Hash import SHA1, SHA256
 from Crypto.PublicKey import RSA
-from Crypto.Signature import pkcs1_15
 
+from sandbox.core import crypto
 from sandbox.core.canonical import sorted_query, split_pairs
 
 # version -> the hash used twice: over the signing string (as hex text), then inside the RSA signature.
-HASHES = {"5.1.0": (hashlib.sha256, SHA256), "5.0.0": (hashlib.sha1, SHA1)}
+HASHES = {"5.1.0": (hashlib.sha256, "SHA256"), "5.0.0": (hashlib.sha1, "SHA1")}
 
 
 def signing_string(fields: dict[str, str]) -> str:
@@ -29,19 +26,17 @@ def digest_hex(fields: dict[str, str], version: str = "5.1.0") -> str:
 
 def sign(fields: dict[str, str], key: RSA.RsaKey, version: str = "5.1.0") -> str:
     _, rsa_hash = HASHES[version]
-    return base64.b64encode(pkcs1_15.new(key).sign(rsa_hash.new(digest_hex(fields, version).encode()))).decode()
+    return crypto.sign(key, digest_hex(fields, version).encode(), rsa_hash)
 
 
 def verify(fields: dict[str, str], key: RSA.RsaKey, version: str = "5.1.0") -> bool:
     if version not in HASHES:
         return False
     _, rsa_hash = HASHES[version]
-    try:
-        raw = base64.b64decode(fields.get("signature", ""), validate=True)
-        pkcs1_15.new(key).verify(rsa_hash.new(digest_hex(fields, version).encode()), raw)
-    except (ValueError, TypeError, binascii.Error):
+    signature = fields.get("signature", "")
+    if any(char.isspace() for char in signature):  # ACP's signature is strict base64: no line breaks tolerated
         return False
-    return True
+    return crypto.verify(key, digest_hex(fields, version).encode(), signature, rsa_hash)
 
 
 def render(fields: dict[str, str]) -> str:
