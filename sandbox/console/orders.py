@@ -65,20 +65,20 @@ def _version(html: str) -> str:
     return hashlib.sha256(html.encode()).hexdigest()[:16]
 
 
-def _rows(filters: dict) -> str:
-    """The table body; it asks again every two seconds and is swapped only when something changed."""
-    orders = _matching_orders(filters)
-    inner = render_template("console/_order_rows.html", orders=orders)
-    return render_template(
-        "console/_order_rows_live.html", rows=Markup(inner), filters=filters, version=_version(inner)
-    )
+def _rows(filters: dict) -> tuple[str, str]:
+    """The table body, which asks again every two seconds, and the version of what it shows (a re-ask that names
+    it is answered 204: nothing changed)."""
+    inner = render_template("console/_order_rows.html", orders=_matching_orders(filters))
+    version = _version(inner)
+    live = render_template("console/_order_rows_live.html", rows=Markup(inner), filters=filters, version=version)
+    return live, version
 
 
 @bp.get("/")
 def orders():
     filters = _filters()
     try:
-        rows = _rows(filters)
+        rows, _ = _rows(filters)
         error = None
     except api.ApiError as refused:  # a bad filter: say so above the table, keep the page
         rows, error = "", refused
@@ -95,15 +95,10 @@ def orders():
 
 @bp.get("/console/orders/rows")
 def order_rows():
-    filters = _filters()
-    orders = _matching_orders(filters)
-    inner = render_template("console/_order_rows.html", orders=orders)
-    if request.args.get("v") == _version(inner):
+    rows, version = _rows(_filters())
+    if request.args.get("v") == version:
         return Response(status=204)  # htmx swaps nothing: no flicker, no lost focus
-    return Response(
-        render_template("console/_order_rows_live.html", rows=Markup(inner), filters=filters, version=_version(inner)),
-        mimetype="text/html",
-    )
+    return Response(rows, mimetype="text/html")
 
 
 # -- a new order ----------------------------------------------------------------------------------------------------
