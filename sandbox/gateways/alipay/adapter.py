@@ -10,10 +10,11 @@ from cryptography import x509
 from sandbox.core import crypto
 from sandbox.core.digits import ascii_digits
 from sandbox.core.models import Order, Refund
-from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest, RefundRequest
+from sandbox.core.ports import NotificationDraft
 from sandbox.errors import InvalidParameter, MissingParameter
 from sandbox.gateways.alipay import errors, notify
 from sandbox.gateways.alipay.keys import AlipayKeys, cert_sn
+from sandbox.gateways.created import ActsAsMerchant
 
 NAME = "alipay"
 
@@ -21,9 +22,10 @@ NAME = "alipay"
 ACTION_METHODS = {"refund": "alipay.trade.refund", "close": "alipay.trade.close"}
 
 
-class AlipayGateway:
+class AlipayGateway(ActsAsMerchant):
     name = NAME
     retry_schedule = notify.RETRY_SCHEDULE
+    merchant_package = "sandbox.gateways.alipay"  # its create and actions modules (ActsAsMerchant)
     create_methods = ("page", "wap", "precreate")  # POST /_sandbox/orders, the default first
     action_methods = ACTION_METHODS
     payment_codes = errors.PAYMENT_FAILURES
@@ -139,27 +141,6 @@ class AlipayGateway:
 
     def is_ack(self, notification, http_status: int, body: str) -> bool:
         return notify.is_ack(http_status, body)
-
-    def create_order(self, request: OrderRequest) -> CreatedOrder:
-        # Imported late: create reaches the handlers, and they import this module.
-        from sandbox.gateways.alipay import create
-
-        return create.create_order(self.sandbox, request)
-
-    def refund_order(self, request: RefundRequest) -> tuple[Order, Refund]:
-        from sandbox.gateways.alipay import actions  # imported late, as in create_order
-
-        return actions.refund_order(self.sandbox, request)
-
-    def close_order(self, merchant_id: str, out_trade_no: str, base_url: str) -> Order:
-        from sandbox.gateways.alipay import actions  # imported late, as in create_order
-
-        return actions.close_order(self.sandbox, merchant_id, out_trade_no, base_url)
-
-    def pay_links(self, order: Order, base_url: str) -> tuple[str | None, str | None]:
-        from sandbox.gateways.alipay import create  # imported late, as in create_order
-
-        return create.pay_links(order, base_url)
 
     def describe_order(self, order: Order) -> dict:
         return {"trade_status": notify.TRADE_STATUS[order.status], "api": order.extra.get("protocol", "gateway.do")}

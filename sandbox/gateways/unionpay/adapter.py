@@ -10,8 +10,9 @@ from cryptography import x509
 
 from sandbox.core import crypto
 from sandbox.core.models import Notification, Order, Refund
-from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest, RefundRequest
+from sandbox.core.ports import NotificationDraft
 from sandbox.errors import InvalidParameter, MissingParameter
+from sandbox.gateways.created import ActsAsMerchant
 from sandbox.gateways.unionpay import errors
 from sandbox.gateways.unionpay.keys import UnionPayKeys
 
@@ -24,9 +25,10 @@ RETRY_SCHEDULE = (60, 120, 240, 300)
 ACTION_METHODS = {"refund": "refund"}
 
 
-class UnionPayGateway:
+class UnionPayGateway(ActsAsMerchant):
     name = GATEWAY
     retry_schedule = RETRY_SCHEDULE
+    merchant_package = "sandbox.gateways.unionpay"  # its create and actions modules (ActsAsMerchant)
     create_methods = ("frontTrans", "appTrans")  # POST /_sandbox/orders, the default first
     action_methods = ACTION_METHODS
     payment_codes = errors.PAYMENT_FAILURES
@@ -112,27 +114,6 @@ class UnionPayGateway:
 
     def is_ack(self, notification: Notification, http_status: int, body: str) -> bool:
         return http_status == 200  # any HTTP 200 acknowledges a back notification; the body is irrelevant
-
-    def create_order(self, request: OrderRequest) -> CreatedOrder:
-        # Imported late: create reaches the handlers, and they import this module.
-        from sandbox.gateways.unionpay import create
-
-        return create.create_order(self.sandbox, request)
-
-    def refund_order(self, request: RefundRequest) -> tuple[Order, Refund]:
-        from sandbox.gateways.unionpay import actions  # imported late, as in create_order
-
-        return actions.refund_order(self.sandbox, request)
-
-    def close_order(self, merchant_id: str, out_trade_no: str, base_url: str) -> Order:
-        from sandbox.gateways.unionpay import actions  # imported late, as in create_order
-
-        return actions.close_order(self.sandbox, merchant_id, out_trade_no, base_url)
-
-    def pay_links(self, order: Order, base_url: str) -> tuple[str | None, str | None]:
-        from sandbox.gateways.unionpay import create  # imported late, as in create_order
-
-        return create.pay_links(order, base_url)
 
     def describe_order(self, order: Order) -> dict:
         return {"orderId": order.out_trade_no, "queryId": order.trade_no}

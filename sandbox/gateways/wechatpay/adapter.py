@@ -12,8 +12,9 @@ from cryptography import x509
 from sandbox.core import crypto
 from sandbox.core.digits import ascii_digits
 from sandbox.core.models import Notification, Order, Refund
-from sandbox.core.ports import CreatedOrder, NotificationDraft, OrderRequest, RefundRequest
+from sandbox.core.ports import NotificationDraft
 from sandbox.errors import InvalidParameter, MissingParameter
+from sandbox.gateways.created import ActsAsMerchant
 from sandbox.gateways.wechatpay import codes
 from sandbox.gateways.wechatpay import keys as key_modes
 from sandbox.gateways.wechatpay.common import GATEWAY, TRADE_STATE_DESC, trade_state
@@ -26,9 +27,10 @@ RETRY_SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 108
 ACTION_METHODS = {"refund": "refunds.create", "close": "transactions.close"}
 
 
-class WechatPayGateway:
+class WechatPayGateway(ActsAsMerchant):
     name = GATEWAY
     retry_schedule = RETRY_SCHEDULE
+    merchant_package = "sandbox.gateways.wechatpay.v3"  # its create and actions modules (ActsAsMerchant)
     create_methods = ("native", "jsapi", "h5")  # POST /_sandbox/orders, the default first
     action_methods = ACTION_METHODS
     payment_codes = codes.PAYMENT_FAILURES
@@ -170,28 +172,6 @@ class WechatPayGateway:
 
     def is_ack(self, notification: Notification, http_status: int, body: str) -> bool:
         return self.notifiers[notification.meta.get("api", "v3")].is_ack(http_status, body)
-
-    def create_order(self, request: OrderRequest) -> CreatedOrder:
-        from sandbox.gateways.wechatpay.v3 import (
-            create,
-        )  # imported late: it reaches the handlers, which import this module
-
-        return create.create_order(self.sandbox, request)
-
-    def refund_order(self, request: RefundRequest) -> tuple[Order, Refund]:
-        from sandbox.gateways.wechatpay.v3 import actions  # imported late, as in create_order
-
-        return actions.refund_order(self.sandbox, request)
-
-    def close_order(self, merchant_id: str, out_trade_no: str, base_url: str) -> Order:
-        from sandbox.gateways.wechatpay.v3 import actions  # imported late, as in create_order
-
-        return actions.close_order(self.sandbox, merchant_id, out_trade_no, base_url)
-
-    def pay_links(self, order: Order, base_url: str) -> tuple[str | None, str | None]:
-        from sandbox.gateways.wechatpay.v3 import create  # imported late, as in create_order
-
-        return create.pay_links(order, base_url)
 
     def describe_order(self, order: Order) -> dict:
         state = trade_state(order)
