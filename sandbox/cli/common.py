@@ -76,9 +76,14 @@ def segment(value: str) -> str:
 
 
 def call(
-    args: argparse.Namespace, request: Callable[[Control], dict], render: Callable[[dict], str], slow: bool = False
+    args: argparse.Namespace,
+    request: Callable[[Control], dict],
+    render: Callable[[dict], str],
+    slow: bool = False,
+    status: Callable[[dict], int] = lambda answer: 0,
 ) -> int:
-    """Make the call(s), then print the answer as JSON (--json) or as text; a refusal is one line on stderr, exit 1."""
+    """Make the call(s), then print the answer as JSON (--json) or as text; a refusal is one line on stderr, exit 1.
+    Otherwise the exit status is `status(answer)` (0 unless a command's answer says otherwise, e.g. a failed check)."""
     try:
         answer = request(control(args, timeout=SLOW if slow else 10.0))
     except ControlError as exc:
@@ -87,7 +92,7 @@ def call(
         print_json(answer)
     else:
         print(render(answer))
-    return 0
+    return status(answer)
 
 
 def fail(message: str, code: int = 1) -> int:

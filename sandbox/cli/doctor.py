@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sandbox.cli.common import control, control_options, fail, print_json
+from sandbox.cli.common import call, control_options, fail
 from sandbox.cli.tables import fields
 from sandbox.config import Config
-from sandbox.control import ControlError
 
 PROTOCOLS = ("alipay", "alipay_v3", "wechatpay_v3", "wechatpay_v2", "unionpay")
 LINE_PROTOCOLS = ("alipay_v3", "wechatpay_v3")  # their strings end with a newline of their own
@@ -53,15 +52,12 @@ def _doctor(args: argparse.Namespace, config: Config) -> int:
             body["signature"] = args.signature
     if args.merchant_id:
         body["merchant_id"] = args.merchant_id
-    try:
-        answer = control(args).call("POST", "/signature/doctor", body)
-    except ControlError as exc:
-        return fail(str(exc))
-    if args.json:
-        print_json(answer)
-    else:
-        print(render(answer))
-    return 0 if answer["verdict"] == "valid" else 1
+    return call(
+        args,
+        lambda c: c.call("POST", "/signature/doctor", body),
+        render,
+        status=lambda answer: 0 if answer["verdict"] == "valid" else 1,
+    )
 
 
 def render(answer: dict) -> str:

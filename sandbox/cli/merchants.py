@@ -8,10 +8,9 @@ import base64
 import hashlib
 import re
 
-from sandbox.cli.common import GATEWAYS, call, control, control_options, fail, plural, print_json, segment
+from sandbox.cli.common import GATEWAYS, call, control_options, plural, segment
 from sandbox.cli.tables import Column, fields, table
 from sandbox.config import Config
-from sandbox.control import ControlError
 
 # The identifier each protocol sends with the merchant's signature, and the merchant's own public material.
 SERIAL = {"alipay": "app_cert_sn", "wechatpay": "merchant_serial_no", "unionpay": "cert_id"}
@@ -53,15 +52,7 @@ def _show(args: argparse.Namespace, config: Config) -> int:
 def _report(args: argparse.Namespace, config: Config) -> int:
     """The report as text (or --json); exit status 1 when a check failed, so a CI step can gate on it."""
     path = f"/merchants/{segment(args.gateway)}/{segment(args.merchant_id)}/report"
-    try:
-        answer = control(args).call("GET", path)
-    except ControlError as exc:
-        return fail(str(exc))
-    if args.json:
-        print_json(answer)
-    else:
-        print(render_report(answer))
-    return 1 if answer["summary"]["failed"] else 0
+    return call(args, lambda c: c.call("GET", path), render_report, status=lambda a: 1 if a["summary"]["failed"] else 0)
 
 
 MARKS = {"passed": "passed", "failed": "FAILED", "not_exercised": "not exercised"}
