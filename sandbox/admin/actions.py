@@ -10,8 +10,8 @@ from flask import jsonify
 
 from sandbox import errors
 from sandbox.admin import order_form as form
-from sandbox.admin.serialize import order_view, refund_view
-from sandbox.admin.views import _adapter, _body, _namespace, bp
+from sandbox.admin.serialize import refund_view
+from sandbox.admin.views import adapter_of, bp, current_namespace, json_body, order_in_full
 from sandbox.core.models import Order
 from sandbox.core.money import MAX_AMOUNT
 from sandbox.core.outcomes import native_code
@@ -25,29 +25,29 @@ ORDER_PATH = "/orders/<gateway>/<merchant_id>/<path:out_trade_no>"
 @bp.post(ORDER_PATH + "/refund")
 def refund_order(gateway: str, merchant_id: str, out_trade_no: str):
     """201 with the order and `refund`, the refund just made; 200 with the same refund for an identical repeat."""
-    adapter = _adapter(gateway)
-    body = _body()
+    adapter = adapter_of(gateway)
+    body = json_body()
     _check_fields(body, form.REFUND_FIELDS, f"a refund takes {', '.join(form.REFUND_FIELDS)}")
     amount = _amount(body.get("amount"))
     given_number, reason = form.text(body, "out_refund_no"), form.text(body, "reason")
-    order = _namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
+    order = current_namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
     earlier = order.find_refund(given_number) if given_number else None
     number = given_number or _new_out_refund_no(gateway, merchant_id)
     _refuse_by_rule(adapter, "refund", order)
     request = RefundRequest(merchant_id, out_trade_no, number, amount, reason, public_base_url())
     order, refund = adapter.refund_order(request)
-    return jsonify({**_order_answer(adapter, order), "refund": refund_view(refund)}), 200 if earlier else 201
+    return jsonify({**order_in_full(adapter.name, order), "refund": refund_view(refund)}), 200 if earlier else 201
 
 
 @bp.post(ORDER_PATH + "/close")
 def close_order(gateway: str, merchant_id: str, out_trade_no: str):
     """200 with the closed order; 409 with the gateway's reason when it will not close it."""
-    adapter = _adapter(gateway)
-    _check_fields(_body(), (), "a close takes no fields (send {} or nothing)")
-    order = _namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
+    adapter = adapter_of(gateway)
+    _check_fields(json_body(), (), "a close takes no fields (send {} or nothing)")
+    order = current_namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
     _refuse_by_rule(adapter, "close", order)
     order = adapter.close_order(merchant_id, out_trade_no, public_base_url())
-    return jsonify(_order_answer(adapter, order))
+    return jsonify(order_in_full(adapter.name, order))
 
 
 def _check_fields(body: dict, known: tuple[str, ...], takes: str) -> None:
@@ -75,7 +75,7 @@ def _refuse_by_rule(adapter, action: str, order: Order) -> None:
     method = adapter.action_methods.get(action)
     if method is None:  # the gateway has no such call: its adapter says so
         return
-    space = _namespace()
+    space = current_namespace()
     ctx = Context(adapter.name, action, method, order.merchant_id, order.out_trade_no, order.amount)
     rule = space.scenarios.take("api", ctx, only=_refusing)
     if rule is not None:
@@ -89,27 +89,14 @@ def _refusing(rule: Rule) -> bool:
     return rule.api is not None and "error" in rule.api and not processed(rule.api)
 
 
-def _order_answer(adapter, order: Order) -> dict:
-    """The order as GET /_sandbox/orders/... shows it."""
-    pay_url, qr_code = adapter.pay_links(order, public_base_url())
-    return {**order_view(_namespace(), order, with_notifications=True), "pay_url": pay_url, "qr_code": qr_code}
-
-
 def _new_out_refund_no(gateway: str, merchant_id: str) -> str:
     """SBXR, the sandbox time and 8 random digits: 26 letters and digits, within every gateway's rules (UnionPay's
     8-40 letters or digits, WeChat's and Alipay's 64), and none of the merchant's order or refund numbers yet."""
-    space = _namespace()
+    space = current_namespace()
     while True:
         number = "SBXR" + space.clock.now().strftime("%Y%m%d%H%M%S") + space.ids.digits(8)
-        if space.payments.find_by_refund(gateway, merchant_id, number) is None and not _is_order(
+        taken = space.payments.find_by_refund(gateway, merchant_id, number) or space.payments.exists(
             gateway, merchant_id, number
-        ):
+        )
+        if not taken:
             return number
-
-
-def _is_order(gateway: str, merchant_id: str, number: str) -> bool:
-    try:
-        _namespace().payments.find(gateway, merchant_id, out_trade_no=number)
-    except errors.OrderNotFound:
-        return False
-    return True

@@ -12,7 +12,7 @@ from flask import jsonify
 from sandbox import errors
 from sandbox.admin import order_form as form
 from sandbox.admin.serialize import order_view
-from sandbox.admin.views import _adapter, _body, _namespace, bp
+from sandbox.admin.views import adapter_of, bp, current_namespace, json_body
 from sandbox.core.ports import OrderRequest
 from sandbox.gateways.wire import public_base_url
 
@@ -20,10 +20,10 @@ from sandbox.gateways.wire import public_base_url
 @bp.post("/orders")
 def create_order():
     """201 with the new order, its pay_url and (for a QR product) qr_code; 200 for an identical repeat."""
-    body = _body()
+    body = json_body()
     form.check_fields(body)
-    adapter = _adapter(form.text(body, "gateway", required=True))
-    space = _namespace()
+    adapter = adapter_of(form.text(body, "gateway", required=True))
+    space = current_namespace()
     method = form.text(body, "method") or adapter.create_methods[0]
     if method not in adapter.create_methods:
         choices = ", ".join(adapter.create_methods)
@@ -36,7 +36,7 @@ def create_order():
     request = OrderRequest(
         merchant_id, amount, out_trade_no, subject, method, notify_url, return_url, base_url=public_base_url()
     )
-    repeat = _exists(adapter.name, merchant_id, out_trade_no)
+    repeat = current_namespace().payments.exists(adapter.name, merchant_id, out_trade_no)
     created = adapter.create_order(request)
     view = order_view(space, created.order)
     view["pay_url"] = created.pay_url
@@ -48,7 +48,7 @@ def create_order():
 @bp.get("/gateways")
 def list_gateways():
     """What the create form offers: each gateway's methods, its demo merchant here, and the merchants here."""
-    space = _namespace()
+    space = current_namespace()
     registered = space.merchants.all()
     answer = []
     for name, adapter in space.gateways.items():
@@ -74,7 +74,7 @@ def demo_merchant_id(fixtures_dir: str, gateway: str) -> str | None:
 
 
 def _merchant_id(adapter, given: str) -> str:
-    space = _namespace()
+    space = current_namespace()
     merchant_id = given or demo_merchant_id(space.config.fixtures_dir, adapter.name) or ""
     if space.merchants.get(adapter.name, merchant_id) is not None:
         return merchant_id
@@ -87,19 +87,11 @@ def _merchant_id(adapter, given: str) -> str:
     )
 
 
-def _exists(gateway: str, merchant_id: str, out_trade_no: str) -> bool:
-    try:
-        _namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
-    except errors.OrderNotFound:
-        return False
-    return True
-
-
 def _new_out_trade_no(gateway: str, merchant_id: str) -> str:
     """SBX, the sandbox time and 8 random digits: within every gateway's rules (UnionPay's 8-40 letters or digits,
     WeChat's 6-32), and not one of the merchant's numbers yet."""
-    space = _namespace()
+    space = current_namespace()
     while True:
         number = "SBX" + space.clock.now().strftime("%Y%m%d%H%M%S") + space.ids.digits(8)
-        if not _exists(gateway, merchant_id, number):
+        if not space.payments.exists(gateway, merchant_id, number):
             return number

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from sandbox import errors
-from sandbox.admin.views import _body, bp
+from sandbox.admin.views import bp, json_body
 from sandbox.gateways.alipay import doctor as alipay
 from sandbox.gateways.alipay.v3 import doctor as alipay_v3
 from sandbox.gateways.doctor import Question
@@ -27,7 +27,7 @@ TEXTS = ("request", "string_to_sign", "signature", "merchant_id")
 @bp.post("/signature/doctor")
 def signature_doctor():
     """Diagnose a signature in the namespace of the call (the merchant's keys are looked up there)."""
-    question = read_question(_body())
+    question = read_question(json_body())
     return jsonify(DOCTORS[question.protocol](question, g.paysandbox_namespace).view())
 
 

@@ -40,7 +40,7 @@ def _sandbox():
     return current_app.extensions["paysandbox"]
 
 
-def _namespace():
+def current_namespace():
     """The namespace this call acts in."""
     return g.paysandbox_namespace
 
@@ -53,7 +53,7 @@ def resolve_namespace() -> None:
     g.paysandbox_namespace = _sandbox().namespaces.get(check_name(name, HEADER))
 
 
-def _body() -> dict:
+def json_body() -> dict:
     if not request.get_data():
         return {}
     try:
@@ -65,10 +65,10 @@ def _body() -> dict:
     return payload
 
 
-def _adapter(gateway: str):
-    adapter = _namespace().gateways.get(gateway)
+def adapter_of(gateway: str):
+    adapter = current_namespace().gateways.get(gateway)
     if adapter is None:
-        known = ", ".join(sorted(_namespace().gateways))
+        known = ", ".join(sorted(current_namespace().gateways))
         raise errors.InvalidParameter("gateway", f"gateway must be one of {known}, got {gateway!r}")
     return adapter
 
@@ -110,7 +110,7 @@ def ca_certificate():
 @bp.post("/namespaces")
 def create_namespace():
     """A new, empty namespace: {"name": "..."}, or a generated name without one."""
-    space = _sandbox().namespaces.create(_body().get("name"))
+    space = _sandbox().namespaces.create(json_body().get("name"))
     return jsonify(namespace=space.name), 201
 
 
@@ -131,9 +131,9 @@ def delete_namespace(name: str):
 
 @bp.post("/reset")
 def reset():
-    body = _body()
-    _namespace().reset(merchants=bool(body.get("merchants")))
-    return jsonify(status="ok", merchants_reset=bool(body.get("merchants")), clock=_namespace().clock.describe())
+    body = json_body()
+    current_namespace().reset(merchants=bool(body.get("merchants")))
+    return jsonify(status="ok", merchants_reset=bool(body.get("merchants")), clock=current_namespace().clock.describe())
 
 
 # -- merchants ------------------------------------------------------------------------------------
@@ -141,21 +141,21 @@ def reset():
 
 @bp.post("/merchants")
 def register_merchant():
-    body = _body()
-    answer = _adapter(str(body.get("gateway", ""))).register_merchant(body)
+    body = json_body()
+    answer = adapter_of(str(body.get("gateway", ""))).register_merchant(body)
     return jsonify(answer), 201
 
 
 @bp.get("/merchants")
 def list_merchants():
-    sandbox = _namespace()
+    sandbox = current_namespace()
     return jsonify(merchants=[sandbox.gateways[m["gateway"]].describe_merchant(m) for m in sandbox.merchants.all()])
 
 
 @bp.get("/merchants/<gateway>/<merchant_id>")
 def get_merchant(gateway: str, merchant_id: str):
-    adapter = _adapter(gateway)
-    record = _namespace().merchants.get(gateway, merchant_id)
+    adapter = adapter_of(gateway)
+    record = current_namespace().merchants.get(gateway, merchant_id)
     if record is None:
         raise errors.NotFound(f"no {gateway} merchant {merchant_id!r}")
     return jsonify(adapter.describe_merchant(record))
@@ -165,13 +165,13 @@ def get_merchant(gateway: str, merchant_id: str):
 def merchant_report(gateway: str, merchant_id: str):
     """How the merchant's integration behaved (core/report.py): JSON, or Markdown (?format=markdown, or asked for
     with Accept: text/markdown)."""
-    _adapter(gateway)
-    if _namespace().merchants.get(gateway, merchant_id) is None:
+    adapter_of(gateway)
+    if current_namespace().merchants.get(gateway, merchant_id) is None:
         raise errors.NotFound(f"no {gateway} merchant {merchant_id!r}")
     wanted = request.args.get("format", "")
     if wanted not in ("", "json", "markdown"):
         raise errors.InvalidParameter("format", f"format must be json or markdown, got {wanted[:40]!r}")
-    answer = report.build(_namespace(), gateway, merchant_id)
+    answer = report.build(current_namespace(), gateway, merchant_id)
     asked = request.accept_mimetypes.best_match(["application/json", MARKDOWN])
     if wanted == "markdown" or (not wanted and asked == MARKDOWN):
         return Response(report.markdown(answer), mimetype=MARKDOWN)
@@ -185,44 +185,44 @@ def merchant_report(gateway: str, merchant_id: str):
 def list_orders():
     gateway, status = request.args.get("gateway", ""), request.args.get("status", "")
     if gateway:
-        _adapter(gateway)
+        adapter_of(gateway)
     if status and status not in ORDER_STATUSES:
         raise errors.InvalidParameter("status", f"status must be one of {', '.join(ORDER_STATUSES)}")
-    orders = _namespace().payments.list(gateway, request.args.get("merchant_id", ""), status)
-    return jsonify(orders=[order_view(_namespace(), o) for o in orders])
+    orders = current_namespace().payments.list(gateway, request.args.get("merchant_id", ""), status)
+    return jsonify(orders=[order_view(current_namespace(), o) for o in orders])
 
 
-def _order_in_full(gateway: str, order) -> dict:
+def order_in_full(gateway: str, order) -> dict:
     """One order's view: its refunds, its notifications, and the page a buyer opens to pay it."""
-    pay_url, qr_code = _adapter(gateway).pay_links(order, public_base_url())
-    return {**order_view(_namespace(), order, with_notifications=True), "pay_url": pay_url, "qr_code": qr_code}
+    pay_url, qr_code = adapter_of(gateway).pay_links(order, public_base_url())
+    return {**order_view(current_namespace(), order, with_notifications=True), "pay_url": pay_url, "qr_code": qr_code}
 
 
 @bp.get("/orders/<gateway>/<merchant_id>/<path:out_trade_no>")
 def get_order(gateway: str, merchant_id: str, out_trade_no: str):
-    _adapter(gateway)
-    order = _namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
-    return jsonify(_order_in_full(gateway, order))
+    adapter_of(gateway)
+    order = current_namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
+    return jsonify(order_in_full(gateway, order))
 
 
 @bp.get("/orders/<gateway>/<merchant_id>/<path:out_trade_no>/timeline")
 def order_timeline(gateway: str, merchant_id: str, out_trade_no: str):
     """What happened to the order, and every notification attempt with its exact request, oldest first."""
-    _adapter(gateway)
-    order = _namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
-    return jsonify({**timeline(_namespace(), order), "order": _order_in_full(gateway, order)})
+    adapter_of(gateway)
+    order = current_namespace().payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
+    return jsonify({**timeline(current_namespace(), order), "order": order_in_full(gateway, order)})
 
 
 @bp.post("/orders/<gateway>/<merchant_id>/<path:out_trade_no>/pay")
 def pay_order(gateway: str, merchant_id: str, out_trade_no: str):
-    _adapter(gateway)
-    body = _body()
+    adapter_of(gateway)
+    body = json_body()
     outcome = body.get("outcome", "success")
     reason = body.get("reason", "")
     if not isinstance(reason, str):
         raise errors.InvalidParameter("reason", "reason must be a string")
     check_outcome(outcome)  # before any rule is spent on it
-    sandbox = _namespace()
+    sandbox = current_namespace()
     order = sandbox.payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
     choice = Decision(outcome, reason, source="buyer")
     order = sandbox.apply_payment(order, sandbox.decide_payment(order, "control_api", buyer=choice))
@@ -232,10 +232,10 @@ def pay_order(gateway: str, merchant_id: str, out_trade_no: str):
 @bp.post("/orders/<gateway>/<merchant_id>/<path:out_trade_no>/refunds/<out_refund_no>/settle")
 def settle_refund(gateway: str, merchant_id: str, out_trade_no: str, out_refund_no: str):
     """Ends a pending refund now: {"outcome": "success" | "abnormal" | "closed"} (success by default)."""
-    _adapter(gateway)
-    sandbox = _namespace()
+    adapter_of(gateway)
+    sandbox = current_namespace()
     sandbox.payments.find(gateway, merchant_id, out_trade_no=out_trade_no)
-    outcome = str(_body().get("outcome", "success"))
+    outcome = str(json_body().get("outcome", "success"))
     order, _ = sandbox.payments.settle_refund(order_key(gateway, merchant_id, out_trade_no), out_refund_no, outcome)
     return jsonify(order_view(sandbox, order, with_notifications=True))
 
@@ -246,7 +246,7 @@ def settle_refund(gateway: str, merchant_id: str, out_trade_no: str, out_refund_
 @bp.get("/notifications")
 def list_notifications():
     args = request.args
-    records = _namespace().outbox.list(
+    records = current_namespace().outbox.list(
         args.get("gateway", ""),
         args.get("merchant_id", ""),
         args.get("out_trade_no", ""),
@@ -257,28 +257,28 @@ def list_notifications():
 
 @bp.get("/notifications/<notification_id>")
 def get_notification(notification_id: str):
-    return jsonify(notification_detail(_namespace(), _namespace().outbox.get(notification_id)))
+    return jsonify(notification_detail(current_namespace(), current_namespace().outbox.get(notification_id)))
 
 
 @bp.post("/notifications/<notification_id>/resend")
 def resend_notification(notification_id: str):
     """A new notification from this one's fields with changes, signed as asked, sent once now (core/resend.py)."""
-    sandbox = _namespace()
+    sandbox = current_namespace()
     sandbox.outbox.get(notification_id)  # an unknown id is a 404 before a bad body is a 400
-    fields, signature = resend.check_request(_body())
+    fields, signature = resend.check_request(json_body())
     return jsonify(notification_detail(sandbox, resend.resend(sandbox, notification_id, fields, signature))), 201
 
 
 @bp.post("/notifications/<notification_id>/replay")
 def replay_notification(notification_id: str):
-    sandbox = _namespace()
+    sandbox = current_namespace()
     sandbox.outbox.get(notification_id)
     return jsonify(notification_view(sandbox.dispatcher.deliver(notification_id, trigger="replay")))
 
 
 @bp.post("/notifications/flush")
 def flush_notifications():
-    attempted = _namespace().run_due()
+    attempted = current_namespace().run_due()
     return jsonify(attempted=[notification_summary(r) for r in attempted])
 
 
@@ -288,8 +288,8 @@ def flush_notifications():
 @bp.post("/scenarios")
 def add_scenario():
     """One rule, or {"scenarios": [rule, ...]} added all or none (a bad one is named by its index)."""
-    body = _body()
-    scenarios = _namespace().scenarios
+    body = json_body()
+    scenarios = current_namespace().scenarios
     if "scenarios" not in body:
         return jsonify(scenario=scenarios.add(body).view()), 201
     return jsonify(scenarios=[r.view() for r in scenarios.add_all(body["scenarios"])]), 201
@@ -297,23 +297,23 @@ def add_scenario():
 
 @bp.get("/scenarios")
 def list_scenarios():
-    return jsonify(scenarios=[r.view() for r in _namespace().scenarios.list()])
+    return jsonify(scenarios=[r.view() for r in current_namespace().scenarios.list()])
 
 
 @bp.get("/scenarios/<rule_id>")
 def get_scenario(rule_id: str):
-    return jsonify(scenario=_namespace().scenarios.get(rule_id).view())
+    return jsonify(scenario=current_namespace().scenarios.get(rule_id).view())
 
 
 @bp.delete("/scenarios/<rule_id>")
 def delete_scenario(rule_id: str):
-    _namespace().scenarios.delete(rule_id)
+    current_namespace().scenarios.delete(rule_id)
     return jsonify(deleted=[rule_id])
 
 
 @bp.delete("/scenarios")
 def clear_scenarios():
-    scenarios = _namespace().scenarios
+    scenarios = current_namespace().scenarios
     ids = [r.id for r in scenarios.list()]
     scenarios.clear()
     return jsonify(deleted=ids)
@@ -330,25 +330,25 @@ def magic_values():
 
 @bp.get("/clock")
 def get_clock():
-    return jsonify(_namespace().clock.describe())
+    return jsonify(current_namespace().clock.describe())
 
 
 @bp.post("/clock")
 def set_clock():
-    body = _body()
-    _namespace().clock.set_mode(str(body.get("mode", "")), body.get("factor"))
-    return jsonify(_namespace().clock.describe())
+    body = json_body()
+    current_namespace().clock.set_mode(str(body.get("mode", "")), body.get("factor"))
+    return jsonify(current_namespace().clock.describe())
 
 
 @bp.post("/clock/reset")
 def reset_clock():
     """Back on real time, any offset dropped (POST /clock {"mode": "real"} keeps it); takes no body."""
-    _namespace().clock.reset_to_real()
-    return jsonify(_namespace().clock.describe())
+    current_namespace().clock.reset_to_real()
+    return jsonify(current_namespace().clock.describe())
 
 
 @bp.post("/clock/advance")
 def advance_clock():
-    body = _body()
-    attempted = _namespace().advance(body.get("seconds"))
-    return jsonify(**_namespace().clock.describe(), attempted=[notification_summary(r) for r in attempted])
+    body = json_body()
+    attempted = current_namespace().advance(body.get("seconds"))
+    return jsonify(**current_namespace().clock.describe(), attempted=[notification_summary(r) for r in attempted])

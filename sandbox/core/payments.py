@@ -106,6 +106,10 @@ class Payments:
             raise OrderNotFound(f"no order with {wanted} for merchant {merchant_id}")
         return Order.from_doc(doc)
 
+    def exists(self, gateway: str, merchant_id: str, out_trade_no: str) -> bool:
+        """Whether the merchant has an order with this out_trade_no (in this namespace)."""
+        return self._get(order_key(gateway, merchant_id, out_trade_no)) is not None
+
     def find_by_refund(self, gateway: str, merchant_id: str, out_refund_no: str) -> Order | None:
         """The order holding a refund, for providers whose refund numbers are unique per merchant (WeChat)."""
         docs = self._lookup("refund", (gateway, merchant_id, out_refund_no))
