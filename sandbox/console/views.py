@@ -72,28 +72,34 @@ def console_namespace() -> str:
 
 @bp.context_processor
 def layout() -> dict:
-    """What every page's frame shows: the navigation, the namespace selector, the clock."""
-    if request.endpoint in ("console.login", "console.static") or not session.logged_in():
-        # Nothing of the sandbox (not even its clock) on a page shown before logging in.
-        return {"nav": (), "namespaces": [], "clock": None, "namespace": DEFAULT_NAMESPACE, "csrf": g.get("csrf", "")}
-    try:
-        namespaces = api.get("/namespaces")["namespaces"]
-        clock = api.get("/clock")
-    except api.ApiError:
-        namespaces, clock = [g.console_namespace], None  # an unknown namespace: the page itself says so
+    """What any template may use (fragments too): the namespace shown, the CSRF token, the notice; a frame's
+    navigation, namespaces and clock are empty unless `page` fills them."""
     return {
-        "nav": NAV,
-        "namespaces": namespaces,
-        "namespace": g.console_namespace,
-        "clock": clock,
+        "nav": (),
+        "namespaces": [],
+        "clock": None,
+        "namespace": g.get("console_namespace", DEFAULT_NAMESPACE),
         "csrf": g.get("csrf", ""),
         "token_required": bool(session.token()),
         "notice": request.args.get("notice", ""),
     }
 
 
+def _frame() -> dict:
+    """What a whole page's frame shows: the navigation, the namespace selector, the clock. Read once per page, not
+    for the fragments a page polls; nothing of the sandbox (not even its clock) before logging in."""
+    if request.endpoint == "console.login" or not session.logged_in():
+        return {"namespace": DEFAULT_NAMESPACE}
+    try:
+        namespaces = api.get("/namespaces")["namespaces"]
+        clock = api.get("/clock")
+    except api.ApiError:
+        namespaces, clock = [g.console_namespace], None  # an unknown namespace: the page itself says so
+    return {"nav": NAV, "namespaces": namespaces, "clock": clock}
+
+
 def page(template: str, status: int = 200, **context) -> Response:
-    return Response(render_template(template, **context), status=status, mimetype="text/html")
+    return Response(render_template(template, **{**_frame(), **context}), status=status, mimetype="text/html")
 
 
 def back(endpoint: str, notice: str = "", **values) -> Response:
