@@ -93,7 +93,17 @@ class Senders:
 
 
 def sender_pid(port: int) -> int | None:
-    """The process whose socket has local port `port` (a sandbox's connection to the receiver)."""
+    """The process whose socket has local port `port` (a sandbox's connection to the receiver). /proc can miss a
+    socket for a moment (seen once under load): look again a few times before answering None."""
+    for _ in range(20):
+        pid = _socket_owner(port)
+        if pid is not None:
+            return pid
+        time.sleep(0.01)
+    return None
+
+
+def _socket_owner(port: int) -> int | None:
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with open(table) as lines:
