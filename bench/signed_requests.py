@@ -124,7 +124,8 @@ def sandbox_round(name: str, server: Server, merchants: Merchants, results: dict
 
 def start_localstripe(command: list[str], log) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    process = subprocess.Popen([*command, "--port", str(port)], stdout=log, stderr=log)
+    # --from-scratch: not the store a previous localstripe saved to /tmp/localstripe.pickle
+    process = subprocess.Popen([*command, "--port", str(port), "--from-scratch"], stdout=log, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
         try:
@@ -133,7 +134,8 @@ def start_localstripe(command: list[str], log) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.02)
     process.kill()
-    raise SystemExit(f"{shlex.join(command)} did not listen on {port}")
+    log.seek(0)
+    raise SystemExit(f"{shlex.join(command)} did not listen on {port}:\n{log.read().decode(errors='replace')}")
 
 
 def localstripe_round(command: list[str], figures: Figures, args, work: Path) -> None:
@@ -162,13 +164,13 @@ def report(results: dict[tuple[str, str], Figures], floors: list[float], args) -
     )
     print(f"floor: one RSA-2048 sign + verify (sandbox.core.crypto, OpenSSL): {spread(floors, 3)} ms")
     print(
-        f"{'server':<9} {'kind':<27} {'req/s':>17} {'server CPU ms/req':>20} {'p50 ms':>7} {'p99 ms':>7} {'x floor':>8}"
+        f"{"server":<11} {"kind":<27} {'req/s':>17} {'server CPU ms/req':>20} {'p50 ms':>7} {'p99 ms':>7} {'x floor':>8}"
     )
     for (name, kind), figures in results.items():
         ratio = statistics.median(figures.cpu_ms) / floor
         verdict = "" if name == "localstripe" else ("PASS" if ratio <= CPU_GOAL else "FAIL")
         print(
-            f"{name:<9} {kind:<27} {spread(figures.rates):>17} {spread(figures.cpu_ms, 2):>20} "
+            f"{name:<11} {kind:<27} {spread(figures.rates):>17} {spread(figures.cpu_ms, 2):>20} "
             f"{statistics.median(figures.p50_ms):7.1f} {statistics.median(figures.p99_ms):7.1f} {ratio:7.1f}x {verdict}"
         )
     stripe = results.get(("localstripe", LOCALSTRIPE))
