@@ -164,7 +164,8 @@ def report(results: dict[tuple[str, str], Figures], floors: list[float], args) -
     )
     print(f"floor: one RSA-2048 sign + verify (sandbox.core.crypto, OpenSSL): {spread(floors, 3)} ms")
     print(
-        f"{"server":<11} {"kind":<27} {'req/s':>17} {'server CPU ms/req':>20} {'p50 ms':>7} {'p99 ms':>7} {'x floor':>8}"
+        f"{'server':<11} {'kind':<27} {'req/s':>17} {'server CPU ms/req':>20}"
+        f" {'p50 ms':>7} {'p99 ms':>7} {'x floor':>8}"
     )
     for (name, kind), figures in results.items():
         ratio = statistics.median(figures.cpu_ms) / floor
