@@ -166,13 +166,16 @@ class Scenarios:
         return next((r for r in self.magic_rules() if (only is None or only(r)) and r.matches(effect, ctx)), None)
 
     def may_match(self, effect: str, ctx: Context) -> bool:
-        """Whether a rule, or a magic amount, could match `ctx` whatever its amount: if not, looking up the amount
-        of the order a call names is wasted work."""
+        """Whether a rule, or a magic amount, that matches by amount could match `ctx`: if none, looking up the
+        amount of the order a call names is wasted work (rules without an amount match whatever it is)."""
         rules = self._sorted
         if rules is None:
             with self._store.transaction():
                 rules = list(self._rules())
-        return any(rule.matches_whatever_amount(effect, ctx) for rule in (*rules, *self.magic_rules()))
+        return any(
+            "amount" in rule.match and rule.matches_whatever_amount(effect, ctx)
+            for rule in (*rules, *self.magic_rules())
+        )
 
     def _still_matches(self, rule: Rule, effect: str, ctx: Context) -> bool:
         """A one-shot rule as stored, held till the transaction ends (so the database decides who spends its last
