@@ -16,6 +16,7 @@ each signed create at least 4x localstripe's create, in CPU per request and in r
 
     python bench/signed_requests.py [--count 1000] [--rounds 5] [--connections 4]
     python bench/signed_requests.py --localstripe /tmp/ls-venv/bin/localstripe
+    python bench/signed_requests.py --kinds "alipay v3 precreate,alipay v3 query" --servers gunicorn
     python bench/signed_requests.py --quick     # smoke run: 40 requests a kind, one round
 """
 
@@ -116,7 +117,7 @@ def measure(figures: Figures, url: str, pids: list[int], batch, total: int, mark
 
 def sandbox_round(name: str, server: Server, merchants: Merchants, results: dict, args, work: Path) -> None:
     pids = sorted({server.process.pid, server.pid})  # gunicorn's master and its worker, or `serve` alone
-    for kind in KINDS:
+    for kind in args.kinds:
         size = QUERY_VARIANTS if kind.endswith("query") else args.count
         batch = merchants.prepare(kind, min(size, args.count))
         measure(results[name, kind], server.url, pids, batch, args.count, success_marker(kind), args, work)
@@ -204,6 +205,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=4, help="wrk's keep-alive connections")
     parser.add_argument("--servers", default="gunicorn,serve", help="which of gunicorn,serve to measure")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="which kinds to measure (comma-separated)")
     parser.add_argument("--localstripe", metavar="COMMAND", help="localstripe's command, to compare creates with")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 40 requests a kind, one round")
     args = parser.parse_args()
@@ -213,7 +215,10 @@ def main() -> int:
         raise SystemExit("wrk is not installed: apt-get install wrk (scripts/test.sh does)")
     available = servers()
     chosen = {name: available[name] for name in args.servers.split(",") if name in available}
-    results: dict[tuple[str, str], Figures] = {(name, kind): Figures() for name in chosen for kind in KINDS}
+    args.kinds = [kind for kind in args.kinds.split(",") if kind]
+    if unknown := set(args.kinds) - set(KINDS):
+        raise SystemExit(f"unknown kinds {', '.join(sorted(unknown))}; known: {', '.join(KINDS)}")
+    results: dict[tuple[str, str], Figures] = {(name, kind): Figures() for name in chosen for kind in args.kinds}
     localstripe = shlex.split(args.localstripe) if args.localstripe else None
     if localstripe:
         results["localstripe", LOCALSTRIPE] = Figures()
@@ -226,7 +231,7 @@ def main() -> int:
             stack.callback(server.stop)
             running[name] = server, Merchants(server.url, f"B{name[0].upper()}")
             warm = Figures()  # imports, caches and the first connections: not counted
-            for kind in KINDS:
+            for kind in args.kinds:
                 measure(warm, server.url, [server.pid], running[name][1].prepare(kind, 20), 20, "", args, work)
         for _ in range(args.rounds):
             floors.append(crypto_floor_ms())
