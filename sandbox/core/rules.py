@@ -62,6 +62,9 @@ class Rule:
         return getattr(self, effect) is not None and (self.times is None or self.remaining.get(effect, 0) > 0)
 
     def matches(self, effect: str, ctx: Context) -> bool:
+        return self.matches_whatever_amount(effect, ctx) and _amount_matches(self.match.get("amount"), ctx.amount)
+
+    def matches_whatever_amount(self, effect: str, ctx: Context) -> bool:
         if not self.has(effect):
             return False
         match = self.match
@@ -74,9 +77,7 @@ class Rule:
             return False
         if match.get("merchant_id") and match["merchant_id"] != ctx.merchant_id:
             return False
-        if match.get("out_trade_no") and not fnmatchcase(ctx.out_trade_no, match["out_trade_no"]):
-            return False
-        return _amount_matches(match.get("amount"), ctx.amount)
+        return not (match.get("out_trade_no") and not fnmatchcase(ctx.out_trade_no, match["out_trade_no"]))
 
     @property
     def left(self) -> int | None:

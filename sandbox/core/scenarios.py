@@ -152,13 +152,30 @@ class Scenarios:
     def take(self, effect: str, ctx: Context, only: Callable[[Rule], bool] | None = None) -> Rule | None:
         """The first rule whose `effect` matches `ctx`, with one use of that effect spent; else a magic amount.
         `only` passes over the rules it refuses, unspent (the control API takes only an api rule's errors)."""
+        if self._sorted == []:  # known to hold no rule (another process adding one makes it None): no transaction
+            return self._magic_match(effect, ctx, only)
         with self._store.transaction():
             for rule in list(self._rules()):  # a copy: finding a rule spent elsewhere drops the sorted list
                 wanted = only is None or only(rule)
                 if wanted and rule.matches(effect, ctx) and self._still_matches(rule, effect, ctx):
                     self._spend(rule, effect)
                     return Rule.from_doc(rule.to_doc())
+        return self._magic_match(effect, ctx, only)
+
+    def _magic_match(self, effect: str, ctx: Context, only: Callable[[Rule], bool] | None) -> Rule | None:
         return next((r for r in self.magic_rules() if (only is None or only(r)) and r.matches(effect, ctx)), None)
+
+    def may_match(self, effect: str, ctx: Context) -> bool:
+        """Whether a rule, or a magic amount, that matches by amount could match `ctx`: if none, looking up the
+        amount of the order a call names is wasted work (rules without an amount match whatever it is)."""
+        rules = self._sorted
+        if rules is None:
+            with self._store.transaction():
+                rules = list(self._rules())
+        return any(
+            "amount" in rule.match and rule.matches_whatever_amount(effect, ctx)
+            for rule in (*rules, *self.magic_rules())
+        )
 
     def _still_matches(self, rule: Rule, effect: str, ctx: Context) -> bool:
         """A one-shot rule as stored, held till the transaction ends (so the database decides who spends its last

@@ -33,6 +33,21 @@ def public_base_url() -> str:
     if sandbox.config.public_url:
         return sandbox.config.public_url.rstrip("/")
     direct = current_app.extensions.get(DIRECT_URL)
+    environ = request.environ
+    # werkzeug's host_url is a tenth of a signed call's CPU; it depends on these alone, so each is worked out once.
+    key = (direct, *(environ.get(name) for name in _ADDRESSING))
+    if (known := _base_urls.get(key)) is None:
+        if len(_base_urls) >= 256:
+            _base_urls.clear()
+        known = _base_urls[key] = _base_url(direct)
+    return known
+
+
+_ADDRESSING = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
+_base_urls: dict[tuple, str] = {}
+
+
+def _base_url(direct: str | None) -> str:
     addressed = split_authority(request.host, default_port=443)
     if direct and addressed and is_provider(addressed[0]):
         return direct

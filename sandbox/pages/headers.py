@@ -7,6 +7,7 @@ page in an iframe: the shim names the shop's origin (`embedder`) and only that o
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g
@@ -48,12 +49,18 @@ def content_security_policy(frame_ancestor: str = "", **sources: str) -> str:
     return "; ".join(f"{name} {sources}" for name, sources in policy.items())
 
 
+@functools.lru_cache(maxsize=64)
+def _policy_framed_by(frame_ancestor: str) -> str:
+    """The policy every HTML answer carries (each gateway.do answer is one): built once per framing origin."""
+    return content_security_policy(frame_ancestor)
+
+
 def add_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype != "text/html":
         return response
     frame_ancestor = g.get("frame_ancestor", "")
-    response.headers.setdefault("Content-Security-Policy", content_security_policy(frame_ancestor))
+    response.headers.setdefault("Content-Security-Policy", _policy_framed_by(frame_ancestor))
     if not frame_ancestor:
         response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", REFERRER_POLICY)

@@ -3,23 +3,46 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qsl
 
 from sandbox.core import crypto
 from sandbox.core.canonical import sorted_query
-from sandbox.gateways.alipay.errors import invalid
+from sandbox.gateways.alipay.errors import AlipayError, invalid
 from sandbox.gateways.alipay.keys import HASH_OF, AlipayKeys
 
 CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "gbk": "gbk", "gb2312": "gbk"}
 
 
+PARSED = "paysandbox.alipay.params"  # where a request keeps its parameters (or why they are refused) once parsed
+
+
+def request_params(request) -> dict[str, str]:
+    """The parameters of a gateway.do request, parsed once for the fault filter and the view (do not mutate them)."""
+    parsed = request.environ.get(PARSED)
+    if parsed is None:
+        try:
+            parsed = parse_params(request.query_string, request.get_data(), request.content_type or "")
+        except AlipayError as error:
+            parsed = error
+        request.environ[PARSED] = parsed
+    if isinstance(parsed, AlipayError):
+        raise parsed
+    return parsed
+
+
 def parse_params(raw_query: bytes, raw_body: bytes, content_type: str) -> dict[str, str]:
     """Query and form merged (form wins), decoded strictly in the request's declared charset."""
     form = raw_body if (not content_type or "x-www-form-urlencoded" in content_type.lower()) else b""
-    charset = _declared_charset(raw_query, form)
+    sources = [source.decode("latin-1") for source in (raw_query, form)]
+    utf8 = _strict_utf8_pairs(sources)
+    if utf8 is not None:  # the usual request: each source parsed once, its charset read from what was parsed
+        charset = _charset_among(pair for pairs in utf8 for pair in pairs)
+        if charset == "utf-8":
+            return {key: value for pairs in utf8 for key, value in pairs}
+    charset = _declared_charset(*sources)
     params: dict[str, str] = {}
-    for source in (raw_query, form):
-        text = source.decode("latin-1")
+    for text in sources:
         try:
             pairs = parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict")
         except UnicodeDecodeError as exc:
@@ -32,13 +55,25 @@ def parse_params(raw_query: bytes, raw_body: bytes, content_type: str) -> dict[s
     return params
 
 
-def _declared_charset(*sources: bytes) -> str:
-    for source in sources:
-        for key, value in parse_qsl(source.decode("latin-1"), keep_blank_values=True):
-            if key == "charset":
-                if value.lower() not in CHARSETS:
-                    raise invalid("isv.invalid-charset", f"charset {value!r} is not supported; use utf-8 or gbk")
-                return CHARSETS[value.lower()]
+def _strict_utf8_pairs(sources: list[str]) -> list[list[tuple[str, str]]] | None:
+    """Each source's pairs decoded as strict UTF-8, or None where that fails (then the slow path reports why): where
+    it succeeds they are what the lenient charset lookup and a strict UTF-8 parse would both read."""
+    try:
+        return [parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict") for text in sources]
+    except UnicodeDecodeError:
+        return None
+
+
+def _declared_charset(*sources: str) -> str:
+    return _charset_among(pair for source in sources for pair in parse_qsl(source, keep_blank_values=True))
+
+
+def _charset_among(pairs) -> str:
+    for key, value in pairs:
+        if key == "charset":
+            if value.lower() not in CHARSETS:
+                raise invalid("isv.invalid-charset", f"charset {value!r} is not supported; use utf-8 or gbk")
+            return CHARSETS[value.lower()]
     return "utf-8"
 
 
@@ -79,13 +114,19 @@ def verify_request(params: dict[str, str], app_public_key_pem: str, app_id: str)
 
 def dumps(value: object) -> str:
     """Compact JSON, Chinese kept as is, and no raw braces inside strings (python-alipay-sdk counts them)."""
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{dumps(str(k))}:{dumps(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(dumps(v) for v in value) + "]"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False).replace("{", "\\u007b").replace("}", "\\u007d")
-    return json.dumps(value)
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    strings = _JSON_STRING.findall(text)
+    if any("{" in string or "}" in string for string in strings):
+        return _JSON_STRING.sub(_escape_braces, text)
+    return text
+
+
+# A JSON string literal; json.dumps writes nothing else with a quote in it, so scanning from the start stays aligned.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _escape_braces(found: re.Match) -> str:
+    return found.group().replace("{", "\\u007b").replace("}", "\\u007d")
 
 
 def response_key(method: str) -> str:

@@ -37,7 +37,7 @@ _SIGN = re.compile(r',"sign":"([^"]*)"')
 
 
 def _params() -> dict[str, str]:
-    return codec.parse_params(request.query_string, request.get_data(), request.content_type or "")
+    return codec.request_params(request)
 
 
 def request_context(req) -> Context | None:

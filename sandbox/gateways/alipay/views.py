@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from sandbox.gateways.alipay.keys import HASH_OF
 from sandbox.gateways.wire import public_base_url
 
 log = logging.getLogger("paysandbox.alipay")
+_CANONICAL_TIMESTAMP = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 bp = Blueprint("alipay", __name__)
 
 
@@ -40,7 +42,7 @@ def gateway_do():
     try:
         if request.method not in ("GET", "POST"):
             raise invalid("isv.invalid-parameter", f"gateway.do takes GET or POST, not {request.method}")
-        params = codec.parse_params(request.query_string, request.get_data(), request.content_type or "")
+        params = codec.request_params(request)  # as the fault filter parsed it
     except AlipayError as error:
         return _answer("error_response", error.fields(), None, "RSA2")
     method = params.get("method", "")
@@ -127,9 +129,12 @@ def authenticate(params: dict[str, str], merchant: dict | None, namespace: Names
 
 
 def _check_timestamp(value: str) -> None:
-    # No skew check: the SDKs stamp naive local time and hosts often run on UTC (PROTOCOLS.md A.2).
+    # No skew check: the SDKs stamp naive local time and hosts often run on UTC.
     try:
-        datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+        if (found := _CANONICAL_TIMESTAMP.fullmatch(value)) is not None:
+            datetime(*map(int, found.groups()))  # what strptime would check of this form, without its cost
+        else:
+            datetime.strptime(value, "%Y-%m-%d %H:%M:%S")  # also takes 1-digit fields and runs of spaces
     except ValueError:
         raise invalid("isv.invalid-timestamp", f"timestamp must be yyyy-MM-dd HH:mm:ss, got {value!r}") from None
 
@@ -153,7 +158,8 @@ def _biz_content(text: str) -> dict:
     except RecursionError:
         raise invalid("isv.invalid-parameter", "biz_content is nested too deeply") from None
     try:
-        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+        if "\\u" in text:  # only a \u escape can make a lone surrogate (the text itself was decoded strictly)
+            json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate escape such as \ud800 decodes to no character at all
         raise invalid(
             "isv.invalid-parameter", "biz_content holds an unpaired surrogate escape such as \\ud800"

@@ -140,7 +140,9 @@ def _fields(body: bytes) -> dict:
     if not isinstance(value, dict):
         raise V3Error(400, "invalid-parameter", "the body must be a JSON object of the method's fields")
     try:
-        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+        # A lone surrogate comes from a backslash-u escape, or from non-ASCII bytes (json.loads lets it through).
+        if not body.isascii() or b"\\u" in body:
+            json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate escape such as \ud800 decodes to no character at all
         raise V3Error(400, "invalid-parameter", "the body holds an unpaired surrogate escape such as \\ud800") from None
     return value
