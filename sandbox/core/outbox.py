@@ -109,11 +109,12 @@ class Outbox:
 
     def is_due(self, notification_id: str) -> bool:
         doc = self._get(notification_id)
+        return doc is not None and self.is_due_record(Notification.from_doc(doc))
+
+    def is_due_record(self, record: Notification) -> bool:
+        """Whether a notification just read has an attempt due now."""
         return bool(
-            doc
-            and doc["status"] == NOTIFY_PENDING
-            and doc["next_attempt_at"]
-            and Notification.from_doc(doc).next_attempt_at <= self._clock.now()
+            record.status == NOTIFY_PENDING and record.next_attempt_at and record.next_attempt_at <= self._clock.now()
         )
 
     def record_attempt(
