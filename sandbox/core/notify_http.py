@@ -35,6 +35,7 @@ class Reply:
     status: int | None = None
     content_type: str = ""
     body: bytearray = field(default_factory=bytearray)
+    received: int = 0  # bytes of the answer read off the connection, head included
 
     @property
     def text(self) -> str:
@@ -122,17 +123,16 @@ def _exchange(kept: Kept, target: Target, body: bytes, headers: dict, deadline: 
         _receive(kept.sock, kept.connection, reply, deadline)
         reusable = kept.connection.our_state is h11.DONE and kept.connection.their_state is h11.DONE
         return reply
-    except h11.ProtocolError as exc:
-        raise Incomplete(f"the merchant's answer is not valid HTTP/1.1: {exc}", reply) from None
-    except _Closed as exc:
-        if reply.status is None:
-            raise _Stale(str(exc)) from None
-        raise Incomplete(str(exc), reply) from None
     except TimeoutError:
         raise
-    except (OSError, ssl.SSLError) as exc:
-        message = f"the connection to {target.authority} failed: {exc}"
-        if reply.status is None:
+    except (h11.ProtocolError, _Closed, OSError, ssl.SSLError) as exc:
+        if isinstance(exc, h11.ProtocolError):
+            message = f"the merchant's answer is not valid HTTP/1.1: {exc}"
+        elif isinstance(exc, _Closed):
+            message = str(exc)
+        else:
+            message = f"the connection to {target.authority} failed: {exc}"
+        if not reply.received:
             raise _Stale(message) from None
         raise Incomplete(message, reply) from None
     finally:
@@ -196,7 +196,9 @@ def _receive(sock: socket.socket, connection: h11.Connection, reply: Reply, dead
         event = connection.next_event()
         if event is h11.NEED_DATA:
             deadline.arm(sock)
-            connection.receive_data(sock.recv(RECEIVE))
+            data = sock.recv(RECEIVE)
+            reply.received += len(data)
+            connection.receive_data(data)
         elif isinstance(event, h11.Response):
             reply.status = event.status_code
             reply.content_type = dict(event.headers).get(b"content-type", b"").decode("latin-1")
