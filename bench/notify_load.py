@@ -20,10 +20,11 @@ APP_ID = "2021000000000001"
 SANDBOX_KEY = ROOT / "fixtures" / "alipay" / "sandbox" / "alipay_private_key.pem"  # TEST-ONLY, public on purpose
 
 
-def pay_request(port: int, out_trade_no: str) -> bytes:
+def pay_request(port: int, gateway: str, merchant_id: str, out_trade_no: str) -> bytes:
+    """The control API's pay of one order, as the buyer paying it."""
     body = b"{}"
     return (
-        f"POST /_sandbox/orders/alipay/{APP_ID}/{out_trade_no}/pay HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"POST /_sandbox/orders/{gateway}/{merchant_id}/{out_trade_no}/pay HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode() + body
 
@@ -40,7 +41,7 @@ def notification_request(port: int, out_trade_no: str, key) -> bytes:
     fields["sign_type"] = "RSA2"
     body = urlencode(fields).encode()
     return (
-        f"POST /notify HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded;"
+        f"POST /alipay HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded;"
         f" charset=utf-8\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode() + body
 

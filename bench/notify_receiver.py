@@ -1,13 +1,16 @@
-"""A merchant's notify URL for bench/notifications.py: processes sharing one port, each verifying every signature.
+"""A merchant's notify URLs for bench/notifications.py: processes sharing one port, each verifying every signature.
 
 Each process (SO_REUSEPORT spreads the connections) runs one selectors loop: it reads HTTP/1.1 POSTs, keep-alive
-or not, verifies the Alipay RSA2 signature with the sandbox's TEST-ONLY public key (fixtures/alipay/sandbox) the
-way the reference merchant client does, answers `success` (or 400 when it does not verify), and notes when each
-out_trade_no was verified (time.monotonic: system-wide on Linux, so comparable with the payer's clock).
+or not, and verifies them as the reference merchant clients do, with the sandbox's TEST-ONLY keys from fixtures/:
+on /alipay the RSA2 signature (sandbox/alipay_public_key.pem), on /wechatpay the Wechatpay-* headers' SHA256withRSA
+signature (the platform public key) and the AES-256-GCM resource (the demo APIv3 key). It answers `success` (or 400
+when a message does not verify) and notes when each out_trade_no was verified (time.monotonic: system-wide on Linux,
+so comparable with the payer's clock).
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import selectors
@@ -22,8 +25,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from sandbox.merchant.alipay import AlipayClient  # noqa: E402
+from sandbox.merchant.wechatpay import WechatPayClient  # noqa: E402
 
 FIXTURES = ROOT / "fixtures" / "alipay"
+WECHAT = ROOT / "fixtures" / "wechatpay"
 APP_ID = "2021000000000001"
 SUCCESS = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 7\r\n\r\nsuccess"
 REFUSED = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nfail"
@@ -36,6 +41,23 @@ def merchant() -> AlipayClient:
         (FIXTURES / "demo" / "app_private_key.pem").read_text(),
         (FIXTURES / "sandbox" / "alipay_public_key.pem").read_text(),
         "http://127.0.0.1/gateway.do",
+    )
+
+
+def wechat_merchant(base_url: str = "http://127.0.0.1") -> WechatPayClient:
+    """The demo WeChat Pay merchant's v3 client (public-key mode), with its TEST-ONLY keys."""
+    spec = json.loads((WECHAT / "demo" / "merchant.json").read_text())
+    platform = json.loads((WECHAT / "sandbox" / "platform.json").read_text())
+    return WechatPayClient(
+        spec["merchant_id"],
+        spec["appid"],
+        spec["merchant_serial_no"],
+        (WECHAT / "demo" / "merchant_private_key.pem").read_text(),
+        spec["apiv3_key"],
+        base_url,
+        platform_public_key=(WECHAT / "sandbox" / "pub_key.pem").read_text(),
+        public_key_id=platform["public_key_id"],
+        timeout=30,
     )
 
 
@@ -52,6 +74,7 @@ def listener(port: int = 0) -> socket.socket:
 class _Loop:
     def __init__(self, port: int, control) -> None:
         self.client = merchant()
+        self.wechat = wechat_merchant()
         self.selector = selectors.DefaultSelector()
         self.selector.register(listener(port), selectors.EVENT_READ, "listener")
         self.selector.register(control, selectors.EVENT_READ, "control")
@@ -97,24 +120,31 @@ class _Loop:
         buffer = self.buffers[conn]
         buffer += data
         while (end := buffer.find(b"\r\n\r\n")) >= 0:
-            head = bytes(buffer[:end]).decode("latin-1").lower()
-            length = next((int(line[15:]) for line in head.split("\r\n") if line.startswith("content-length:")), 0)
+            lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
+            headers = dict(
+                (name.strip().lower(), value.strip()) for name, _, value in (h.partition(":") for h in lines[1:])
+            )
+            length = int(headers.get("content-length", 0))
             if len(buffer) < end + 4 + length:
                 return
             body = bytes(buffer[end + 4 : end + 4 + length])
             del buffer[: end + 4 + length]
-            conn.sendall(self._answer(body))  # loopback, a few dozen bytes: never blocks for long
-            if "connection: close" in head:
+            conn.sendall(self._answer(lines[0], headers, body))  # loopback, a few dozen bytes: never blocks for long
+            if headers.get("connection", "").lower() == "close":
                 self._close(conn)
                 return
 
-    def _answer(self, body: bytes) -> bytes:
+    def _answer(self, request_line: str, headers: dict, body: bytes) -> bytes:
         try:
-            fields = self.client.verify_notification(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)))
+            if " /wechatpay" in request_line:
+                out_trade_no = self.wechat.parse_notification(headers, body)["resource"]["out_trade_no"]
+            else:
+                form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+                out_trade_no = self.client.verify_notification(form)["out_trade_no"]
         except Exception:
             self.refused += 1
             return REFUSED
-        self.verified.setdefault(fields["out_trade_no"], time.monotonic())
+        self.verified.setdefault(out_trade_no, time.monotonic())
         return SUCCESS
 
     def _close(self, conn: socket.socket) -> None:
@@ -136,7 +166,7 @@ class Receivers:
         context = multiprocessing.get_context("spawn")
         reserved = listener()  # holds the port until the receivers listen on it too, then lets it go
         self.port = reserved.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/notify"
+        self.url = f"http://127.0.0.1:{self.port}"  # + /alipay or /wechatpay
         self._pipes, self._processes = [], []
         for _ in range(processes):
             mine, theirs = context.Pipe()
