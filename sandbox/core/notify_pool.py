@@ -118,11 +118,12 @@ def _key(target: Target) -> tuple:
 
 def _quiet(sock: socket.socket) -> bool:
     """Nothing to read on an idle connection: readable means the merchant closed it (or sent what nobody asked)."""
+    poller = select.poll()  # not select.select: that refuses descriptors past 1023
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        poller.register(sock, select.POLLIN)
+        return not poller.poll(0)
     except (OSError, ValueError):
         return False
-    return not readable
 
 
 def _close(kept: Kept) -> None:
