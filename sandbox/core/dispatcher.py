@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from sandbox.core import destinations, notify_http
+from sandbox.core import destinations, notify_http, notify_pool
 from sandbox.core.clock import Clock
 from sandbox.core.destinations import Allowlist, DeliveryFailed
 from sandbox.core.models import Attempt, Notification
@@ -39,6 +39,7 @@ class Dispatcher:
 
     def close(self) -> None:
         self._senders.close()
+        notify_pool.IDLE.close_all()
 
     def also_allow(self, entry: str) -> None:
         """Add one host, host:port or CIDR entry to the allow list, if there is one (the demo adds its shop)."""
@@ -84,9 +85,9 @@ class Dispatcher:
     def deliver(self, notification_id: str, trigger: str = "schedule") -> Notification:
         """One attempt, on the clock and with the gateways of the notification's own namespace."""
         space = self._namespace(notification_id)
-        if trigger == "schedule" and not space.outbox.is_due(notification_id):
-            return space.outbox.get(notification_id)
         record = space.outbox.get(notification_id)
+        if trigger == "schedule" and not space.outbox.is_due_record(record):
+            return record
         adapter = space.gateways[record.gateway]
         # A probe is sent once: refused, as it should be, it is not tried again.
         schedule, scheduled = () if record.probe else adapter.retry_schedule, trigger == "schedule"
@@ -178,7 +179,10 @@ class Worker:
         self._thread = None
 
     def wake(self) -> None:
-        self._wake.set()
+        # Set already, the loop has yet to clear it and then run what is due, this work included; setting it again
+        # would only take the event's lock and notify nobody, once per pay under load.
+        if not self._wake.is_set():
+            self._wake.set()
 
     def _loop(self) -> None:
         while not self._stopping.is_set():

@@ -109,11 +109,12 @@ class Outbox:
 
     def is_due(self, notification_id: str) -> bool:
         doc = self._get(notification_id)
+        return doc is not None and self.is_due_record(Notification.from_doc(doc))
+
+    def is_due_record(self, record: Notification) -> bool:
+        """Whether a notification just read has an attempt due now."""
         return bool(
-            doc
-            and doc["status"] == NOTIFY_PENDING
-            and doc["next_attempt_at"]
-            and Notification.from_doc(doc).next_attempt_at <= self._clock.now()
+            record.status == NOTIFY_PENDING and record.next_attempt_at and record.next_attempt_at <= self._clock.now()
         )
 
     def record_attempt(
@@ -121,7 +122,10 @@ class Outbox:
     ) -> Notification:
         """Store an attempt; an ack delivers, otherwise a scheduled attempt moves along the retry schedule."""
         with self._store.transaction():
-            record = self.get(notification_id)
+            doc = self._get(notification_id)
+            if doc is None:
+                raise NotFound(f"no notification {notification_id!r}")
+            record = Notification.from_doc(doc)
             record.attempts = [*record.attempt_list, attempt]
             if attempt.acked:
                 record.status, record.next_attempt_at = NOTIFY_DELIVERED, None
@@ -133,7 +137,11 @@ class Outbox:
                     record.next_attempt_at = attempt.at + timedelta(seconds=schedule[retries_done])
                 else:
                     record.status, record.next_attempt_at = NOTIFY_FAILED, None
-            self._save(record)
+            # Only these three change: the stored document, not the whole record, is rebuilt (body, headers and
+            # earlier attempts are kept as they are, not copied again).
+            changed = {"attempts": [*doc.get("attempts", []), attempt.to_doc()], "status": record.status}
+            changed["next_attempt_at"] = record.next_attempt_at.isoformat() if record.next_attempt_at else None
+            self._store.put(COLLECTION, record.id, {**doc, **changed})
             if record.status == NOTIFY_PENDING and scheduled and record.next_attempt_at:
                 self._due.schedule(record.next_attempt_at, "notify", record.id)
         self._store.flush()  # on disk before the next attempt goes out: a restart must not send this one again
