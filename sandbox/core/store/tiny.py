@@ -9,7 +9,9 @@ outgrows it, and on close (so after a clean stop the TinyDB file alone holds eve
 A file store holds each document as its JSON text, parsed when it is read (a read answers a new dict): a document
 put is held as the text its journal line carries, one the file holds by its ordinal in the file's bytes (image.py).
 So a restart parses no document unless it reads it, and a long history costs its text's size in memory, not several
-times that in Python objects. An in-memory store holds the documents put, as they are.
+times that in Python objects. An in-memory store holds each document put as its text too: one bytes object is a
+third of the memory of the dicts and strings it encodes, the cyclic garbage collector never walks it, and no caller
+can change a stored document through a dict it was handed.
 
 Secondary indexes map a value's JSON text to the key holding it (nearly always one) or to a set of keys. Their entries
 are written to the file's index file on each rewrite and taken from it on start, while the function that computed
@@ -41,8 +43,8 @@ from sandbox.core.timers import Timers
 log = logging.getLogger("paysandbox.store")
 SHARDS = 1024
 JSON_ONLY = b" "  # what starts a document's text that only the json module reads back exactly (see document_text)
-# A document as held: as put (in memory), its JSON text with its _key (put in a file store), or its ordinal in the
-# file's bytes (read from the file, or written to it by the last rewrite).
+# A document as held: its JSON text with its _key (as put), its ordinal in the file's bytes (read from the file, or
+# written to it by the last rewrite), or a dict (parsed from a file without an index file, until the next rewrite).
 Held = dict | bytes | int
 Place = tuple[str, str]  # (table, doc id)
 
@@ -216,10 +218,9 @@ class TinyStore:
             self._note_change(collection, key, old)
             if old is not None:
                 self._unindex(collection, key, old)
-            held: Held = doc
+            held = document_text(key, doc)  # in memory too: one bytes object, nothing for the collector to walk
             if self._journal is not None:
                 place = self._places.setdefault(collection, {})[key] = self._place(collection, key, old)
-                held = document_text(key, doc)
                 # Recorded before it can be read: whoever reads it and then flushes makes it durable too.
                 self._journal.record((*place, key, held))
             docs[key] = held
@@ -484,7 +485,7 @@ class TinyStore:
 
 
 def _parse(text: dict | bytes) -> dict:
-    """A held document as a new dict (one held as put in memory is itself). orjson parses a document in a third of
+    """A held document as a new dict (one parsed from a file read whole, until the next rewrite, is itself). orjson parses a document in a third of
     the time json takes, and reads what document_text writes as json does; a text it would not (marked) goes to json."""
     if type(text) is dict:
         return text
