@@ -256,9 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             for (name, size), path in files.items():
                 server = Server(available[name], {**env, "SANDBOX_DATA": str(path)})
                 targets.append(Target(name, size, server))
-            for target in (
-                targets if not args.quick else []
-            ):  # untimed: the first requests, and the first figure sizes the rounds' bodies
+            warmed = [] if args.quick else targets
+            for target in warmed:  # untimed: the first requests, and the first figure sizes the rounds' bodies
                 for kind in KINDS:
                     one_round(target, kind, f"W{targets.index(target)}", args, pool, work, record=False)
             for number in range(args.rounds):

@@ -485,8 +485,9 @@ class TinyStore:
 
 
 def _parse(text: dict | bytes) -> dict:
-    """A held document as a new dict (one parsed from a file read whole, until the next rewrite, is itself). orjson parses a document in a third of
-    the time json takes, and reads what document_text writes as json does; a text it would not (marked) goes to json."""
+    """A held document as a new dict (one parsed from a file read whole is itself, until the next rewrite). orjson
+    parses a document in a third of the time json takes, and reads what document_text writes as json does; a text it
+    would not (marked) goes to json."""
     if type(text) is dict:
         return text
     if text[:1] == JSON_ONLY:
