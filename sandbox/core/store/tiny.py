@@ -134,6 +134,8 @@ class TinyStore:
         self._persisted: dict[str, dict[str, image.Persisted]] = {}
         self._changed: dict[str, dict[str, Held | None]] = {}
         self._rewrite_wanted = False
+        # While a rewrite runs: the keys changed since its snapshot, by collection (the rest it holds by ordinal).
+        self._touched: dict[str, set[str]] | None = None
         self._journal = Journal(path) if path else None
         self._compact_interval = compact_interval
         self._compacting = threading.Lock()
@@ -193,6 +195,7 @@ class TinyStore:
                     if type(held) is int:  # parsed once for every index computed: held so until the next rewrite
                         self._places.setdefault(collection, {})[key] = self._image.place(collection, held)
                         docs[key] = doc
+                        self._touch(collection, key)
                     for text in index.texts(doc):
                         index.add(text, key)
                 self._rewrite_wanted = self._rewrite_wanted or bool(docs and self._journal)
@@ -216,6 +219,7 @@ class TinyStore:
             docs = self._docs.setdefault(collection, {})
             old = docs.get(key)
             self._note_change(collection, key, old)
+            self._touch(collection, key)
             if old is not None:
                 self._unindex(collection, key, old)
             held = document_text(key, doc)  # in memory too: one bytes object, nothing for the collector to walk
@@ -232,6 +236,7 @@ class TinyStore:
             if held is None:
                 return
             self._note_change(collection, key, held)
+            self._touch(collection, key)
             self._unindex(collection, key, held)
             if self._journal is not None:
                 self._journal.record((*self._place(collection, key, held), None, None))
@@ -246,6 +251,7 @@ class TinyStore:
                     self._journal.record((table,))
             for key, held in docs.items():
                 self._note_change(collection, key, held)
+                self._touch(collection, key)
             self._places.pop(collection, None)
             for index in self._indexes.get(collection, {}).values():
                 index.clear()
@@ -304,12 +310,18 @@ class TinyStore:
                 old = self._image
                 journal_bytes = self._journal.commit_point()
                 self._rewrite_wanted = False
-            # Laying the file out and writing it happens outside the lock: requests go on meanwhile.
-            layout = _lay_out(docs, places, old, memoryview(old.contents()) if old is not None else None)
-            parts = layout.end(any(docs.values()))
-            index_parts = partial(image.index_parts, layout.sections, next_ids, entries)
-            fd = self._journal.rewrite(parts, index_parts, journal_bytes)
-            self._adopt(Image(fd, layout.sections), docs)
+                self._touched = {}
+            try:
+                # Laying the file out and writing it happens outside the lock: requests go on meanwhile.
+                layout = _lay_out(docs, places, old, memoryview(old.contents()) if old is not None else None)
+                parts = layout.end(any(docs.values()))
+                index_parts = partial(image.index_parts, layout.sections, next_ids, entries)
+                fd = self._journal.rewrite(parts, index_parts, journal_bytes)
+            except BaseException:
+                with self.lock:
+                    self._touched = None
+                raise
+            self._adopt(Image(fd, layout.sections))
 
     def close(self) -> None:
         self._closing.set()
@@ -465,23 +477,40 @@ class TinyStore:
             for text in index.texts(doc):
                 index.remove(text, key)
 
-    def _adopt(self, written: Image, docs: dict[str, dict[str, Held]]) -> None:
+    def _adopt(self, written: Image) -> None:
         """After a rewrite: hold each document unchanged since by its ordinal in the file just written, so its text
-        lives once, in the file's bytes, and what was put since the last rewrite is released."""
+        lives once, in the file's bytes, and what was put since the last rewrite is released. The new holdings are
+        made before taking the lock (100,000 documents: tens of milliseconds every request would wait for), and only
+        the documents changed meanwhile are carried over under it."""
+        fresh = {
+            collection: dict(zip(section.keys, range(len(section.keys)), strict=True))
+            for collection, section in written.sections.items()
+        }
         with self.lock:
             for collection in self._indexes:
                 self._ready(collection)  # one declared during the rewrite takes entries that refer to the old file
-            for collection, section in written.sections.items():
-                live, was = self._docs.get(collection, {}), docs[collection]
-                places = self._places.get(collection, {})
-                for ordinal, key in enumerate(section.keys):
-                    if live.get(key) is was[key]:
-                        live[key] = ordinal
-                        places.pop(key, None)
+            touched, self._touched = self._touched or {}, None
+            for collection, adopted in fresh.items():
+                live, places = self._docs.get(collection, {}), self._places.get(collection, {})
+                changed = touched.get(collection, set())
+                for key in changed:
+                    held = live.get(key)
+                    if held is None:
+                        adopted.pop(key, None)
+                    else:
+                        adopted[key] = held  # its place stays known
+                self._places[collection] = {key: places[key] for key in changed if key in places and key in live}
+                if collection in self._docs or adopted:
+                    self._docs[collection] = adopted
             old, self._image = self._image, written
             self._persisted, self._changed = {}, {}  # entries not declared by now are computed if ever declared
             if old is not None:
                 old.close()
+
+    def _touch(self, collection: str, key: str) -> None:
+        """Note a key changed while a rewrite runs: its snapshot is stale, what the store holds now stays."""
+        if self._touched is not None:
+            self._touched.setdefault(collection, set()).add(key)
 
 
 def _parse(text: dict | bytes) -> dict:
