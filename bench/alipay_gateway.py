@@ -170,7 +170,7 @@ def report(targets: list[Target], floor: list[float], args: argparse.Namespace) 
         f"wrk -t1 -c{args.connections}, {args.rounds} interleaved rounds of {args.duration} s"
     )
     head = f"{'server, stored orders':<28}{'request':<11}{'req/s':>18}{'CPU ms/req':>20}{'x sign+verify':>15}"
-    head += f"{'p50 ms':>18}{'p99 ms':>20}{'errors':>8}"
+    head += f"{'p50 ms':>20}{'p99 ms':>24}{'errors':>8}"
     print(head)
     for target in targets:
         for kind in KINDS:
@@ -178,7 +178,7 @@ def report(targets: list[Target], floor: list[float], args: argparse.Namespace) 
             times = f"{statistics.median(cpu) / floor_ms:.1f}" if cpu else "-"
             print(
                 f"{target.label:<28}{kind:<11}{spread(target.rates[kind]):>18}{spread(cpu, 2):>20}{times:>15}"
-                f"{spread(target.p50_ms[kind], 1):>18}{spread(target.p99_ms[kind], 1):>20}{target.failed:>8}"
+                f"{spread(target.p50_ms[kind], 1):>20}{spread(target.p99_ms[kind], 1):>24}{target.failed:>8}"
             )
     passed = all(target.failed == 0 for target in targets)
     if not passed:
