@@ -152,11 +152,11 @@ class Payments:
             draft.created_at = self._clock.now()
             draft.status = PENDING
             draft.namespace = self._namespace
-            self._save(draft)
+            doc = self._save(draft)
             if draft.expires_at:  # in the transaction: an order that is not created has nothing due
                 self._due.schedule(draft.expires_at, "expire", draft.key)
         self._on_event(ports.CREATED, draft, None)
-        return self._load(draft.key), True
+        return Order.from_doc(doc), True  # as a read would answer it, without reading it back
 
     def pay(
         self,
@@ -379,6 +379,10 @@ class Payments:
         """The stored orders that are over: paid, refunded, closed or failed (as stored: nothing is built)."""
         return [doc for doc in scoped.documents(self._store, COLLECTION, self._namespace) if doc["status"] in FINISHED]
 
+    def count_everywhere(self) -> int:
+        """How many orders the store holds, in every namespace: at least this one's finished ones, and cheap to ask."""
+        return self._store.count(COLLECTION)
+
     def forget(self, doc: dict, keep: Callable[[dict], bool]) -> bool:
         """Delete a stored order if it is still over with nothing due, unless `keep(it)`; whether it went. One
         transaction, so a refund made meanwhile keeps it."""
@@ -407,8 +411,10 @@ class Payments:
             raise OrderNotFound(f"no order {key.split('|')[-1]!r}")
         return Order.from_doc(doc)
 
-    def _save(self, order: Order) -> None:
-        self._store.put(COLLECTION, order.key, order.to_doc())
+    def _save(self, order: Order) -> dict:
+        doc = order.to_doc()
+        self._store.put(COLLECTION, order.key, doc)
+        return doc
 
     def _unique_trade_no(self, gateway: str, make: Callable[[], str]) -> str:
         """Unique across namespaces, so that the hosted pages find an order by it alone."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from sandbox.core.observations import Observations
 from sandbox.core.outbox import Outbox, is_pending
@@ -14,6 +15,10 @@ DURATION = re.compile(r"(?:[0-9]+[smhd]?)+")
 PART = re.compile(r"([0-9]+)([smhd]?)")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 OFF = ("0", "off", "none")
+# Per namespace's payments, from its last full pass in this process: (the clock then, the earliest last activity of the
+# finished orders it kept, None if it kept none). Reading every finished order each minute costs seconds with a long
+# history kept by age alone; what this says spares it while nothing can have aged past the window since.
+_last_pass: WeakKeyDictionary[Payments, tuple[datetime, datetime | None]] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -50,23 +55,50 @@ def purge(
     outbox and observations, on its clock."""
     if retention.keeps_everything:
         return 0
-    newest_first = sorted(((last_active(doc), doc) for doc in payments.finished()), key=lambda pair: pair[0])[::-1]
     purged = 0
+    if not _nothing_to_purge(payments, now, retention):
+        purged = _purge_orders(payments, outbox, now, retention, observations)
+    if observations is not None:  # faulted calls about orders never made age out the same way
+        before = now - retention.age if retention.age is not None else None
+        observations.purge_orphans(before, retention.orders)
+    return purged
+
+
+def _purge_orders(
+    payments: Payments, outbox: Outbox, now: datetime, retention: Retention, observations: Observations | None
+) -> int:
+    """The full pass: every finished order read, ranked by last activity, and those past retention forgotten."""
+    newest_first = sorted(((last_active(doc), doc) for doc in payments.finished()), key=lambda pair: pair[0])[::-1]
+    purged, earliest_kept = 0, None
     for rank, (active, doc) in enumerate(newest_first):
         too_old = retention.age is not None and active < now - retention.age
         too_many = retention.orders is not None and rank >= retention.orders
-        if not (too_old or too_many):
-            continue
-        if payments.forget(doc, keep=lambda current: _notifications_pending(outbox, current)):
+        if (too_old or too_many) and payments.forget(doc, keep=lambda current: _notifications_pending(outbox, current)):
             for notification in _notifications(outbox, doc):  # none can be added now: its order is gone
                 outbox.forget(notification["id"])
             if observations is not None:
                 observations.forget_order(doc["gateway"], doc["merchant_id"], doc["out_trade_no"])
             purged += 1
-    if observations is not None:  # faulted calls about orders never made age out the same way
-        before = now - retention.age if retention.age is not None else None
-        observations.purge_orphans(before, retention.orders)
+        else:
+            earliest_kept = active  # newest first: the last one kept is the earliest
+    _last_pass[payments] = (now, earliest_kept)
     return purged
+
+
+def _nothing_to_purge(payments: Payments, now: datetime, retention: Retention) -> bool:
+    """Whether no finished order can be past retention, known without reading them: no more orders stored (in any
+    namespace) than the count kept, and none aged past the window since the last full pass. An order finished or
+    refunded since was last active then or later, as the clock moves forward (one set back to before then makes a
+    full pass; one set back less at worst keeps an order a little past its window)."""
+    if retention.orders is not None and payments.count_everywhere() > retention.orders:
+        return False
+    if retention.age is None:
+        return True
+    last = _last_pass.get(payments)
+    if last is None or now < last[0]:
+        return False
+    then, earliest_kept = last
+    return min(then, earliest_kept or then) >= now - retention.age
 
 
 def _notifications(outbox: Outbox, order: dict) -> list[dict]:

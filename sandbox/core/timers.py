@@ -44,10 +44,14 @@ class Timers:
         self._listeners: list[Callable[[], None]] = []
 
     def schedule(self, due: datetime, kind: str, key: str) -> None:
+        """Queue the work; the listeners hear of it only when it is the new earliest (a worker asleep until the
+        earliest wakes then anyway): an order's expiry two hours ahead wakes nobody."""
         with self._lock:
+            earliest = not self._heap or due < self._heap[0][0]
             heapq.heappush(self._heap, (due, next(self._seq), kind, key))
-        for listener in self._listeners:
-            listener()
+        if earliest:
+            for listener in self._listeners:
+                listener()
 
     def take_due(self, now: datetime, limit: int | None = None) -> list[DueEntry]:
         taken: list[DueEntry] = []

@@ -169,6 +169,17 @@ def test_the_in_memory_queue_keeps_its_behaviour():
         assert granted
 
 
+def test_the_in_memory_queue_wakes_its_listeners_only_for_a_new_earliest():
+    timers = Timers()
+    woken = []
+    timers.on_schedule(lambda: woken.append(1))
+    timers.schedule(NOW + timedelta(hours=2), "expire", "a")  # the first: the worker sleeps until it
+    timers.schedule(NOW + timedelta(hours=3), "expire", "b")  # later than what it sleeps until: no wake-up
+    timers.schedule(NOW + timedelta(hours=2), "expire", "c")  # as early, not earlier: none either
+    timers.schedule(NOW, "notify", "d")  # earlier: wakes it
+    assert woken == [1, 1] and timers.next_due() == NOW
+
+
 def until(probe, seconds: float = 5.0):
     """`probe()` once it answers something true (the server ends a closed session a moment after its client)."""
     deadline = time.monotonic() + seconds

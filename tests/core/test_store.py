@@ -193,6 +193,46 @@ def test_writes_made_while_the_file_is_rewritten_stay_in_the_journal(tmp_path, m
     assert (revived.get("orders", "before"), revived.get("orders", "during")) == ({"x": 1}, {"x": 2})
 
 
+def test_changes_made_while_the_file_is_rewritten_outlast_the_rewrite(tmp_path, monkeypatch):
+    store = TinyStore(str(tmp_path / "state.json"))
+    store.add_index("orders", "x", lambda doc: [doc["x"]])
+    for key in ("kept", "changed", "deleted"):
+        store.put("orders", key, {"x": key})
+    lay_out = tiny._lay_out
+
+    def changes_arrive_meanwhile(*args):
+        store.put("orders", "changed", {"x": "changed again"})
+        store.delete("orders", "deleted")
+        store.put("orders", "new", {"x": "new"})
+        return lay_out(*args)
+
+    monkeypatch.setattr(tiny, "_lay_out", changes_arrive_meanwhile)
+    store.compact(force=True)
+    held = store._docs["orders"]
+    assert type(held["kept"]) is int and type(held["changed"]) is bytes and "deleted" not in held
+    assert [store.get("orders", key) for key in ("kept", "changed", "deleted", "new")] == [
+        {"x": "kept"},
+        {"x": "changed again"},
+        None,
+        {"x": "new"},
+    ]
+    assert store.lookup("orders", "x", "changed again") == [{"x": "changed again"}]
+    store.close()
+    revived = TinyStore(str(tmp_path / "state.json"))
+    assert sorted(revived._docs["orders"]) == ["changed", "kept", "new"]
+    assert revived.get("orders", "changed") == {"x": "changed again"}
+
+
+def test_a_memory_store_holds_text_so_a_dict_read_or_put_cannot_change_it():
+    store = TinyStore()
+    doc = {"x": 1, "extra": {"handles": ["a"]}}
+    store.put("orders", "a", doc)
+    doc["extra"]["handles"].append("b")
+    store.get("orders", "a")["extra"]["handles"].append("c")
+    assert type(store._docs["orders"]["a"]) is bytes
+    assert store.get("orders", "a") == {"x": 1, "extra": {"handles": ["a"]}}
+
+
 def test_a_failed_append_is_undone_and_its_changes_go_with_the_next(tmp_path, monkeypatch):
     path = tmp_path / "state.json"
     store = TinyStore(str(path))

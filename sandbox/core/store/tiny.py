@@ -9,7 +9,9 @@ outgrows it, and on close (so after a clean stop the TinyDB file alone holds eve
 A file store holds each document as its JSON text, parsed when it is read (a read answers a new dict): a document
 put is held as the text its journal line carries, one the file holds by its ordinal in the file's bytes (image.py).
 So a restart parses no document unless it reads it, and a long history costs its text's size in memory, not several
-times that in Python objects. An in-memory store holds the documents put, as they are.
+times that in Python objects. An in-memory store holds each document put as its text too: one bytes object is a
+third of the memory of the dicts and strings it encodes, the cyclic garbage collector never walks it, and no caller
+can change a stored document through a dict it was handed.
 
 Secondary indexes map a value's JSON text to the key holding it (nearly always one) or to a set of keys. Their entries
 are written to the file's index file on each rewrite and taken from it on start, while the function that computed
@@ -41,8 +43,8 @@ from sandbox.core.timers import Timers
 log = logging.getLogger("paysandbox.store")
 SHARDS = 1024
 JSON_ONLY = b" "  # what starts a document's text that only the json module reads back exactly (see document_text)
-# A document as held: as put (in memory), its JSON text with its _key (put in a file store), or its ordinal in the
-# file's bytes (read from the file, or written to it by the last rewrite).
+# A document as held: its JSON text with its _key (as put), its ordinal in the file's bytes (read from the file, or
+# written to it by the last rewrite), or a dict (parsed from a file without an index file, until the next rewrite).
 Held = dict | bytes | int
 Place = tuple[str, str]  # (table, doc id)
 
@@ -132,6 +134,8 @@ class TinyStore:
         self._persisted: dict[str, dict[str, image.Persisted]] = {}
         self._changed: dict[str, dict[str, Held | None]] = {}
         self._rewrite_wanted = False
+        # While a rewrite runs: the keys changed since its snapshot, by collection (the rest it holds by ordinal).
+        self._touched: dict[str, set[str]] | None = None
         self._journal = Journal(path) if path else None
         self._compact_interval = compact_interval
         self._compacting = threading.Lock()
@@ -191,6 +195,7 @@ class TinyStore:
                     if type(held) is int:  # parsed once for every index computed: held so until the next rewrite
                         self._places.setdefault(collection, {})[key] = self._image.place(collection, held)
                         docs[key] = doc
+                        self._touch(collection, key)
                     for text in index.texts(doc):
                         index.add(text, key)
                 self._rewrite_wanted = self._rewrite_wanted or bool(docs and self._journal)
@@ -214,12 +219,12 @@ class TinyStore:
             docs = self._docs.setdefault(collection, {})
             old = docs.get(key)
             self._note_change(collection, key, old)
+            self._touch(collection, key)
             if old is not None:
                 self._unindex(collection, key, old)
-            held: Held = doc
+            held = document_text(key, doc)  # in memory too: one bytes object, nothing for the collector to walk
             if self._journal is not None:
                 place = self._places.setdefault(collection, {})[key] = self._place(collection, key, old)
-                held = document_text(key, doc)
                 # Recorded before it can be read: whoever reads it and then flushes makes it durable too.
                 self._journal.record((*place, key, held))
             docs[key] = held
@@ -231,6 +236,7 @@ class TinyStore:
             if held is None:
                 return
             self._note_change(collection, key, held)
+            self._touch(collection, key)
             self._unindex(collection, key, held)
             if self._journal is not None:
                 self._journal.record((*self._place(collection, key, held), None, None))
@@ -245,6 +251,7 @@ class TinyStore:
                     self._journal.record((table,))
             for key, held in docs.items():
                 self._note_change(collection, key, held)
+                self._touch(collection, key)
             self._places.pop(collection, None)
             for index in self._indexes.get(collection, {}).values():
                 index.clear()
@@ -303,12 +310,18 @@ class TinyStore:
                 old = self._image
                 journal_bytes = self._journal.commit_point()
                 self._rewrite_wanted = False
-            # Laying the file out and writing it happens outside the lock: requests go on meanwhile.
-            layout = _lay_out(docs, places, old, memoryview(old.contents()) if old is not None else None)
-            parts = layout.end(any(docs.values()))
-            index_parts = partial(image.index_parts, layout.sections, next_ids, entries)
-            fd = self._journal.rewrite(parts, index_parts, journal_bytes)
-            self._adopt(Image(fd, layout.sections), docs)
+                self._touched = {}
+            try:
+                # Laying the file out and writing it happens outside the lock: requests go on meanwhile.
+                layout = _lay_out(docs, places, old, memoryview(old.contents()) if old is not None else None)
+                parts = layout.end(any(docs.values()))
+                index_parts = partial(image.index_parts, layout.sections, next_ids, entries)
+                fd = self._journal.rewrite(parts, index_parts, journal_bytes)
+            except BaseException:
+                with self.lock:
+                    self._touched = None
+                raise
+            self._adopt(Image(fd, layout.sections))
 
     def close(self) -> None:
         self._closing.set()
@@ -464,28 +477,46 @@ class TinyStore:
             for text in index.texts(doc):
                 index.remove(text, key)
 
-    def _adopt(self, written: Image, docs: dict[str, dict[str, Held]]) -> None:
+    def _adopt(self, written: Image) -> None:
         """After a rewrite: hold each document unchanged since by its ordinal in the file just written, so its text
-        lives once, in the file's bytes, and what was put since the last rewrite is released."""
+        lives once, in the file's bytes, and what was put since the last rewrite is released. The new holdings are
+        made before taking the lock (100,000 documents: tens of milliseconds every request would wait for), and only
+        the documents changed meanwhile are carried over under it."""
+        fresh = {
+            collection: dict(zip(section.keys, range(len(section.keys)), strict=True))
+            for collection, section in written.sections.items()
+        }
         with self.lock:
             for collection in self._indexes:
                 self._ready(collection)  # one declared during the rewrite takes entries that refer to the old file
-            for collection, section in written.sections.items():
-                live, was = self._docs.get(collection, {}), docs[collection]
-                places = self._places.get(collection, {})
-                for ordinal, key in enumerate(section.keys):
-                    if live.get(key) is was[key]:
-                        live[key] = ordinal
-                        places.pop(key, None)
+            touched, self._touched = self._touched or {}, None
+            for collection, adopted in fresh.items():
+                live, places = self._docs.get(collection, {}), self._places.get(collection, {})
+                changed = touched.get(collection, set())
+                for key in changed:
+                    held = live.get(key)
+                    if held is None:
+                        adopted.pop(key, None)
+                    else:
+                        adopted[key] = held  # its place stays known
+                self._places[collection] = {key: places[key] for key in changed if key in places and key in live}
+                if collection in self._docs or adopted:
+                    self._docs[collection] = adopted
             old, self._image = self._image, written
             self._persisted, self._changed = {}, {}  # entries not declared by now are computed if ever declared
             if old is not None:
                 old.close()
 
+    def _touch(self, collection: str, key: str) -> None:
+        """Note a key changed while a rewrite runs: its snapshot is stale, what the store holds now stays."""
+        if self._touched is not None:
+            self._touched.setdefault(collection, set()).add(key)
+
 
 def _parse(text: dict | bytes) -> dict:
-    """A held document as a new dict (one held as put in memory is itself). orjson parses a document in a third of
-    the time json takes, and reads what document_text writes as json does; a text it would not (marked) goes to json."""
+    """A held document as a new dict (one parsed from a file read whole is itself, until the next rewrite). orjson
+    parses a document in a third of the time json takes, and reads what document_text writes as json does; a text it
+    would not (marked) goes to json."""
     if type(text) is dict:
         return text
     if text[:1] == JSON_ONLY:
