@@ -363,5 +363,7 @@ def test_a_duplicated_back_notification_arrives_twice_identical(bank, live, rece
 
     assert first.body == second.body
     assert bank.verify_notification(second.form)["orderId"] == "DUPLICATE1"
+    # The merchant has both before the sandbox has read its answer to the second: the flush waits for that record.
+    requests.post(f"{live.url}/_sandbox/notifications/flush", timeout=TIMEOUT).raise_for_status()
     [record] = notifications(live, "DUPLICATE1")
     assert record["status"] == "delivered" and "duplicate 1 of 1" in record["attempts"][1]["effect"]
