@@ -7,12 +7,14 @@ import logging
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Callable
 
 log = logging.getLogger("paysandbox.transport")
 
 MAX_CONNECTIONS = 64
 IDLE_TIMEOUT = 30.0  # seconds a client may stay silent (handshake, request head, body, keep-alive)
+GRACE = 5.0  # seconds a stopping server waits for the requests in flight
 _BUSY_TEXT = b"paysandbox: too many connections at once; try again soon\n"
 BUSY = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -27,8 +29,56 @@ def listen(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=ConnectionServer.request_queue_size)
 
 
+class Connections:
+    """A server's open connections, and which of them wait for a next request with nothing of it read yet: those
+    can be closed at no loss (to make room for a new client, or when the server stops)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._waiting: set[socket.socket] = set()
+
+    def opened(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._open.add(sock)
+
+    def closed(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._open.discard(sock)
+            self._waiting.discard(sock)
+
+    def waiting(self, sock: socket.socket, idle: bool) -> None:
+        with self._lock:
+            if idle:
+                self._waiting.add(sock)
+            else:
+                self._waiting.discard(sock)
+
+    def busy(self) -> int:
+        with self._lock:
+            return len(self._open) - len(self._waiting)
+
+    def close_waiting(self, most: int | None = None) -> int:
+        """Shut up to `most` (default: all) waiting connections; their threads then see the client gone."""
+        with self._lock:
+            chosen = list(self._waiting)[:most]
+            self._waiting.difference_update(chosen)
+        for sock in chosen:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        return len(chosen)
+
+    def close_all(self) -> None:
+        with self._lock:
+            every = list(self._open)
+        for sock in every:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
 class ConnectionServer(socketserver.ThreadingTCPServer):
-    """Serves `handle(sock, peer)` per connection in a daemon thread; past `max_connections` answers 503 at once."""
+    """Serves `handle(sock, peer)` per connection in a daemon thread. Past `max_connections` it closes a connection
+    that waits idle for its next request, if one does, else answers 503 at once."""
 
     daemon_threads = True
     block_on_close = False
@@ -56,24 +106,40 @@ class ConnectionServer(socketserver.ThreadingTCPServer):
         self.name, self.port = name, self.server_address[1]
         self._handle, self._idle_timeout = handle, idle_timeout
         self._slots = threading.BoundedSemaphore(max_connections)
+        self.connections = Connections()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> ConnectionServer:
+    def start(self, poll_interval: float = 0.05) -> ConnectionServer:
         self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=f"paysandbox-{self.name}", daemon=True
+            target=self.serve_forever,
+            kwargs={"poll_interval": poll_interval},
+            name=f"paysandbox-{self.name}",
+            daemon=True,
         )
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 0.0) -> None:
+        """Stop accepting; close the connections that wait idle; give requests in flight up to `grace` seconds to
+        be answered; then close every connection. Call it after serve_forever returned, or with start()."""
         if self._thread is not None:
             self.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
         self.server_close()
+        deadline = time.monotonic() + grace
+        while True:
+            self.connections.close_waiting()
+            if self.connections.busy() == 0 or time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
+        self.connections.close_all()
 
     def process_request(self, request: socket.socket, client_address: tuple) -> None:
-        if not self._slots.acquire(blocking=False):
+        # Past the bound, make room by closing an idle keep-alive connection, whose thread then releases its slot.
+        if not self._slots.acquire(blocking=False) and not (
+            self.connections.close_waiting(1) and self._slots.acquire(timeout=1.0)
+        ):
             request.settimeout(1.0)
             with contextlib.suppress(OSError):
                 request.sendall(BUSY)
@@ -82,6 +148,7 @@ class ConnectionServer(socketserver.ThreadingTCPServer):
         super().process_request(request, client_address)
 
     def process_request_thread(self, request: socket.socket, client_address: tuple) -> None:
+        self.connections.opened(request)
         try:
             request.settimeout(self._idle_timeout)
             # Small answers (a head, a chunk terminator) must not wait for the client's delayed ACK.
@@ -90,5 +157,6 @@ class ConnectionServer(socketserver.ThreadingTCPServer):
         except Exception:
             log.exception("the %s connection from %s failed", self.name, client_address[0])
         finally:
+            self.connections.closed(request)
             self._slots.release()
             self.shutdown_request(request)
