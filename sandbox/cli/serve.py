@@ -167,7 +167,7 @@ def _serve_until_stopped(
         server.start()
     if sandboxes:
         _warn_if_exposed(config, servers[0].port)
-    servers[0].serve_forever()
+    servers[0].serve_forever(poll_interval=0.5)  # a bounded wait: Ctrl-C interrupts no select() on Windows
     return 0
 
 

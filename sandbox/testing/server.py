@@ -20,8 +20,7 @@ class ThreadedServer:
         self.url = f"http://{host}:{self.port}"
 
     def start(self) -> ThreadedServer:
-        # A short poll interval makes shutdown quick: tests start and stop many servers.
-        self._server.start(poll_interval=0.01)
+        self._server.start()
         return self
 
     def stop(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import selectors
 import socket
 import socketserver
 import threading
@@ -98,6 +99,9 @@ class ConnectionServer(socketserver.ThreadingTCPServer):
         """Listen on (host, port), or accept on `listener`, a socket already listening: gunicorn's master binds the
         proxy and TLS ports once and each worker accepts on the same socket (see listen())."""
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # Before binding: a failed bind calls server_close, which closes these.
+        self._stopping, self._stopped = threading.Event(), threading.Event()
+        self._wake_reader, self._wake_writer = socket.socketpair()
         # `handle` replaces the handler class
         super().__init__((host, port), socketserver.BaseRequestHandler, bind_and_activate=listener is None)
         if listener is not None:
@@ -109,15 +113,35 @@ class ConnectionServer(socketserver.ThreadingTCPServer):
         self.connections = Connections()
         self._thread: threading.Thread | None = None
 
-    def start(self, poll_interval: float = 0.05) -> ConnectionServer:
-        self._thread = threading.Thread(
-            target=self.serve_forever,
-            kwargs={"poll_interval": poll_interval},
-            name=f"paysandbox-{self.name}",
-            daemon=True,
-        )
+    def start(self) -> ConnectionServer:
+        self._thread = threading.Thread(target=self.serve_forever, name=f"paysandbox-{self.name}", daemon=True)
         self._thread.start()
         return self
+
+    def serve_forever(self, poll_interval: float | None = None) -> None:
+        """Accept until shutdown(), which wakes the wait at once (socketserver's loop polls: a test that starts and
+        stops a server each time paid half a poll interval to stop it)."""
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self.socket, selectors.EVENT_READ)
+                selector.register(self._wake_reader, selectors.EVENT_READ)
+                while not self._stopping.is_set():
+                    ready = selector.select(poll_interval)
+                    if not self._stopping.is_set() and any(key.fileobj is self.socket for key, _ in ready):
+                        self._handle_request_noblock()
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        with contextlib.suppress(OSError):
+            self._wake_writer.send(b"x")
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
 
     def stop(self, grace: float = 0.0) -> None:
         """Stop accepting; close the connections that wait idle; give requests in flight up to `grace` seconds to
