@@ -112,6 +112,8 @@ def _run(args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop
     """Serve the sandbox, the shop, or both (each on its own port, in one process) until SIGTERM or Ctrl-C."""
 
     def stop(signum, frame) -> None:
+        # Once: a second SIGTERM while requests in flight finish must not cut the store's flush short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     # Before any banner: a supervisor that reads a banner and stops us at once still gets a clean exit.
