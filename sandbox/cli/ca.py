@@ -8,9 +8,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from sandbox.cli.common import connection_options, control, fail
 from sandbox.config import Config
 from sandbox.control import ControlError
@@ -35,6 +32,9 @@ def _ca(args: argparse.Namespace, config: Config) -> int:
         pem = control(args).text("/ca.pem")
     except ControlError as exc:
         return fail(str(exc))
+    from cryptography import x509  # here: other commands start without it
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     try:
         certificate = x509.load_pem_x509_certificate(pem.encode())
     except ValueError:

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 from sandbox.config import Config
-from sandbox.core import crypto
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -41,6 +40,8 @@ def _keys(args: argparse.Namespace, config: Config) -> int:
             "alipay_root_cert": str(fixtures / "alipay/sandbox/root_cert.pem"),
         },
     }
+    from sandbox.core import crypto  # here: other commands start without pycryptodome
+
     # Alipay's Java SDKs want bare base64: the private key as PKCS#8, the public key as X.509 SubjectPublicKeyInfo.
     alipay["app_private_key_pkcs8_base64"] = _base64_der(crypto.load_private_key(alipay["app_private_key"]), pkcs=8)
     alipay["alipay_public_key_base64"] = _base64_der(crypto.load_public_key(alipay["alipay_public_key"]))

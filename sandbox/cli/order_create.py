@@ -7,8 +7,6 @@ import argparse
 import io
 import sys
 
-import segno
-
 from sandbox.cli.common import GATEWAYS, call, control_options
 from sandbox.config import Config
 from sandbox.core.money import parse_yuan
@@ -67,6 +65,8 @@ def render(answer: dict, with_qr: bool) -> str:
     if answer.get("qr_code"):
         lines.append(f"qr_code  {answer['qr_code']}")
         if with_qr:
+            import segno  # here: other commands start without it
+
             drawn = io.StringIO()
             segno.make(answer["qr_code"], error="m").terminal(out=drawn, compact=True)
             lines.append(drawn.getvalue().rstrip("\n"))

@@ -6,7 +6,6 @@ import argparse
 import logging
 import signal
 import sys
-import threading
 from urllib.parse import urlsplit
 
 from sandbox import __version__
@@ -17,6 +16,8 @@ from sandbox.core.retention import Retention
 from sandbox.core.storefile import StoreFileError
 from sandbox.errors import SandboxError
 from sandbox.transport.hosts import loopback
+from sandbox.transport.plain import HttpServer
+from sandbox.transport.server import GRACE
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -111,6 +112,8 @@ def _run(args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop
     """Serve the sandbox, the shop, or both (each on its own port, in one process) until SIGTERM or Ctrl-C."""
 
     def stop(signum, frame) -> None:
+        # Once: a second SIGTERM while requests in flight finish must not cut the store's flush short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     # Before any banner: a supervisor that reads a banner and stops us at once still gets a clean exit.
@@ -124,7 +127,7 @@ def _run(args: argparse.Namespace, config: Config, with_sandbox: bool, with_shop
         for transport in transports:
             transport.stop()
         for server in servers:
-            server.server_close()
+            server.stop(grace=GRACE)  # requests in flight are answered (and their writes flushed) first
         for sandbox in sandboxes:
             sandbox.stop()  # flushes a file store, so pending notifications survive the restart
 
@@ -146,13 +149,13 @@ def _serve_until_stopped(
         server, sandbox = built
         servers.append(server)
         sandboxes.append(sandbox)
-        transport = _transport(server.app, config, f"http://{loopback(config.host)}:{server.server_port}")
+        transport = _transport(server.app, config, f"http://{loopback(config.host)}:{server.port}")
         if transport is None:
             return 1
         transports.append(transport)
     if with_shop:
         # The demo's shop talks to its own sandbox; `shop` to --sandbox-url, else SHOP_SANDBOX_URL, else the default.
-        sandbox_url = f"http://{loopback(config.host)}:{servers[0].server_port}" if sandboxes else args.sandbox_url
+        sandbox_url = f"http://{loopback(config.host)}:{servers[0].port}" if sandboxes else args.sandbox_url
         built_shop = _shop_server(args, sandbox_url, checked=not sandboxes)
         if built_shop is None:
             return 1
@@ -163,10 +166,10 @@ def _serve_until_stopped(
     for sandbox in sandboxes:
         sandbox.start()
     for server in servers[1:]:
-        threading.Thread(target=server.serve_forever, name="shop", daemon=True).start()
+        server.start()
     if sandboxes:
-        _warn_if_exposed(config, servers[0].server_port)
-    servers[0].serve_forever()
+        _warn_if_exposed(config, servers[0].port)
+    servers[0].serve_forever(poll_interval=0.5)  # a bounded wait: Ctrl-C interrupts no select() on Windows
     return 0
 
 
@@ -180,11 +183,8 @@ def _warn_if_exposed(config: Config, port: int) -> None:
 
 def _sandbox_server(args: argparse.Namespace, config: Config):
     """The sandbox's WSGI server, bound and announced; an exit code if it cannot start."""
-    from werkzeug.serving import make_server
-
     from sandbox import allocator
     from sandbox.app import create_app
-    from sandbox.transport.refusals import PlainRefusalsHandler
 
     overrides = {
         "host": args.host,
@@ -233,12 +233,12 @@ def _sandbox_server(args: argparse.Namespace, config: Config):
         return 2
     sandbox = app.extensions["paysandbox"]
     try:
-        server = make_server(config.host, config.port, app, threaded=True, request_handler=PlainRefusalsHandler)
+        server = HttpServer(app, config.host, config.port)
     except OSError as exc:
         print(f"paysandbox: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
         sandbox.stop()
         return 1
-    where = f"http://{config.host}:{server.server_port}"
+    where = f"http://{config.host}:{server.port}"
     store = sandbox.store.path or "memory"  # a database's URL without its password
     print(f"paysandbox {__version__} serving on {where} (store: {store}, clock: {sandbox.clock.mode})", flush=True)
     print(f"  Alipay gateway   {where}/gateway.do   demo app_id 2021000000000001 (`paysandbox keys`)", flush=True)
@@ -269,20 +269,18 @@ def _transport(app, config: Config, sandbox_url: str):
 def _shop_server(args: argparse.Namespace, sandbox_url: str | None, checked: bool):
     """The demo shop's WSGI server, bound and announced, and the URL the sandbox reaches it by; None if it cannot
     listen."""
-    from werkzeug.serving import make_server
-
     from sandbox.merchant.shop import create_shop
     from sandbox.merchant.shop.settings import ShopSettings
 
     settings = ShopSettings.from_env(sandbox_url=sandbox_url, data_path=args.shop_data, public_url=args.shop_url)
     try:
-        server = make_server(args.shop_host, args.shop_port, create_shop(settings), threaded=True)
+        server = HttpServer(create_shop(settings), args.shop_host, args.shop_port, name="shop")
     except OSError as exc:
         where = f"{args.shop_host}:{args.shop_port}"
         print(f"paysandbox: the shop cannot listen on {where}: {exc.strerror}", file=sys.stderr)
         return None
     if not args.shop_url:
-        settings.public_url = f"http://{loopback(args.shop_host)}:{server.server_port}"
+        settings.public_url = f"http://{loopback(args.shop_host)}:{server.port}"
     sandbox_url = settings.sandbox_url
     if checked and not Control(sandbox_url, timeout=3).healthy():
         print(f"warning: no sandbox answers at {sandbox_url} yet: start one, or pass --sandbox-url", flush=True)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-
-import yaml
+from functools import cache
 
 GROUPS = ("match", "payment", "notify", "api")
 FORM_FIELDS = (
@@ -188,14 +187,20 @@ def form_slot(api_field: str, known: tuple[str, ...]) -> str:
 # -- pasted text ------------------------------------------------------------------------------------------------
 
 
-class _NoAliases(yaml.SafeLoader):
-    """YAML without aliases: a few lines of *refs could otherwise expand to gigabytes when sent on as JSON."""
+@cache
+def _no_aliases():
+    """A SafeLoader without aliases: a few lines of *refs could otherwise expand to gigabytes when sent on as JSON.
+    Made on first use: yaml is not imported until someone pastes a rule (14 ms of the sandbox's start)."""
+    import yaml
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            line = self.peek_event().start_mark.line + 1
-            raise NotARule("text", f"YAML aliases (*name, line {line}) are not taken here: write the value out.")
-        return super().compose_node(parent, index)
+    class NoAliases(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                line = self.peek_event().start_mark.line + 1
+                raise NotARule("text", f"YAML aliases (*name, line {line}) are not taken here: write the value out.")
+            return super().compose_node(parent, index)
+
+    return yaml, NoAliases
 
 
 def parse_pasted(text: str) -> dict:
@@ -224,8 +229,9 @@ def parse_pasted(text: str) -> dict:
 
 
 def _yaml(text: str, not_json: json.JSONDecodeError):
+    yaml, no_aliases = _no_aliases()
     try:
-        return yaml.load(text, Loader=_NoAliases)  # a SafeLoader, less aliases
+        return yaml.load(text, Loader=no_aliases)  # a SafeLoader, less aliases
     except yaml.YAMLError as bad:
         mark = getattr(bad, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

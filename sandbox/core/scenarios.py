@@ -15,8 +15,6 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
-
 from sandbox.core import magic, scoped
 from sandbox.core.ids import Ids
 from sandbox.core.outcomes import check_codes
@@ -35,6 +33,8 @@ def topic(namespace: str) -> str:
 def read_file(path: str | Path) -> list:
     """The rules in a JSON or YAML file: a list of rules, or {"scenarios": [...]} as GET /_sandbox/scenarios answers."""
     text = Path(path).read_text(encoding="utf-8")
+    import yaml  # here, not at import: only a scenario file needs it (14 ms of every start)
+
     try:
         content = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:

@@ -2,42 +2,29 @@
 
 from __future__ import annotations
 
-import threading
+from sandbox.transport.plain import HttpServer
 
-from werkzeug.serving import make_server
-
-from sandbox.transport.refusals import PlainRefusalsHandler
-
-
-class QuietHandler(PlainRefusalsHandler):
-    """No access log lines in test output."""
-
-    def log_request(self, *args, **kwargs) -> None:
-        pass
+STOP_GRACE = 1.0  # seconds a request in flight (a notification to a receiver) has to finish when a test ends
 
 
 class ThreadedServer:
-    """A real HTTP server in a thread: `with ThreadedServer(app) as server: requests.get(server.url)`."""
+    """A real HTTP server in a thread: `with ThreadedServer(app) as server: requests.get(server.url)`.
+
+    HTTP/1.1 with keep-alive and no access log, as `paysandbox serve`."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
-        self._server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
+        self._server = HttpServer(app, host, port, name="test-server")
         self.host = host
-        self.port = self._server.server_port
+        self.port = self._server.port
         self.url = f"http://{host}:{self.port}"
-        # A short poll interval makes shutdown quick: tests start and stop many servers.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name=f"server-{self.port}", daemon=True
-        )
 
     def start(self) -> ThreadedServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        self._server.stop(grace=STOP_GRACE)
 
     def __enter__(self) -> ThreadedServer:
         return self.start()

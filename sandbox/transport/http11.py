@@ -18,15 +18,18 @@ from urllib.parse import unquote, urlsplit
 import h11
 
 from sandbox import __version__
+from sandbox.transport.server import Connections
 
 log = logging.getLogger("paysandbox.transport")
 
 MAX_HEAD = 64 * 1024  # request line and headers together; more is a 431
+MAX_REQUEST_LINE = 64 * 1024  # more is a 414, as werkzeug's and http.server's limit
 RECEIVE = 64 * 1024
 DRAIN_LIMIT = 1024 * 1024  # unread bytes skipped to keep a connection, or to close one without a reset
 LINGER = 1.0  # seconds a refused client has to stop sending before the connection closes
 SOCKET_KEY = "paysandbox.socket"  # the client's socket, for the api.disconnect scenario
 SERVER = f"paysandbox/{__version__}"
+_ORIGIN_FORM = urlsplit("")  # no scheme, no netloc
 
 
 class ClientGone(ConnectionError):
@@ -36,8 +39,18 @@ class ClientGone(ConnectionError):
 class HttpConnection:
     """One client connection: read requests with `next_request`, answer them with `run_app` or `refuse`."""
 
-    def __init__(self, sock: socket.socket, app: Callable, scheme: str, local: tuple, peer: tuple) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        app: Callable,
+        scheme: str,
+        local: tuple,
+        peer: tuple,
+        connections: Connections | None = None,
+    ) -> None:
+        """`connections`: the server's registry, told while this one waits idle for its next request."""
         self.sock, self.app, self.scheme, self.local, self.peer = sock, app, scheme, local, peer
+        self.connections = connections
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
 
     def serve(self) -> None:
@@ -48,14 +61,23 @@ class HttpConnection:
     def next_request(self) -> h11.Request | None:
         """The next request's head; None when the client left or went idle, or sent garbage (answered 400/431)."""
         try:
-            event = self._next_event()
+            event = self._next_event(idle=True)
         except h11.RemoteProtocolError as exc:
             status = HTTPStatus(exc.error_status_hint)
-            self.refuse(status, f"paysandbox: {status.phrase}: {exc}\n")
+            if status is HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE and b"\n" not in self.unread():
+                status = HTTPStatus.REQUEST_URI_TOO_LONG  # the request line alone is over the limit
+            self.refuse(status, f"paysandbox: {status.value} {status.phrase}: {exc}\n")
             return None
         except ClientGone:
             return None
-        return event if isinstance(event, h11.Request) else None
+        if not isinstance(event, h11.Request):
+            return None
+        # h11 bounds only a head still incomplete: one that arrives whole is checked here.
+        if len(event.method) + len(event.target) + 10 > MAX_REQUEST_LINE:
+            status = HTTPStatus.REQUEST_URI_TOO_LONG
+            self.refuse(status, f"paysandbox: {status.value} {status.phrase}: the request line is over the limit\n")
+            return None
+        return event
 
     def unread(self) -> bytes:
         """Bytes the client sent after the last request head (a CONNECT's client must wait for the 200)."""
@@ -112,15 +134,23 @@ class HttpConnection:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _next_event(self):
+    def _next_event(self, idle: bool = False):
+        """The next h11 event, reading as needed; `idle`: between requests, when a wait with nothing read yet may be
+        cut short by the server (it makes room for a new client, or stops)."""
         while True:
             event = self.h11.next_event()
             if event is not h11.NEED_DATA:
                 return event
+            waiting = idle and self.connections is not None and not self.h11.trailing_data[0]
+            if waiting:
+                self.connections.waiting(self.sock, True)
             try:
                 data = self.sock.recv(RECEIVE)
             except (TimeoutError, OSError) as exc:
                 raise ClientGone(str(exc)) from None
+            finally:
+                if waiting:
+                    self.connections.waiting(self.sock, False)
             self.h11.receive_data(data)
 
     def _next_cycle(self) -> bool:
@@ -139,7 +169,7 @@ class HttpConnection:
 
     def _environ(self, request: h11.Request) -> dict:
         target = request.target.decode("latin-1")
-        url = urlsplit(target)
+        url = _ORIGIN_FORM if target.startswith("/") else urlsplit(target)  # urlsplit only for absolute-form
         path = url.path if url.scheme else target.partition("?")[0]
         environ = {
             "wsgi.version": (1, 0),
