@@ -17,7 +17,6 @@ from datetime import datetime
 
 import pytest
 import requests
-from flask import request
 
 from sandbox.core.store import open_store
 from sandbox.merchant.alipay import AlipayClient
@@ -79,7 +78,7 @@ class Senders:
     def _answer(self, received: Received):
         out_trade_no = received.form.get("out_trade_no", "")
         with self._lock:
-            self.seen.append((out_trade_no, sender_pid(int(request.environ["REMOTE_PORT"]))))
+            self.seen.append((out_trade_no, sender_pid(received.client[1])))
         reply = self._answers.get(out_trade_no, "success")
         return reply(received) if callable(reply) else reply
 

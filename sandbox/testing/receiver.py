@@ -21,6 +21,7 @@ class Received:
     path: str
     headers: dict
     body: bytes
+    client: tuple[str, int] | None = None  # the sender's address and port, as the connection came from
 
     @property
     def form(self) -> dict[str, str]:
@@ -79,7 +80,9 @@ class NotificationReceiver:
         return response(environ, start_response)
 
     def _handle(self, request: Request) -> Response:
-        received = Received(request.path, dict(request.headers), request.get_data())
+        environ = request.environ
+        client = (environ.get("REMOTE_ADDR", ""), int(environ.get("REMOTE_PORT") or 0))
+        received = Received(request.path, dict(request.headers), request.get_data(), client)
         reply = self._replies.get(received.path, self.default)
         if callable(reply):
             try:
