@@ -38,6 +38,7 @@ class Connections:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._waiting: set[socket.socket] = set()
+        self._shut: set[socket.socket] = set()  # shut while waiting: nothing in flight, their threads just ending
 
     def opened(self, sock: socket.socket) -> None:
         with self._lock:
@@ -47,6 +48,7 @@ class Connections:
         with self._lock:
             self._open.discard(sock)
             self._waiting.discard(sock)
+            self._shut.discard(sock)
 
     def waiting(self, sock: socket.socket, idle: bool) -> None:
         with self._lock:
@@ -57,13 +59,14 @@ class Connections:
 
     def busy(self) -> int:
         with self._lock:
-            return len(self._open) - len(self._waiting)
+            return len(self._open - self._waiting - self._shut)
 
     def close_waiting(self, most: int | None = None) -> int:
         """Shut up to `most` (default: all) waiting connections; their threads then see the client gone."""
         with self._lock:
             chosen = list(self._waiting)[:most]
             self._waiting.difference_update(chosen)
+            self._shut.update(chosen)
         for sock in chosen:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)

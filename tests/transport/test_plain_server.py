@@ -97,3 +97,28 @@ def test_an_over_long_request_line_is_refused_with_a_plain_414():
         assert body.startswith(b"paysandbox: 414 Request-URI Too Long")
     finally:
         server.stop()
+
+
+def test_a_connection_shut_while_waiting_counts_as_nothing_in_flight():
+    """A stop closes the connections that wait idle, then waits only for requests in flight: one it has just shut
+    is not one of them (it was counted busy until its thread ended, so every in-thread server's stop waited a turn)."""
+    server = HttpServer(hello, "127.0.0.1", 0).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(REQUEST)
+            assert answer(sock).endswith(b"hello")
+            until_waiting(server)
+            assert server.connections.close_waiting() == 1
+            assert server.connections.busy() == 0
+    finally:
+        server.stop()
+
+
+def until_waiting(server: HttpServer) -> None:
+    """Until the connection's thread waits for a next request (it marks itself just after answering)."""
+    done = threading.Event()
+    for _ in range(500):
+        if server.connections.busy() == 0:
+            return
+        done.wait(0.01)
+    raise AssertionError("the connection never waited for a next request")
