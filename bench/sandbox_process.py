@@ -145,8 +145,7 @@ def precreate_body(merchant: AlipayClient, out_trade_no: str, notify_url: str = 
 
 
 def post(url: str, path: str, body: bytes, content_type: str = FORM, timeout: float = 30) -> tuple[int, bytes]:
-    """One POST on a new connection of its own; raises OSError when the
-    server is gone."""
+    """One POST on a new connection of its own; raises OSError when the server is gone."""
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
