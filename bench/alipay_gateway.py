@@ -32,14 +32,13 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from history import write_history
-from sandbox_process import FIXTURES, Server, alipay_client, servers
+from sandbox_process import FIXTURES, Server, alipay_client, cpu_seconds, servers
 
 from sandbox.core import crypto
 from sandbox.merchant.alipay import yuan
 
 SCRIPT = Path(__file__).resolve().parent / "workers.lua"
 RESULT = re.compile(r"RESULT (.*)")
-TICKS = os.sysconf("SC_CLK_TCK")
 KINDS = ("query", "precreate")
 THROUGHPUT_GOAL, P99_GOAL_MS, BYTES_PER_ORDER_GOAL = 0.95, 20.0, 1024
 
@@ -101,17 +100,6 @@ def crypto_floor(seconds: float) -> list[float]:
 
 
 # -- one round ---------------------------------------------------------------------------------------------------
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / TICKS
 
 
 def run_wrk(url: str, bodies: list[bytes], args: argparse.Namespace, work: Path) -> dict[str, int]:

@@ -38,14 +38,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox_process import FIXTURES, ROOT, Server, free_port, servers
+from sandbox_process import FIXTURES, ROOT, Server, cpu_seconds, free_port, servers
 from signed_kinds import CREATES, KINDS, Merchants, Prepared, success_marker
 
 from sandbox.core import crypto
 
 SCRIPT = Path(__file__).resolve().parent / "signed_requests.lua"
 RESULT = re.compile(r"RESULT (.*)")
-TICKS = os.sysconf("SC_CLK_TCK")
 CPU_GOAL = 3.0  # server CPU per request, in floors
 LOCALSTRIPE_GOAL = 4.0
 QUERY_VARIANTS = 50  # distinct signed queries per round, re-sent in turn
@@ -60,14 +59,6 @@ class Figures:
     p99_ms: list[float] = field(default_factory=list)
     answers: int = 0
     failed: int = 0
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / TICKS
 
 
 def crypto_floor_ms(samples: int = 300) -> float:

@@ -28,12 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from sandbox_process import ROOT, Server, servers
+from sandbox_process import ROOT, Server, cpu_seconds, servers
 from store_backends import database_settings, own_database, signed_creates
 
 SCRIPT = Path(__file__).resolve().parent / "workers.lua"
 RESULT = re.compile(r"RESULT (.*)")
-TICKS = os.sysconf("SC_CLK_TCK")
 GOAL = 1.6  # 2 workers / 1, on a 2-core machine
 
 
@@ -48,18 +47,6 @@ class Config:
     shares: list[list[float]] = field(default_factory=list)  # each worker's part of the workers' CPU
     failed: int = 0
     server: Server | None = None
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of these processes (and of their reaped children), from /proc; 0 for one that is gone."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(value) for value in fields[11:15])
-    return total / TICKS
 
 
 def workers_of(server: Server) -> list[int]:
@@ -122,9 +109,17 @@ def round_of(config: Config, label: str, args, pool, work: Path, database: str |
         bodies = sign(f"{label}{config.workers}{'P' if config.on_postgres else 'M'}", count, pool)
         gunicorn = [server.process.pid, *workers_of(server)]
         backends = database_backends(database) if database and config.on_postgres else []
-        before = (cpu_seconds(gunicorn), cpu_seconds(backends), [cpu_seconds([pid]) for pid in gunicorn[1:]])
+        before = (
+            cpu_seconds(gunicorn, True),
+            cpu_seconds(backends, True),
+            [cpu_seconds([pid], True) for pid in gunicorn[1:]],
+        )
         result = run_wrk(server.url, bodies, args, work, args.duration)
-        after = (cpu_seconds(gunicorn), cpu_seconds(backends), [cpu_seconds([pid]) for pid in gunicorn[1:]])
+        after = (
+            cpu_seconds(gunicorn, True),
+            cpu_seconds(backends, True),
+            [cpu_seconds([pid], True) for pid in gunicorn[1:]],
+        )
         if not result["exhausted"]:
             break
         count *= 2  # the bodies ran out before the time did: the round is void, run it again with more
