@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import cache
 
 PENDING, PAID, FAILED, CLOSED, REFUNDED = "pending", "paid", "failed", "closed", "refunded"
 ORDER_STATUSES = (PENDING, PAID, FAILED, CLOSED, REFUNDED)
@@ -81,15 +82,10 @@ class _Record:
         return cls(**values)
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
+@cache
 def _names(cls: type) -> tuple[str, ...]:
     """The dataclass's field names, in order (asked once per class: dataclasses.fields builds a new tuple each call)."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
-    return names
+    return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
 
 
 @dataclass
