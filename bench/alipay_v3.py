@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlencode
@@ -36,7 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sandbox.core import crypto  # noqa: E402
+from sandbox_process import crypto_floor_ms  # noqa: E402
+from signed_kinds import Prepared  # noqa: E402
+
 from sandbox.merchant.alipay import AlipayClient  # noqa: E402
 from sandbox.merchant.alipay_v3 import AlipayV3Client  # noqa: E402
 
@@ -46,16 +47,6 @@ APP_ID = "2021000000000001"
 BUYER = "2088000000000009"
 TICKS = os.sysconf("SC_CLK_TCK")
 _numbers = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """One request ready to send: nothing is signed or encoded once the clock runs."""
-
-    method: str
-    target: str
-    body: bytes
-    headers: dict
 
 
 def free_port() -> int:
@@ -176,19 +167,6 @@ def create_existing(port: int, classic: AlipayClient) -> str:
     return fields["out_trade_no"]
 
 
-def crypto_floor_ms(samples: int = 200) -> float:
-    """One RSA-2048 PKCS#1 v1.5 SHA-256 verify plus one sign, the work a signed call costs the server at least."""
-    private = crypto.load_private_key((FIXTURES / "sandbox" / "alipay_private_key.pem").read_text())
-    public = crypto.load_public_key((FIXTURES / "sandbox" / "alipay_public_key.pem").read_text())
-    message = b"x" * 300
-    signature = crypto.sign(private, message)
-    started = time.process_time()
-    for _ in range(samples):
-        crypto.verify(public, message, signature)
-        crypto.sign(private, message)
-    return (time.process_time() - started) / samples * 1000
-
-
 def measure(name: str, argv: list[str], count: int, rounds: int) -> list[tuple]:
     port = free_port()
     with tempfile.TemporaryFile() as log:
@@ -232,7 +210,7 @@ def main() -> int:
     floor = crypto_floor_ms()
     rows = [row for name, argv in chosen.items() for row in measure(name, argv, count, rounds)]
     print(f"{count} signed requests per kind per round, {rounds} rounds, one at a time, best round")
-    print(f"crypto floor (one RSA-2048 verify + one sign with pycryptodome, as the sandbox does): {floor:.2f} ms")
+    print(f"crypto floor (one RSA-2048 verify + one sign, sandbox.core.crypto): {floor:.2f} ms")
     print(f"{'server':<9} {'call':<21} {'req/s':>7} {'server CPU ms/req':>18} {'x floor':>8} {'errors':>7}")
     for name, kind, rate, server_ms, errors in rows:
         print(f"{name:<9} {kind:<21} {rate:7.0f} {server_ms:18.2f} {server_ms / floor:8.1f} {errors:7d}")

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from sandbox.core import crypto  # noqa: E402
 from sandbox.merchant.alipay import AlipayClient  # noqa: E402
 
 # The TEST-ONLY demo app and sandbox keys from fixtures/ (public on purpose; never for real money).
@@ -46,6 +47,20 @@ def cpu_seconds(pids: list[int], reaped: bool = False) -> float:
             continue
         total += sum(int(value) for value in fields[11 : 15 if reaped else 13])
     return total / TICKS
+
+
+def crypto_floor_ms(samples: int = 300) -> float:
+    """CPU milliseconds of one RSA-2048 PKCS#1 v1.5 SHA-256 sign plus one verify, with the sandbox's own key and
+    library (sandbox.core.crypto): what a signed call costs the server at least (it verifies, then signs)."""
+    private = crypto.load_private_key((FIXTURES / "sandbox" / "alipay_private_key.pem").read_text())
+    public = crypto.load_public_key((FIXTURES / "sandbox" / "alipay_public_key.pem").read_text())
+    message = b"x" * 400
+    signature = crypto.sign(private, message)
+    started = time.process_time()
+    for _ in range(samples):
+        crypto.sign(private, message)
+        crypto.verify(public, message, signature)
+    return (time.process_time() - started) / samples * 1000
 
 
 def free_port() -> int:

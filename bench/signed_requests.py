@@ -38,10 +38,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox_process import FIXTURES, ROOT, Server, cpu_seconds, free_port, servers
+from sandbox_process import ROOT, Server, cpu_seconds, crypto_floor_ms, free_port, servers
 from signed_kinds import CREATES, KINDS, Merchants, Prepared, success_marker
-
-from sandbox.core import crypto
 
 SCRIPT = Path(__file__).resolve().parent / "signed_requests.lua"
 RESULT = re.compile(r"RESULT (.*)")
@@ -59,19 +57,6 @@ class Figures:
     p99_ms: list[float] = field(default_factory=list)
     answers: int = 0
     failed: int = 0
-
-
-def crypto_floor_ms(samples: int = 300) -> float:
-    """One RSA-2048 sign plus one verify with the sandbox's own key and library: what a signed call costs at least."""
-    private = crypto.load_private_key((FIXTURES / "sandbox" / "alipay_private_key.pem").read_text())
-    public = crypto.load_public_key((FIXTURES / "sandbox" / "alipay_public_key.pem").read_text())
-    message = b"x" * 400
-    signature = crypto.sign(private, message)
-    started = time.process_time()
-    for _ in range(samples):
-        crypto.sign(private, message)
-        crypto.verify(public, message, signature)
-    return (time.process_time() - started) / samples * 1000
 
 
 def replay(url: str, batch: list[Prepared], total: int, marker: str, args, work: Path) -> dict[str, int]:
