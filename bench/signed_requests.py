@@ -14,6 +14,10 @@ this process each round. The goal: server CPU at most 3x the floor for every kin
 of the same size on a fresh process) and replays an unsigned `POST /v1/payment_intents` the same way; the goal:
 each signed create at least 4x localstripe's create, in CPU per request and in req/s.
 
+Each round also measures the stack floor: bench/stack_floor_app.py, a bare WSGI app that only reads the body,
+verifies one signature and signs one answer, under gunicorn as the Dockerfile runs the sandbox. It is what any signed
+request costs a Python server here before routing, parsing, storing or encoding anything.
+
     python bench/signed_requests.py [--count 1000] [--rounds 5] [--connections 4]
     python bench/signed_requests.py --localstripe /tmp/ls-venv/bin/localstripe
     python bench/signed_requests.py --kinds "alipay v3 precreate,alipay v3 query" --servers gunicorn
@@ -23,6 +27,7 @@ each signed create at least 4x localstripe's create, in CPU per request and in r
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import shlex
@@ -47,6 +52,7 @@ CPU_GOAL = 3.0  # server CPU per request, in floors
 LOCALSTRIPE_GOAL = 4.0
 QUERY_VARIANTS = 50  # distinct signed queries per round, re-sent in turn
 LOCALSTRIPE = "localstripe payment_intents"
+STACK_FLOOR = "stack floor", "read, verify, sign"
 
 
 @dataclass
@@ -103,16 +109,22 @@ def start_localstripe(command: list[str], log) -> tuple[subprocess.Popen, str]:
     port = free_port()
     # --from-scratch: not the store a previous localstripe saved to /tmp/localstripe.pickle
     process = subprocess.Popen([*command, "--port", str(port), "--from-scratch"], stdout=log, stderr=log)
+    return process, wait_listening(process, port, log)
+
+
+def wait_listening(process: subprocess.Popen, port: int, log) -> str:
+    """The process's URL once it listens on `port`; killed, and SystemExit with its output, if it does not in 30 s."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process, f"http://127.0.0.1:{port}"
+                return f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.02)
     process.kill()
+    process.wait()
     log.seek(0)
-    raise SystemExit(f"{shlex.join(command)} did not listen on {port}:\n{log.read().decode(errors='replace')}")
+    raise SystemExit(f"{shlex.join(process.args)} did not listen on {port}:\n{log.read().decode(errors='replace')}")
 
 
 def localstripe_round(command: list[str], figures: Figures, args, work: Path) -> None:
@@ -124,6 +136,25 @@ def localstripe_round(command: list[str], figures: Figures, args, work: Path) ->
             headers = {"Authorization": "Bearer sk_test_x", "Content-Type": "application/x-www-form-urlencoded"}
             batch = [Prepared("POST", "/v1/payment_intents", body, headers)]
             measure(figures, url, [process.pid], batch, args.count, "", args, work)
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def stack_floor_round(figures: Figures, body: bytes, args, work: Path) -> None:
+    """A fresh gunicorn (the Dockerfile's worker class) serving bench/stack_floor_app.py, args.count requests."""
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", "--chdir", str(Path(__file__).parent), "--worker-class", "gthread"]
+    argv += ["--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{port}", "stack_floor_app:app"]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=log)
+        try:
+            url = wait_listening(process, port, log)
+            time.sleep(0.3)  # gunicorn's master listens before its worker has loaded the app
+            worker = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            batch = [Prepared("POST", "/", body, headers)]
+            measure(figures, url, [process.pid, *map(int, worker)], batch, args.count, "", args, work)
         finally:
             process.terminate()
             process.wait(timeout=20)
@@ -146,14 +177,26 @@ def report(results: dict[tuple[str, str], Figures], floors: list[float], args) -
     )
     for (name, kind), figures in results.items():
         ratio = statistics.median(figures.cpu_ms) / floor
-        verdict = "" if name == "localstripe" else ("PASS" if ratio <= CPU_GOAL else "FAIL")
+        verdict = (
+            ""
+            if (name, kind) in (STACK_FLOOR, ("localstripe", LOCALSTRIPE))
+            else ("PASS" if ratio <= CPU_GOAL else "FAIL")
+        )
         print(
             f"{name:<11} {kind:<27} {spread(figures.rates):>17} {spread(figures.cpu_ms, 2):>20} "
             f"{statistics.median(figures.p50_ms):7.1f} {statistics.median(figures.p99_ms):7.1f} {ratio:7.1f}x {verdict}"
         )
     stripe = results.get(("localstripe", LOCALSTRIPE))
+    bare = results.get(STACK_FLOOR)
+    if stripe is not None and bare is not None:
+        budget = statistics.median(stripe.cpu_ms) / LOCALSTRIPE_GOAL
+        least = statistics.median(bare.cpu_ms)
+        print(
+            f"{LOCALSTRIPE_GOAL:.0f}x localstripe leaves {budget:.2f} ms of server CPU per signed create;"
+            f" the stack floor alone takes {least:.2f} ms ({'within' if least <= budget else 'over'} it)"
+        )
     for name, kind in results:
-        if stripe is None or name == "localstripe" or kind not in CREATES:
+        if stripe is None or (name, kind) == STACK_FLOOR or name == "localstripe" or kind not in CREATES:
             continue
         ours = results[name, kind]
         by_cpu = statistics.median(stripe.cpu_ms) / statistics.median(ours.cpu_ms)
@@ -195,6 +238,9 @@ def main() -> int:
     if unknown := set(args.kinds) - set(KINDS):
         raise SystemExit(f"unknown kinds {', '.join(sorted(unknown))}; known: {', '.join(KINDS)}")
     results: dict[tuple[str, str], Figures] = {(name, kind): Figures() for name in chosen for kind in args.kinds}
+    stack_floor = importlib.util.find_spec("gunicorn") is not None
+    if stack_floor:
+        results[STACK_FLOOR] = Figures()
     localstripe = shlex.split(args.localstripe) if args.localstripe else None
     if localstripe:
         results["localstripe", LOCALSTRIPE] = Figures()
@@ -209,8 +255,11 @@ def main() -> int:
             warm = Figures()  # imports, caches and the first connections: not counted
             for kind in args.kinds:
                 measure(warm, server.url, [server.pid], running[name][1].prepare(kind, 20), 20, "", args, work)
+        body = next(iter(running.values()))[1].prepare(CREATES[0], 1)[0].body if running else b"x" * 600
         for _ in range(args.rounds):
             floors.append(crypto_floor_ms())
+            if stack_floor:
+                stack_floor_round(results[STACK_FLOOR], body, args, work)
             for name, (server, merchants) in running.items():
                 sandbox_round(name, server, merchants, results, args, work)
             if localstripe:

@@ -23,6 +23,7 @@ def test_signed_requests_bench_measures_every_kind_against_the_crypto_floor():
     for kind in KINDS:
         assert any(kind in row for row in rows), out
     assert "floor: one RSA-2048 sign + verify" in out
+    assert any(line.startswith("stack floor read, verify, sign") for line in out.splitlines()), out
     assert "not successes (or socket errors): 0" in out and out.rstrip().endswith("PASS: every answer succeeded")
 
 
