@@ -11,7 +11,10 @@ it. The window runs from the
 first pay sent to the last notification verified; latency is each pay's send to its notification's verification (one
 machine, one monotonic clock). Then --latency orders are paid one at a time, for the latency of a quiet sandbox.
 Server CPU (utime+stime of the serving process over the window) is per delivery, the pay request included. The
-receiver's ceiling alone (pre-signed notifications, a connection each, from a blaster process) is printed first.
+receiver's ceiling alone (pre-signed notifications, a connection each, from a blaster process) is printed first,
+then the delivery floor: notifications signed in this process and sent on one kept-alive connection to the receiver,
+which verifies them; their CPU on both sides per delivery, with no pay and no store, bounds what any Python sandbox
+delivers per second on this machine's cores.
 Goals: at least 2,000 deliveries/s and a p50 pay-to-verified under 5 ms. A script, not a test:
 
     python bench/notifications.py [--count 3000] [--rounds 3] [--kind alipay|wechatpay] [--file-store] [--quick]
@@ -20,12 +23,13 @@ Goals: at least 2,000 deliveries/s and a p50 pay-to-verified under 5 ms. A scrip
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from notify_load import Blaster, Load, pay_request
+from notify_load import Blaster, Load, delivery_floor, pay_request
 from notify_receiver import Receivers, process_cpu, wechat_merchant
 from sandbox_process import APP_ID, Server, alipay_client, post, precreate_body, servers
 
@@ -145,6 +149,10 @@ def main() -> int:
     try:
         ceiling = Blaster(receivers, max(200, args.count // 2)).run()
         print(f"receiver alone ({args.receivers} process(es), Alipay, a connection per notification): {ceiling:,.0f}/s")
+        floor = delivery_floor(receivers, max(200, args.count // 2))
+        cores = os.cpu_count() or 1
+        print(f"delivery floor (signed here, one kept-alive connection, verified by the receiver; no pay, no store):"
+              f" {floor:.3f} ms CPU per delivery, at most {cores / floor * 1000:,.0f}/s on {cores} cores")  # fmt: skip
         total = args.count + args.latency
         merchant = alipay_client("http://127.0.0.1")
         bodies = [precreate_body(merchant, f"A-{n:06d}", f"{receivers.url}/alipay") for n in range(total)]

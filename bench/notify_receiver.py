@@ -198,6 +198,10 @@ class Receivers:
                 return {key: self._verified.pop(key) for key in keys if key in self._verified}
             time.sleep(0.02)
 
+    def cpu(self) -> list[float]:
+        """Each receiver process's CPU seconds so far."""
+        return [process_cpu(process.pid) for process in self._processes]
+
     def refused(self) -> int:
         self._drain()
         return self._refused

@@ -11,6 +11,7 @@ from tests.test_bench import run
 def test_notifications_bench_pays_through_real_servers_and_every_notification_verifies():
     out = run("notifications.py", "--quick")
     assert "receiver alone" in out
+    assert "delivery floor (signed here" in out
     for kind in ("alipay", "wechatpay"):
         for server in ("serve", "gunicorn"):
             assert f"  {kind} {server}: deliveries/s" in out
