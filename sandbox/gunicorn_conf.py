@@ -21,8 +21,8 @@ except (TypeError, ValueError) as exc:
     sys.exit(f"paysandbox: a SANDBOX_* environment variable is invalid: {exc}")
 
 # One worker unless the store is PostgreSQL: the store of a file or memory lives in its one process, and a second
-# worker would have orders of its own. On PostgreSQL the workers share the sandbox through the database (README:
-# Several processes on PostgreSQL). max_requests stays 0: a recycled worker would drop what it has in flight.
+# worker would have orders of its own. On PostgreSQL the workers share the sandbox through the database
+# (docs/sharing.md). max_requests stays 0: a recycled worker would drop what it has in flight.
 workers = _config.workers
 
 

@@ -156,7 +156,8 @@ def make_unionpay() -> None:
     root_key, middle_key, sign_key, merchant_key = new_key(), new_key(), new_key(), new_key()
     root_name = name("paysandbox UnionPay Test Root (TEST ONLY)", "paysandbox", "paysandbox")
     middle_name = name("paysandbox UnionPay Test OCA1 (TEST ONLY)", "paysandbox", "paysandbox")
-    # The CN format clients check (PROTOCOLS.md D.4): the third @-part names the test signing role.
+    # The CN format clients check (docs/protocols/unionpay.md#certificates): the third @-part names the test
+    # signing role.
     sign_name = name("041@Z2024-01-01@00040000:SIGN@00000001", "paysandbox", "paysandbox")
     write("unionpay/sandbox/root.pem", issue(root_name, root_key, root_name, root_key, 1, ca=True))
     write("unionpay/sandbox/middle.pem", issue(middle_name, middle_key, root_name, root_key, 2, ca=True))

@@ -1,8 +1,8 @@
 """Write fixtures/unionpay/vectors.json: known-answer vectors for UnionPay ACP signing, computed without the sandbox.
 
 Nothing here imports `sandbox` or the reference client. The signing strings are built with plain Python from the
-rules in PROTOCOLS.md D.3, the digests with `hashlib`, the signatures with the `cryptography` package
-(RSASSA-PKCS1-v1_5 is deterministic, so a signature is a known answer). The tests in
+rules in docs/protocols/unionpay.md#signature, the digests with `hashlib`, the signatures with the `cryptography`
+package (RSASSA-PKCS1-v1_5 is deterministic, so a signature is a known answer). The tests in
 tests/core/test_unionpay_vectors.py check that the sandbox codec and the reference client reproduce every vector.
 
     python3 scripts/make_unionpay_vectors.py           # (re)write the file

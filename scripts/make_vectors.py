@@ -1,9 +1,9 @@
 """Write fixtures/alipay/vectors.json: known-answer vectors for Alipay signing, computed without the sandbox.
 
 Nothing here imports `sandbox`. The canonical strings are built with plain Python from the rules in
-PROTOCOLS.md A.4, the signatures with the `cryptography` package (RSASSA-PKCS1-v1_5 is deterministic, so
-a signature is a known answer), and the certificate SNs from `cryptography`'s X.509 parser by dotted OID.
-The tests in tests/core/test_signing_vectors.py check that the sandbox reproduces every vector exactly.
+docs/protocols/alipay.md#signing-requests, the signatures with the `cryptography` package (RSASSA-PKCS1-v1_5 is
+deterministic, so a signature is a known answer), and the certificate SNs from `cryptography`'s X.509 parser by
+dotted OID. The tests in tests/core/test_signing_vectors.py check that the sandbox reproduces every vector exactly.
 
     python3 scripts/make_vectors.py           # (re)write the file
     python3 scripts/make_vectors.py --check   # exit 1 if the file is not what this script produces

@@ -72,7 +72,7 @@ def wechatpayv3_client(
         timeout=(5, 10),
         **keys,
     )
-    wx._core._gate_way = base_url  # the only change to the SDK (PROTOCOLS.md B.8)
+    wx._core._gate_way = base_url  # the only change to the SDK (docs/protocols/wechatpay-v3.md#sdk-quirks)
     return wx
 
 

@@ -1,4 +1,4 @@
-"""Example requests and answers for the control API's OpenAPI document (from API.md and the README).
+"""Example requests and answers for the control API's OpenAPI document (docs/protocols/control-api-contract.md).
 
 Postman turns these into saved requests and example responses; tests check each against its schema.
 PEM bodies are shortened: real ones come from fixtures/ or your own keys.
@@ -283,8 +283,8 @@ RULES = {
         "Queries answer 503 from the load balancer",
         {"match": {"operation": "query"}, "times": 3, "api": {"status": 503}},
     ),
-    "readme": example(
-        "The README's rule with every effect",
+    "every_effect": example(
+        "A rule with every effect",
         {
             "name": "optional label",
             "match": {

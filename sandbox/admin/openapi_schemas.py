@@ -138,8 +138,8 @@ MERCHANT_REGISTRATIONS = {
             "api_key": {**KEY_32, "writeOnly": True, "description": "32 ASCII characters, for API v2; never answered"},
             "key_mode": {
                 "enum": list(KEY_MODES),
-                "description": "which key signs answers and notifications (README, Key modes); absent: the "
-                "certificate, unless a request's Wechatpay-Serial asks for the public key",
+                "description": "which key signs answers and notifications (docs/protocols/wechatpay-v3.md#key-modes); "
+                "absent: the certificate, unless a request's Wechatpay-Serial asks for the public key",
             },
             "public_key_share": {
                 "type": "number",

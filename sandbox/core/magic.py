@@ -1,8 +1,8 @@
 """Magic amounts: order amounts that shape the outcome with no call at all, the same on every gateway.
 
-They are built-in rules, tried after the scenarios a user added (API.md's order: one-shot rules, standing
-rules, magic values, the buyer's choice, the default). Codes are neutral; each gateway maps them to its
-own (README, "Magic values"). Ordinary test amounts such as 0.01, 1.00 and 100.00 are never magic.
+They are built-in rules, tried after the scenarios a user added (one-shot rules, standing rules, magic values, the
+buyer's choice, the default: docs/protocols/control-api-contract.md#scenario-rules). Codes are neutral; each gateway
+maps them to its own (docs/scenarios.md). Ordinary test amounts such as 0.01, 1.00 and 100.00 are never magic.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ REFUND_OUTCOMES = (REFUND_SUCCESS, REFUND_ABNORMAL, REFUND_CLOSED)
 # `via` in the refund's extra and the closed order's failure, so the integration report leaves it out).
 VIA_GATEWAY, VIA_CONTROL_API = "gateway", "control_api"
 
-# Notification delivery states (API.md): failed means the retry schedule is exhausted.
+# Notification delivery states (docs/protocols/control-api-contract.md#notifications): failed means the retry
+# schedule is exhausted.
 NOTIFY_PENDING, NOTIFY_DELIVERED, NOTIFY_FAILED = "pending", "delivered", "failed"
 # What a merchant made of a probe (a copy it must refuse): refused is right, accepted is wrong.
 PROBE_NOT_SENT, PROBE_REFUSED, PROBE_ACCEPTED, PROBE_UNANSWERED = (

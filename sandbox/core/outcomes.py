@@ -80,5 +80,6 @@ def check_codes(rule: Rule, gateways: dict) -> None:
             raise InvalidParameter(
                 key,
                 f"{key} {code!r} is not a code of {' or '.join(wanted)}; use a neutral code "
-                f"({', '.join(NEUTRAL_CODES)}) or a native one such as {examples} (README, scenarios)",
+                f"({', '.join(NEUTRAL_CODES)}) or a native one such as {examples} "
+                "(the docs' Scenarios page, docs/scenarios.md)",
             )

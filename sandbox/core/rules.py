@@ -1,7 +1,7 @@
 """Scenario rules: parse and validate them (naming the bad key), and decide which call they match.
 
-A rule is data (API.md, "Scenarios"): a `match`, an optional `times`, and at least one effect among
-`payment`, `notify` and `api`. Parsing is strict so a typo never silently turns a rule into a no-op.
+A rule is data (docs/protocols/control-api-contract.md#scenario-rules): a `match`, an optional `times`, and at least
+one effect among `payment`, `notify` and `api`. Parsing is strict so a typo never silently turns a rule into a no-op.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ class Context:
     """What a rule is matched against: one call, one payment, or one notification."""
 
     gateway: str
-    # Neutral: create, pay, query, close, cancel, refund, bill, keys or notify (README, "Scenarios").
+    # Neutral: create, pay, query, close, cancel, refund, bill, keys or notify
+    # (docs/protocols/control-api-contract.md#scenario-rules).
     operation: str
     method: str = ""  # the wire method or event, e.g. alipay.trade.query, TRANSACTION.SUCCESS
     merchant_id: str = ""
@@ -81,7 +82,7 @@ class Rule:
 
     @property
     def left(self) -> int | None:
-        """API.md's single `remaining`: uses left of the effect that has the most (None: until deleted)."""
+        """The contract's single `remaining`: uses left of the effect that has the most (None: until deleted)."""
         return None if self.times is None else max(self.remaining.values(), default=0)
 
     def view(self) -> dict:

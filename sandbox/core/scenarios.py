@@ -1,4 +1,5 @@
-"""The scenario registry: rules kept in the store (so they survive a restart), tried in API.md's order.
+"""The scenario registry: rules kept in the store (so they survive a restart), tried in the contract's order
+(docs/protocols/control-api-contract.md#scenario-rules).
 
 Order: one-shot rules (with `times`) before standing ones, each in the order they were added; then the
 magic amounts. Taking a rule for an effect uses one of that effect's `times`; a rule is gone once every

@@ -1,4 +1,6 @@
-"""API faults: the response filter around every gateway's views (ARCHITECTURE.md: handlers never see them).
+"""API faults: the response filter around every gateway's views, so handlers never see them.
+
+docs/architecture.md#scenarios-and-faults places it among the other pieces.
 
 Before a gateway call runs, the filter asks the gateway what the call is (a rules.Context) and takes the
 first scenario rule with an `api` effect that matches, among the rules of the namespace of the merchant the call

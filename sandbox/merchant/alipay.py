@@ -1,6 +1,6 @@
 """A reference Alipay OpenAPI client: signs requests, verifies every response, notification and return.
 
-It does what PROTOCOLS.md says merchants get wrong: the response signature is checked over the exact
+It does what merchants get wrong (docs/protocols/alipay.md): the response signature is checked over the exact
 bytes Alipay signed (not re-serialised JSON), notifications are verified without `sign` and
 `sign_type`, and a notification for another app is refused. Amounts are integer fen.
 """

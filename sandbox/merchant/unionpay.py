@@ -1,7 +1,7 @@
-"""A reference UnionPay online-gateway (ACP 5.1.0) client, written from the published algorithm (PROTOCOLS.md D).
+"""A reference UnionPay online-gateway (ACP 5.1.0) client, written from the published algorithm.
 
 No usable SDK exists (the official Python demo calls pyOpenSSL functions that are gone), so this is what tests and
-examples use as "the merchant". It does what D.3-D.5 say:
+examples use as "the merchant". It does what docs/protocols/unionpay.md says:
 
 * a request is signed over every field but `signature`, blank values dropped, sorted `k=v` joined with `&`, not
   URL-encoded; RSA signs the *lower-case hex digest* of that string (SHA-256 in both places for 5.1.0, SHA-1 for
@@ -98,7 +98,7 @@ def digest_hex(fields: Mapping[str, str], version: str = "5.1.0") -> str:
 
 
 def parse_answer(text: str) -> dict[str, str]:
-    """Read a synchronous `k=v&k=v` answer as the SDKs do (D.4).
+    """Read a synchronous `k=v&k=v` answer as the SDKs do (docs/protocols/unionpay.md#answers).
 
     One outer `{...}` wrapping the whole body is stripped (the Java client does), then the text is split on `&`
     outside `{}` and `[]`, each part on its first `=`. Nothing is URL-decoded; PEM newlines are kept.
@@ -173,7 +173,7 @@ class UnionPayClient:
         self._private_key = private_key
         self._root = load_certificate(root_cert)
         self._middle = load_certificate(middle_cert)
-        # 5.0.0 answers name their signing cert by certId instead of carrying it (D.3 step 5).
+        # 5.0.0 answers name their signing cert by certId instead of carrying it (docs/protocols/unionpay.md#answers).
         self._verify_certs = {str(k): load_certificate(v) for k, v in (verify_certs or {}).items()}
         self._clock = clock or (lambda: datetime.now(UTC))
         self._session = session or requests.Session()

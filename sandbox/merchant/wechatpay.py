@@ -1,6 +1,6 @@
 """A reference WeChat Pay client: API v3 (JSON, SHA256withRSA, AES-256-GCM) and the API v2 helpers (XML, MD5/HMAC).
 
-It does what PROTOCOLS.md (B, C) says merchants get wrong:
+It does what merchants get wrong (docs/protocols/wechatpay-v3.md, docs/protocols/wechatpay-v2.md):
 
 * the request body goes out byte for byte as it was signed (`METHOD\\nURL\\nTIMESTAMP\\nNONCE\\nBODY\\n`), and the
   signed URL is the path and query exactly as sent;

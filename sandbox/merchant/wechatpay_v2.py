@@ -1,5 +1,5 @@
-"""Reference helpers for WeChat Pay API v2 (PROTOCOLS.md C): XML, MD5 / HMAC-SHA256 signatures with the API key,
-and the payment and refund notifications a merchant receives."""
+"""Reference helpers for WeChat Pay API v2: XML, MD5 / HMAC-SHA256 signatures with the API key, and the payment
+and refund notifications a merchant receives (docs/protocols/wechatpay-v2.md)."""
 
 from __future__ import annotations
 

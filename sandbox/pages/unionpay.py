@@ -1,4 +1,6 @@
-"""UnionPay's bank cashier: where frontTransReq.do sends the buyer's browser (PROTOCOLS.md D.1, D.5, D.7).
+"""UnionPay's bank cashier: where frontTransReq.do sends the buyer's browser.
+
+docs/protocols/unionpay.md#notifications says what it posts back; docs/scenarios.md lists its test cards.
 
 ``GET /cashier/unionpay/<queryId>`` shows the order (merchant, orderDesc, amount, orderId) and a card form: card
 number, holder name, ID number, phone and SMS code ("send code" only shows the demo's code: 111111 on a PC,

@@ -182,7 +182,9 @@ class SandboxHandle:
     # -- scenarios ---------------------------------------------------------------------------------------------------
 
     def scenario(self, **rule) -> dict:
-        """Add a scenario rule (match, times, payment, notify, api: the README's shape); answer the stored rule."""
+        """Add a scenario rule (match, times, payment, notify, api); answer the stored rule.
+
+        The rule's shape: docs/protocols/control-api-contract.md#scenario-rules."""
         return self.control.call("POST", "/scenarios", rule)["scenario"]
 
     def scenarios(self) -> list[dict]:

@@ -1,4 +1,4 @@
-"""The /_sandbox control API contract (../shared/API.md): paths, fields, errors."""
+"""The /_sandbox control API contract (docs/protocols/control-api-contract.md): paths, fields, errors."""
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa

@@ -1,4 +1,6 @@
-"""The Scenarios section of the control API (API.md): add, list in the order tried, delete, errors, magic table."""
+"""The Scenarios section of the control API: add, list in the order tried, delete, errors, magic table.
+
+The contract: docs/protocols/control-api-contract.md#scenario-rules."""
 
 import pytest
 

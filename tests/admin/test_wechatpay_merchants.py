@@ -1,4 +1,4 @@
-"""Registering WeChat Pay merchants through the control API (../shared/API.md)."""
+"""Registering WeChat Pay merchants through the control API (docs/protocols/wechatpay-v3.md#key-modes)."""
 
 import json
 from pathlib import Path

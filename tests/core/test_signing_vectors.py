@@ -238,7 +238,7 @@ def test_python_alipay_sdk_signs_and_verifies_like_the_vectors(alipay_demo):
     try:
         from alipay import AliPay
     except ImportError:
-        pytest.skip("python-alipay-sdk is not importable (see PROTOCOLS.md on the package clash)")
+        pytest.skip("python-alipay-sdk is not importable (the package clash: docs/protocols/alipay.md#sdk-quirks)")
     for vector in VECTORS:
         if vector["kind"] not in ("request", "notification"):
             continue

@@ -348,7 +348,7 @@ def test_refuses_another_sign_method_and_unknown_versions(keys):
 def test_verifies_a_500_answer_by_cert_id_with_sha1(keys):
     serial = str(x509.load_pem_x509_certificate(keys.sign_cert_pem.encode()).serial_number)
     signed = keys.signed(answer_fields(version="5.0.0"), version="5.0.0")
-    assert "signPubKeyCert" not in signed and signed["certId"] == serial  # D.3 step 5
+    assert "signPubKeyCert" not in signed and signed["certId"] == serial  # docs/protocols/unionpay.md#answers
     client = make_client(version="5.0.0", verify_certs={serial: keys.sign_cert_pem})
     assert client.verify_answer(codec.render(signed)) == signed
     refuse(make_client(version="5.0.0"), signed, "certId check failed")

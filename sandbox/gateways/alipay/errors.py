@@ -1,4 +1,4 @@
-"""Alipay's error codes, and the table from neutral exceptions to them (PROTOCOLS.md A.6)."""
+"""Alipay's error codes, and the table from neutral exceptions to them (docs/protocols/alipay.md#error-codes)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ SUB_MSG = {
 }
 
 
-# Scenario codes (README, "Scenarios"): how a payment can fail, and what an API call can answer instead.
+# Scenario codes (docs/scenarios.md): how a payment can fail, and what an API call can answer instead.
 PAYMENT_FAILURES = {
     code: SUB_MSG[code]
     for code in (

@@ -1,4 +1,4 @@
-"""Barcode (trade.pay) auth codes that shape the outcome with no set-up. Documented in the README."""
+"""Barcode (trade.pay) auth codes that shape the outcome with no set-up. Listed in docs/scenarios.md."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from sandbox.core.ports import NotificationDraft
 from sandbox.core.resend import describe_edits, draft_of, edit_flat
 from sandbox.gateways.alipay.keys import AlipayKeys
 
-# 4m, 10m, 10m, 1h, 2h, 6h, 15h: eight attempts over about 25 hours (PROTOCOLS.md A.7).
+# 4m, 10m, 10m, 1h, 2h, 6h, 15h: eight attempts over about 25 hours (docs/protocols/alipay.md#notifications).
 RETRY_SCHEDULE = (240, 600, 600, 3600, 7200, 21600, 54000)
 OTHER_APP_ID = "2021000000009999"  # the app a `merchant: wrong` notification claims to be for
 STALE_BY = timedelta(days=1)
@@ -123,7 +123,7 @@ def build_notification(
 
 
 def return_params(order: Order, method: str, now: datetime, keys: AlipayKeys, seller_id: str) -> dict[str, str]:
-    """The signed query the cashier appends to return_url after a payment (PROTOCOLS.md A.8)."""
+    """The signed query the cashier appends to return_url after a payment (docs/protocols/alipay.md#return-url)."""
     fields = {
         "charset": "utf-8",
         "out_trade_no": order.out_trade_no,

@@ -18,7 +18,7 @@ from sandbox.gateways.unionpay.keys import UnionPayKeys
 
 GATEWAY = "unionpay"
 MER_ID = re.compile(r"^[0-9A-Za-z]{15}$")
-# Up to 5 sends, about 0, 1, 2, 4 and 5 minutes apart (PROTOCOLS.md D.5).
+# Up to 5 sends, about 0, 1, 2, 4 and 5 minutes apart (docs/protocols/unionpay.md#notifications).
 RETRY_SCHEDULE = (60, 120, 240, 300)
 
 # POST /_sandbox/orders/.../refund runs backTransReq 04 (scenario rules match it); ACP closes no consume

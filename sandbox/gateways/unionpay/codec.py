@@ -1,4 +1,6 @@
-"""ACP's wire format: the signing string, the double-hash signature (D.3) and key=value answers (D.4)."""
+"""ACP's wire format: the signing string, the double-hash signature and key=value answers.
+
+docs/protocols/unionpay.md#signature and docs/protocols/unionpay.md#answers describe them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""UnionPay respCode answers (PROTOCOLS.md D.6): the code, its Chinese text, and the neutral mapping.
+"""UnionPay respCode answers: the code, its Chinese text, and the neutral mapping.
+
+docs/protocols/unionpay.md#response-codes lists them.
 
 Every answer is `respCode` + `respMsg`. Real respMsg reads like `成功[0000000]`: a short Chinese text and a
 bracketed detail. The sandbox puts its own explanation of what is wrong inside the brackets (clients split
@@ -47,8 +49,9 @@ TEXTS = {
     "99": "通用错误",
 }
 
-# Scenario codes (README, "Scenarios"): how a card payment fails at the bank cashier (PAYMENT_FAILURES), and what
-# a call can answer instead of its result (API_ERRORS); 03, 04 and 05 tell a client to query again (D.6).
+# Scenario codes (docs/scenarios.md): how a card payment fails at the bank cashier (PAYMENT_FAILURES), and what
+# a call can answer instead of its result (API_ERRORS); 03, 04 and 05 tell a client to query again
+# (docs/protocols/unionpay.md#response-codes).
 PAYMENT_CODES = ("01", "30", "33", "38", "60", "61", "63", "64", "65", "66", "67", "71", "73")
 SYSTEM_CODES = ("01", "02", "03", "04", "05", "06", "11", "12", "99")
 REFUSAL_CODES = ("31", "32", "33", "34", "35", "36", "37", "38", "39", "45")  # the merchant, the original txn
@@ -80,7 +83,7 @@ class UnionPayError(Exception):
         return resp_msg(self.resp_code, self.detail)
 
 
-# Neutral error -> respCode. Documented in the README.
+# Neutral error -> respCode, as docs/protocols/unionpay.md#response-codes lists them.
 _NEUTRAL = [
     (errors.MissingParameter, "13"),
     (errors.InvalidParameter, "10"),

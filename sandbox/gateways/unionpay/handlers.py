@@ -26,7 +26,7 @@ REFUND_SECONDS = 5  # a refund or undo is accepted (00), then succeeds this long
 MAX_FEN = 100_000_000_00
 CNY = "156"
 CONSUME_BIZ_TYPE = "000201"
-DEFAULT_CARD = "6216261000000000018"  # the test debit card of PROTOCOLS.md D.7
+DEFAULT_CARD = "6216261000000000018"  # the official demos' test debit card (docs/scenarios.md)
 PAY_CARD_TYPE, PAY_TYPE = "01", "0001"  # debit card, paid by card authentication
 
 

@@ -1,4 +1,5 @@
-"""The bank cashier's test cards: which card number gives which outcome (PROTOCOLS.md D.7, plus the sandbox's own).
+"""The bank cashier's test cards: which card number gives which outcome (the official demos' cards plus the
+sandbox's own, listed in docs/scenarios.md).
 
 The three cards of the official demos pay. The sandbox adds debit cards in the demo card's series,
 ``6216261000000000`` + two digits + a Luhn check digit, where the two digits are the respCode they answer
@@ -9,7 +10,7 @@ A number not in the table pays as a debit card if it is 13-19 digits and passes 
 holder details; otherwise it is an invalid card number (61). The SMS code is 111111 on a PC (channelType 07)
 and 123456 on a phone (08); a wrong one answers 71. A credit card also needs its expiry (YYMM) and CVN2;
 a wrong one answers 65. Every failure fails the order with failure.reason = the respCode, which a query
-shows as origRespCode; only a successful payment sends the back notification (D.5).
+shows as origRespCode; only a successful payment sends the back notification (docs/protocols/unionpay.md#notifications).
 
 A card's outcome is gateway magic: scenario rules and magic amounts come first (Sandbox.decide_payment), so a
 rule can fail the paying card or pay a declining one. Input errors (61, 65, 66, 71) are checked before that.
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 from sandbox.core.outcomes import Decision
 
 DEBIT, CREDIT = "debit", "credit"
-PENDING_CODES = ("03", "05")  # the answers a client must treat as "query again later" (D.6)
+# The answers a client must treat as "query again later" (docs/protocols/unionpay.md#response-codes).
+PENDING_CODES = ("03", "05")
 PENDING_SECONDS = 30  # a pending card (05) settles this long after the buyer paid, on the sandbox clock
 HOLDER = {"name": "全渠道", "idNo": "341126197709218366", "phone": "13552535506"}  # the demo's card holder
 SMS_CODES = {"07": "111111", "08": "123456"}  # channelType -> the SMS code the demo documents (PC / mobile)
@@ -39,7 +41,7 @@ class Card:
     settles_to: str = ""  # for code 05: success or fail
 
 
-# card number -> outcome. Documented in the README ("UnionPay test cards").
+# card number -> outcome, as docs/scenarios.md lists them.
 CARDS: dict[str, Card] = {
     "6216261000000000018": Card(DEBIT, "00", "Ping An debit card of the official demo: pays"),
     "6221558812340000": Card(CREDIT, "00", "credit card of the official demo: pays", expiry="2311", cvn2="123"),

@@ -1,12 +1,14 @@
-"""Back notifications (PROTOCOLS.md D.5): a signed form POSTed to the backUrl of the consume, refund or undo.
+"""Back notifications: a signed form POSTed to the backUrl of the consume, refund or undo.
+
+docs/protocols/unionpay.md#notifications describes them.
 
 A paid consume notifies txnType 01; a refund (04) or undo (31) notifies when it succeeds, with origQryId and
 its own orderId and queryId. The body is application/x-www-form-urlencoded with URL-encoded values (`+` in
 base64 travels as %2B), signed as the transaction's version asks. Any HTTP 200 acknowledges (adapter.is_ack);
 the retry schedule is adapter.RETRY_SCHEDULE.
 
-`shape` forges one as a scenario rule asks (API.md, "Scenarios"); every forgery is one an honest merchant refuses,
-by the signature check or by the merId check.
+`shape` forges one as a scenario rule asks (docs/protocols/control-api-contract.md#scenario-rules); every forgery
+is one an honest merchant refuses, by the signature check or by the merId check.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from sandbox.gateways.unionpay.errors import SUCCESS, SUCCESS_MSG
 from sandbox.gateways.unionpay.handlers import consume_fields, refund_fields
 
 CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
-# A notification's event (API.md) by txnType; it is also the method a `notify` rule's match.operation may name.
+# A notification's event (docs/protocols/control-api-contract.md#notifications) by txnType; it is also the method
+# a `notify` rule's match.operation may name.
 EVENTS = {"01": "consume", "04": "refund", "31": "undo"}
 OTHER_MER_ID = "777290058119999"  # the merchant a `merchant: wrong` notification claims to be for
 AMOUNT_FIELDS = ("txnAmt", "settleAmt")  # what the neutral `amount` of a tamper means here
@@ -59,7 +62,7 @@ def build(gateway, event: str, order: Order, refund: Refund | None) -> Notificat
 
 
 def front_notice(gateway, order: Order) -> dict[str, str]:
-    """The signed front notification of a paid consume: the back notification's fields (D.5), which the
+    """The signed front notification of a paid consume: the back notification's fields, which the
     cashier's "return to merchant" button POSTs from the browser to frontUrl.
 
     A browser submitting a form turns every line break into CRLF, so line breaks (the PEM of signPubKeyCert) are

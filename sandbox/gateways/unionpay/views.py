@@ -1,4 +1,6 @@
-"""The UnionPay blueprint: appTransReq.do, queryTrans.do, backTransReq.do and frontTransReq.do (PROTOCOLS.md D).
+"""The UnionPay blueprint: appTransReq.do, queryTrans.do, backTransReq.do and frontTransReq.do.
+
+docs/protocols/unionpay.md describes what they take and answer.
 
 Every request is read the same way: POST, a bounded UTF-8 form body, the common fields, version 5.1.0 or 5.0.0,
 signMethod 01, a registered merId whose certificate has the request's certId, a valid signature; then the

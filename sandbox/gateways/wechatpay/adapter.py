@@ -20,7 +20,7 @@ from sandbox.gateways.wechatpay import keys as key_modes
 from sandbox.gateways.wechatpay.common import GATEWAY, TRADE_STATE_DESC, trade_state
 from sandbox.gateways.wechatpay.keys import DEFAULT_SHARE, KEY_MODES, MIGRATING_MODE, WechatKeys
 
-# 15s, 15s, 30s, 3m, 10m, 20m, 30m, 30m, 30m, 60m, 3h, 3h, 3h, 6h, 6h (PROTOCOLS.md B.6 and C.5).
+# 15s, 15s, 30s, 3m, 10m, 20m, 30m, 30m, 30m, 60m, 3h, 3h, 3h, 6h, 6h (docs/protocols/wechatpay-v3.md#notifications).
 RETRY_SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600)
 
 # POST /_sandbox/orders/.../refund and .../close run these wire methods (scenario rules match them)

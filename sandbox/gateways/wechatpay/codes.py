@@ -1,4 +1,4 @@
-"""Scenario codes for WeChat Pay (README, "Scenarios"): how a payment fails, and what an API call can answer.
+"""Scenario codes for WeChat Pay (docs/scenarios.md): how a payment fails, and what an API call can answer.
 
 v3 and v2 name some errors differently (SYSTEM_ERROR / SYSTEMERROR). A rule may use either spelling; a v3
 call answers the v3 one (V3_SPELLING) and a v2 call the v2 one (V2_SPELLING).

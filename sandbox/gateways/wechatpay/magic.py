@@ -1,4 +1,4 @@
-"""Payment codes (v3 codepay, v2 micropay) that shape the outcome with no set-up. Documented in the README."""
+"""Payment codes (v3 codepay, v2 micropay) that shape the outcome with no set-up. Listed in docs/scenarios.md."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""What the demo shop sells: a few goods, and test items priced at the sandbox's magic amounts (README, "Magic
-values"), so a newcomer can watch the shop cope with a decline, a lost, duplicated, forged or tampered notification,
+"""What the demo shop sells: a few goods, and test items priced at the sandbox's magic amounts (docs/scenarios.md),
+so a newcomer can watch the shop cope with a decline, a lost, duplicated, forged or tampered notification,
 and a refused refund, without writing a scenario rule."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The shop's payment logic, the same for every gateway: checkout, notifications, returns, the query fallback,
-expiry and refunds. This is the part merchants get wrong (PROTOCOLS.md), so each rule is spelled out here:
+expiry and refunds. This is the part merchants get wrong (docs/protocols/index.md), so each rule is spelled out here:
 
 * a notification is believed only once verified (signature, decryption, merchant id: the Integration's job) AND it
   matches the shop's own order: known order number, same gateway, same amount. Anything else is rejected, logged,

@@ -28,7 +28,7 @@ def alipay(gateway_url, alipay_demo) -> AliPay:
         alipay_public_key_string=alipay_demo.alipay_public_key,
         sign_type="RSA2",
     )
-    client._gateway = gateway_url  # the only change to the SDK (PROTOCOLS.md A.12)
+    client._gateway = gateway_url  # the only change to the SDK (docs/protocols/alipay.md#sdk-quirks)
     return client
 
 

@@ -1,7 +1,7 @@
 """What it takes to run the official alipay-sdk-python (`alipay.aop.api`) unmodified against the sandbox.
 
 Only the base URL changes. Because the SDK's `WebUtils.get_http_connection` ignores the port of
-`server_url` (it always dials 80 or 443, PROTOCOLS.md A.12), tests replace that one function with
+`server_url` (it always dials 80 or 443, docs/protocols/alipay.md#sdk-quirks), tests replace that one function with
 `patch_port_handling(monkeypatch)`. Everything else here is merchant-side code a real shop writes:
 key formatting, reading the page_execute form, and verifying a notification.
 """

@@ -1,8 +1,9 @@
 """Bad input to /gateway.do always gets Alipay's own answer: HTTP 200 and the JSON envelope, never a 500.
 
 Every request is built correctly and signed with the demo app key, then exactly one thing is changed, so
-each test shows what that one mistake earns. Answers for a known app_id must be signed (PROTOCOLS.md A.4,
-A.11), over the exact inner text, with the Alipay key; page.pay and wap.pay answer with the HTML error page.
+each test shows what that one mistake earns. Answers for a known app_id must be signed
+(docs/protocols/alipay.md#the-response-envelope), over the exact inner text, with the Alipay key; page.pay and
+wap.pay answer with the HTML error page.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def get(client, params: dict, encoding: str = "utf-8"):
 
 
 def post_like_official_sdk(client, params: dict, encoding: str = "utf-8"):
-    """Common params in the query string, biz_content in the form body (PROTOCOLS.md A.3)."""
+    """Common params in the query string, biz_content in the form body, as the official SDK sends them
+    (docs/protocols/alipay.md#endpoint-and-transport)."""
     query = {k: v for k, v in params.items() if k != "biz_content"}
     return client.post(
         "/gateway.do?" + urlencode(query, encoding=encoding),

@@ -3,7 +3,8 @@
 This SDK POSTs to `server_url?<common params and sign>` with only biz_content in the form body,
 sends biz_content with sorted keys and raw UTF-8, returns the inner response text of a signed
 envelope (raising on an unsigned one), and leaves `is_success()` to mean "no sub_code"
-(PROTOCOLS.md A.3, A.4). Its connection code ignores the port, hence `patch_port_handling`.
+(docs/protocols/alipay.md#endpoint-and-transport, docs/protocols/alipay.md#the-response-envelope). Its
+connection code ignores the port, hence `patch_port_handling`.
 """
 
 from __future__ import annotations

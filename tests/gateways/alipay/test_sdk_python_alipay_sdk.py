@@ -2,7 +2,8 @@
 
 This SDK sends every call as a GET with all parameters in the query string, \\u-escapes non-ASCII
 text in biz_content, finds the signed response text by counting braces naively, and raises on
-unsigned answers and on any `error_response` (PROTOCOLS.md A.3, A.4).
+unsigned answers and on any `error_response` (docs/protocols/alipay.md#endpoint-and-transport,
+docs/protocols/alipay.md#sdk-quirks).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Requests are written and signed with wechatpy's own helpers (dict_to_xml, calculate_signature) as the demo
 merchant, then exactly one thing is changed. Failures before the request is trusted (body, XML, merchant,
-signature) are return_code=FAIL; refusals of a signed request are signed result_code=FAIL answers (C.4).
+signature) are return_code=FAIL; refusals of a signed request are signed result_code=FAIL answers
+(docs/protocols/wechatpay-v2.md#answers-and-errors).
 """
 
 from __future__ import annotations

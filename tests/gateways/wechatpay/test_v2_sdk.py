@@ -1,4 +1,6 @@
-"""wechatpy 1.8.18 (API v2), unmodified but for `API_BASE_URL` (PROTOCOLS.md C.6), against the live sandbox.
+"""wechatpy 1.8.18 (API v2), unmodified but for `API_BASE_URL`, against the live sandbox.
+
+docs/protocols/wechatpay-v2.md#sdk-quirks says what else it does.
 
 Every test runs twice: with the API key (`sandbox=False`, /pay/...) and in WeChat's sandbox mode (`sandbox=True`,
 /sandboxnew/pay/..., where the SDK first fetches the sandbox key from getsignkey and signs everything with it).

@@ -1,7 +1,7 @@
 """One merchant, one set of orders: what API v2 (wechatpy) makes, API v3 (wechatpayv3) sees, and the reverse.
 
-wechatpayv3 runs in public-key mode (PROTOCOLS.md B.8 option 1), so its constructor makes no network call;
-its 2xx answers have passed its own signature check.
+wechatpayv3 runs in public-key mode (docs/protocols/wechatpay-v3.md#sdk-quirks), so its constructor makes no
+network call; its 2xx answers have passed its own signature check.
 """
 
 from __future__ import annotations

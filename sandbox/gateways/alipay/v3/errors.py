@@ -1,7 +1,7 @@
 """Alipay OpenAPI v3 errors: a non-2xx status with `{code, message, links}`, and the table from gateway.do codes.
 
 Business errors keep their gateway.do sub_code as `code` (ACQ.TRADE_NOT_EXIST, 400); gateway errors drop the
-`isv.`/`isp.` prefix (invalid-signature, 401). The README's "Alipay OpenAPI v3" section lists them.
+`isv.`/`isp.` prefix (invalid-signature, 401). docs/protocols/alipay-v3.md#errors lists them.
 """
 
 from __future__ import annotations

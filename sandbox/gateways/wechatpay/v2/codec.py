@@ -1,4 +1,6 @@
-"""WeChat Pay v2 wire format: safe XML in, XML out as wechatpy writes it, MD5 and HMAC-SHA256 signs (C.2-C.5)."""
+"""WeChat Pay v2 wire format: safe XML in, XML out as wechatpy writes it, MD5 and HMAC-SHA256 signs.
+
+docs/protocols/wechatpay-v2.md describes them."""
 
 from __future__ import annotations
 
@@ -128,7 +130,8 @@ def signed(fields: dict, key: str, sign_type: str = MD5) -> str:
 
 
 def encrypt_req_info(key: str, plaintext: str) -> str:
-    """A refund notification's req_info: AES-256-ECB under md5(key) in hex, PKCS#7, base64 (C.5)."""
+    """A refund notification's req_info: AES-256-ECB under md5(key) in hex, PKCS#7, base64
+    (docs/protocols/wechatpay-v2.md#notifications)."""
     aes_key = hashlib.md5(key.encode("utf-8")).hexdigest().encode("ascii")
     cipher = AES.new(aes_key, AES.MODE_ECB)
     return base64.b64encode(cipher.encrypt(pad(plaintext.encode("utf-8"), AES.block_size))).decode("ascii")

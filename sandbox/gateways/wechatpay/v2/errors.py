@@ -1,6 +1,6 @@
 """WeChat Pay v2 error answers: err_code with its Chinese description, the level it is told at, the neutral mapping.
 
-Two levels, as the real gateway answers (PROTOCOLS.md C.4):
+Two levels, as the real gateway answers (docs/protocols/wechatpay-v2.md#answers-and-errors):
 * return level: the request could not be read or trusted (body, XML, merchant, signature). The answer is
   `return_code=FAIL` with `return_msg` saying what is wrong, unsigned; the sandbox adds `err_code` as an aid.
 * result level: an authenticated request that the state of the world refuses. The answer is
@@ -72,7 +72,7 @@ def refused(err_code: str, message: str) -> V2Error:
     return V2Error(err_code, message, RETURN)
 
 
-# Neutral error -> err_code (result level). Documented in the README.
+# Neutral error -> err_code (result level), as docs/protocols/wechatpay-v2.md#answers-and-errors lists them.
 _NEUTRAL = [
     (errors.OrderNotFound, "ORDERNOTEXIST"),
     (errors.RefundNotFound, "REFUNDNOTEXIST"),

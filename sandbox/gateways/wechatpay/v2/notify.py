@@ -1,4 +1,6 @@
-"""v2 notifications (PROTOCOLS.md C.5): an MD5-signed payment XML, a refund XML with AES-encrypted req_info.
+"""v2 notifications: an MD5-signed payment XML, a refund XML with AES-encrypted req_info.
+
+docs/protocols/wechatpay-v2.md#notifications describes them.
 
 Both are signed or encrypted with the key the order was made with: the API key, or the sandbox key for an
 order made under /sandboxnew/ (order.extra["sign_key_kind"]). The merchant acknowledges with an XML body

@@ -1,4 +1,6 @@
-"""The v2 field sets of an order and its refunds (PROTOCOLS.md C.1, C.5), for answers and notifications alike."""
+"""The v2 field sets of an order and its refunds, for answers and notifications alike.
+
+docs/protocols/wechatpay-v2.md#endpoints and docs/protocols/wechatpay-v2.md#notifications list them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""WeChat Pay v3 request authentication and response signing (PROTOCOLS.md B.3, B.4)."""
+"""WeChat Pay v3 request authentication and response signing.
+
+docs/protocols/wechatpay-v3.md#request-signature and docs/protocols/wechatpay-v3.md#signed-answers say what is
+signed and checked."""
 
 from __future__ import annotations
 

@@ -52,7 +52,8 @@ def sign_error(
     return V3Error(401, "SIGN_ERROR", f"{wechat_text.rstrip('。')}: {explanation}", detail=detail)
 
 
-# Neutral error -> (HTTP status, code). The SDKs do not branch on these; this table is documented in the README.
+# Neutral error -> (HTTP status, code). The SDKs do not branch on these; docs/protocols/wechatpay-v3.md#errors
+# lists them.
 _NEUTRAL = [
     (errors.OrderNotFound, 404, "ORDER_NOT_EXIST"),
     (errors.RefundNotFound, 404, "RESOURCE_NOT_EXISTS"),

@@ -1,4 +1,6 @@
-"""v3 notifications: an AES-GCM encrypted resource in a JSON body, signed headers, a 2xx ack (B.6)."""
+"""v3 notifications: an AES-GCM encrypted resource in a JSON body, signed headers, a 2xx ack.
+
+docs/protocols/wechatpay-v3.md#notifications describes them."""
 
 from __future__ import annotations
 

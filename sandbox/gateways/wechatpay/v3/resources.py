@@ -1,4 +1,6 @@
-"""The v3 transaction and refund objects (PROTOCOLS.md B.5), used by answers and notifications alike."""
+"""The v3 transaction and refund objects, used by answers and notifications alike.
+
+docs/protocols/wechatpay-v3.md#endpoints lists their fields."""
 
 from __future__ import annotations
 
