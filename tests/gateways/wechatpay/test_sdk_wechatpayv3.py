@@ -39,7 +39,7 @@ NOT_THE_MERCHANT_KEY = (FIXTURES / "sandbox/platform_private_key.pem").read_text
 SERIAL_OF = {"public_key": PLATFORM["public_key_id"], "certificate": PLATFORM["platform_serial_no"]}
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 
-# Payment codes (gateways/wechatpay/magic.py, documented in the README): 18 digits starting 10-15.
+# Payment codes (gateways/wechatpay/magic.py, documented in docs/scenarios.md): 18 digits starting 10-15.
 PAYS = "134567890123456789"  # no magic: pays at once
 WAIT_THEN_PAY, WAIT_THEN_FAIL = "130000000000000010", "130000000000000011"  # USERPAYING, settles after 10 s
 NOT_ENOUGH, CODE_EXPIRED = "130000000000000020", "130000000000000021"
