@@ -5,7 +5,7 @@
 # For SDKs with hard-coded hosts, the worker also runs an HTTPS proxy and a TLS port when these are set (off by
 # default; the sandbox CA they use is at /_sandbox/ca.pem, kept in SANDBOX_DATA when set):
 #   -e SANDBOX_PROXY_PORT=8080 -p 8080:8080   CONNECT to a provider host is answered by the sandbox itself
-#   -e SANDBOX_TLS_PORT=8443 -p 8443:8443     every gateway over HTTPS (443 inside a compose network: docs/docker.md)
+#   -e SANDBOX_TLS_PORT=8443 -p 8443:8443     every gateway over HTTPS (443 in compose: docs/gateways/tls-and-proxy.md)
 # tests/test_container.py runs this file's pip install, CMD and HEALTHCHECK lines: keep each one runnable alone.
 FROM python:3.11-slim
 

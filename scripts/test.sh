@@ -6,6 +6,8 @@
 # PostgreSQL (the PostgreSQL store: a throwaway cluster for the run, stopped and removed however the run ends), wrk
 # (bench/workers.py's load) and nginx (the compose example's front proxy, run by tests/examples/test_compose.py).
 # Runs the suite on every core (pytest-xdist); extra arguments go to pytest (`-n 0` runs it in one process).
+# The documentation site needs nothing extra: the test extra includes the docs extra (MkDocs, Material), and
+# tests/docs/test_site.py builds the site with `mkdocs build --strict` inside the suite, so a broken link fails CI.
 source "$(dirname "$0")/_venv.sh"
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)

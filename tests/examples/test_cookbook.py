@@ -1,5 +1,5 @@
-"""The README's QA cookbook, run as tests: every rule of its curl lines is accepted, every Python recipe passes,
-against a sandbox with an access token (so every control call must carry it)."""
+"""The QA cookbook (docs/qa-cookbook.md), run as tests: every rule of its curl lines is accepted, every Python recipe
+passes, against a sandbox with an access token (so every control call must carry it)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 
 from sandbox.config import Config
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+REPOSITORY = Path(__file__).resolve().parents[2]
+COOKBOOK = REPOSITORY / "docs" / "qa-cookbook.md"
 TOKEN = "cookbook-token"
 
 
@@ -21,10 +22,7 @@ def config() -> Config:
 
 
 def cookbook() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("## QA cookbook")
-    end = text.index("\n## ", start + 1)
-    return text[start:end]
+    return COOKBOOK.read_text(encoding="utf-8")
 
 
 def blocks(language: str, text: str) -> list[str]:
@@ -34,7 +32,7 @@ def blocks(language: str, text: str) -> list[str]:
 def recipes() -> list[tuple[str, str]]:
     """(title, python code) for every numbered recipe."""
     found = []
-    for section in re.split(r"\n### ", cookbook())[1:]:
+    for section in re.split(r"\n## ", cookbook())[1:]:
         title = section.splitlines()[0]
         [code] = blocks("python", section)
         found.append((title, code))
@@ -54,7 +52,7 @@ def curl_rules() -> list[dict]:
 
 
 def test_the_cookbook_has_at_least_ten_recipes_each_with_curl_and_python():
-    sections = re.split(r"\n### ", cookbook())[1:]
+    sections = re.split(r"\n## ", cookbook())[1:]
     assert len(sections) >= 10
     for section in sections:
         assert blocks("bash", section) and blocks("python", section), section.splitlines()[0]
@@ -76,10 +74,10 @@ def test_every_curl_line_to_the_control_api_sends_the_token():
 
 @pytest.mark.parametrize(("title", "code"), recipes(), ids=[t.split(".")[0] for t, _ in recipes()])
 def test_recipe(title, code, live, receiver, sandbox, monkeypatch):
-    monkeypatch.chdir(README.parent)  # the prelude reads fixtures/ relative to the repository root
+    monkeypatch.chdir(REPOSITORY)  # the prelude reads fixtures/ relative to the repository root
     monkeypatch.setenv("SANDBOX_TOKEN", TOKEN)
-    [prelude] = blocks("python", cookbook().split("\n### ")[0])
+    [prelude] = blocks("python", cookbook().split("\n## ")[0])
     namespace: dict = {}
     for source in (prelude, code):
         source = source.replace("http://127.0.0.1:8008", live.url).replace("http://127.0.0.1:5000", receiver.url)
-        exec(compile(source, f"README recipe {title}", "exec"), namespace)
+        exec(compile(source, f"cookbook recipe {title}", "exec"), namespace)

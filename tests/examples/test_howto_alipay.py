@@ -1,4 +1,4 @@
-"""The README's nutshell example, run as a test so the docs stay true."""
+"""docs/getting-started.md includes the block between the nutshell markers: run as a test so the docs stay true."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ from alipay import AliPay
 
 
 def test_nutshell_precreate_pay_query(live, alipay_demo):
-    sandbox = live.url  # in the README: "http://127.0.0.1:8008"
+    sandbox = live.url  # in the docs: "http://127.0.0.1:8008"
 
     # --8<-- [start:nutshell]
     alipay = AliPay(

@@ -1,4 +1,5 @@
-"""The README's nutshell is a test file: run the block itself with the plugin, in a thread and against a URL."""
+"""The README's nutshell (also shown in docs/getting-started.md) is a test file: run the block itself with the plugin,
+in a thread and against a URL."""
 
 from __future__ import annotations
 
