@@ -1,14 +1,14 @@
-"""wechatpayv3 2.0.4, unmodified but for its gateway (`wx._core._gate_way`, PROTOCOLS.md B.8), against the live sandbox.
+"""wechatpayv3 2.0.4, unmodified but for its gateway (`wx._core._gate_way`), against the live sandbox.
 
 The SDK answers (status, text) for JSON and (status, bytes) otherwise, raises only when a 2xx answer does not
-verify, and hands every non-2xx answer back as it came (B.4). So each 2xx below has passed the SDK's own signature
-check, in public-key mode (`PUB_KEY_ID_...`) and in certificate mode (the platform certificate downloaded from
-`/v3/certificates` and decrypted with the APIv3 key by the SDK itself).
+verify, and hands every non-2xx answer back as it came (docs/protocols/wechatpay-v3.md#sdk-quirks). So each 2xx
+below has passed the SDK's own signature check, in public-key mode (`PUB_KEY_ID_...`) and in certificate mode (the
+platform certificate downloaded from `/v3/certificates` and decrypted with the APIv3 key by the SDK itself).
 
-Certificate mode uses option (3) of B.8: `Core._init_certificates` is patched (pytest's monkeypatch) to point the
-SDK at the sandbox before its constructor downloads. The SDK's own download, AES-GCM decryption, validity filter
-and cache file are then what is tested. Option (2), a cert_dir filled beforehand, would skip all of that and
-prove only that the PEM loads; it is checked once, from the cache file option (3) wrote.
+Certificate mode patches `Core._init_certificates` (pytest's monkeypatch) to point the SDK at the sandbox before
+its constructor downloads. The SDK's own download, AES-GCM decryption, validity filter and cache file are then what
+is tested. A cert_dir filled beforehand would skip all of that and prove only that the PEM loads; it is checked
+once, from the cache file the patched download wrote.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ NOT_THE_MERCHANT_KEY = (FIXTURES / "sandbox/platform_private_key.pem").read_text
 SERIAL_OF = {"public_key": PLATFORM["public_key_id"], "certificate": PLATFORM["platform_serial_no"]}
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 
-# Payment codes (gateways/wechatpay/magic.py, documented in docs/scenarios.md): 18 digits starting 10-15.
+# Payment codes (gateways/wechatpay/magic.py, listed in docs/scenarios.md): 18 digits starting 10-15.
 PAYS = "134567890123456789"  # no magic: pays at once
 WAIT_THEN_PAY, WAIT_THEN_FAIL = "130000000000000010", "130000000000000011"  # USERPAYING, settles after 10 s
 NOT_ENOUGH, CODE_EXPIRED = "130000000000000020", "130000000000000021"
@@ -59,7 +59,7 @@ def make_wx(live, receiver, monkeypatch, tmp_path):
     """make_wx(mode, private_key=..., cert_dir=...): a WeChatPay pointed at the live sandbox."""
 
     def init_certificates(core):
-        core._gate_way = live.url  # before the constructor's certificate download (B.8 option 3)
+        core._gate_way = live.url  # before the constructor's certificate download
         ORIGINAL_INIT_CERTIFICATES(core)
 
     monkeypatch.setattr(wechatpayv3.core.Core, "_init_certificates", init_certificates)
