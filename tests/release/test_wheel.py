@@ -41,10 +41,14 @@ def run(argv: list, cwd: Path, timeout: float = 600, env: dict | None = None) ->
     return done.stdout
 
 
-def user_environment(home: Path) -> dict[str, str]:
-    """This environment without what ties a process to the checkout (PYTHONPATH) or to a sandbox (SANDBOX_*)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith("SANDBOX_")}
-    return {**env, "HOME": str(home), "no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost"}
+def user_environment() -> dict[str, str]:
+    """This environment without what ties a process to the checkout (PYTHONPATH, VIRTUAL_ENV) or to a sandbox."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("PYTHONPATH", "VIRTUAL_ENV") and not name.startswith("SANDBOX_")
+    }
+    return {**env, "no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost"}
 
 
 def pinned(name: str) -> str:
@@ -91,10 +95,9 @@ def test_the_wheel_holds_every_file_the_sandbox_reads_at_run_time(dist):
 
 def test_the_wheel_alone_in_a_fresh_virtualenv_serves_and_passes_the_readme_nutshell(dist, tmp_path):
     [wheel] = dist.glob("*.whl")
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
+    work = tmp_path / "work"  # the current directory: nothing of the checkout is importable from it
     work.mkdir()
-    env = user_environment(home)
+    env = user_environment()
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", venv], cwd=work, env=env)
     python, paysandbox = venv / "bin" / "python", venv / "bin" / "paysandbox"
