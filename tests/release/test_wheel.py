@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from packaging.requirements import Requirement
 
 from sandbox import __version__
 from tests.examples.test_readme_nutshell import nutshell
@@ -54,7 +55,7 @@ def user_environment() -> dict[str, str]:
 def pinned(name: str) -> str:
     """A requirement of the `test` extra, as pyproject.toml pins it."""
     extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
-    [requirement] = [r for r in extra if r.split("=")[0].split(">")[0].split("<")[0] == name]
+    [requirement] = [r for r in extra if Requirement(r).name == name]
     return requirement
 
 
