@@ -9,6 +9,12 @@
 # tests/test_container.py runs this file's pip install, CMD and HEALTHCHECK lines: keep each one runnable alone.
 FROM python:3.11-slim
 
+# The release workflow adds org.opencontainers.image.version (and created, revision) from the git tag.
+LABEL org.opencontainers.image.title="paysandbox" \
+      org.opencontainers.image.description="A local sandbox that speaks the real wire protocols of Alipay, WeChat Pay and UnionPay" \
+      org.opencontainers.image.source="https://github.com/paysandbox/paysandbox" \
+      org.opencontainers.image.licenses="MIT AND 0BSD"
+
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -19,7 +25,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SANDBOX_FIXTURES=/app/fixtures
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY sandbox ./sandbox
 COPY fixtures ./fixtures
 RUN pip install ".[server]"
