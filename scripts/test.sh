@@ -25,6 +25,7 @@ fi
 # Both Alipay SDKs ship alipay/__init__.py; python-alipay-sdk's must be the one left, so it is installed last.
 .venv/bin/pip install --quiet --force-reinstall --no-deps python-alipay-sdk==3.4.0
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+(cd examples/node && npm ci --no-audit --no-fund --loglevel=error)
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 cluster=$(mktemp -d -t paysandbox-pg.XXXXXX)
