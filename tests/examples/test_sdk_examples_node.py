@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.transport import ports
 from tests.tools import require_tool
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "node"
@@ -39,16 +38,6 @@ def run_example(command: list[str], env: dict[str, str]) -> list[str]:
     return done.stdout.splitlines()
 
 
-@pytest.fixture
-def proxy(app, live, tmp_path, http):
-    """`serve --proxy-port` for the live sandbox, and its CA in a file as `paysandbox ca --path` writes it."""
-    running = ports.start(app, "127.0.0.1", 0, None, live.url)
-    ca_file = tmp_path / "paysandbox-ca.pem"
-    ca_file.write_text(http.get(f"{live.url}/_sandbox/ca.pem", timeout=5).text)
-    yield f"http://127.0.0.1:{running.proxy.port}", ca_file
-    running.stop()
-
-
 def test_alipay_example_precreates_is_paid_verifies_the_notification_and_queries(live, http):
     precreate, notification, query = run_example([node(), "alipay.js"], environment(live.url))
     assert precreate.startswith(f"precreate 200: qr_code {live.url}/cashier/alipay/qr/")
@@ -59,9 +48,9 @@ def test_alipay_example_precreates_is_paid_verifies_the_notification_and_queries
     assert order["status"] == "paid"
 
 
-def test_wechatpay_example_through_the_proxy_verifies_and_decrypts_the_notification(live, proxy, http):
-    proxy_url, ca_file = proxy
-    env = environment(live.url, GLOBAL_AGENT_HTTP_PROXY=proxy_url, NODE_EXTRA_CA_CERTS=str(ca_file))
+def test_wechatpay_example_through_the_proxy_verifies_and_decrypts_the_notification(live, sandbox_proxy, http):
+    proxy = {"GLOBAL_AGENT_HTTP_PROXY": sandbox_proxy.url, "NODE_EXTRA_CA_CERTS": str(sandbox_proxy.ca_file)}
+    env = environment(live.url, **proxy)
     native, notification, query = run_example([node(), "-r", "global-agent/bootstrap", "wechatpay.js"], env)
     assert native.startswith("native 200: code_url weixin://wxpay/bizpayurl?pr=")
     out_trade_no = notification.split()[2]
