@@ -14,6 +14,7 @@ missing=()
 command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v npm >/dev/null || missing+=(nodejs npm)
 command -v go >/dev/null || missing+=(golang-go)  # examples/go: the standard library only, no module download
+[ -f /usr/share/php/GuzzleHttp/autoload.php ] || missing+=(php-cli php-curl php-guzzlehttp-guzzle)  # examples/php
 command -v curl >/dev/null || missing+=(curl)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v wrk >/dev/null || missing+=(wrk)
