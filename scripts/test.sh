@@ -15,6 +15,8 @@ missing=()
 [ -n "$(fc-list :lang=zh 2>/dev/null)" ] || missing+=(fonts-noto-cjk)
 command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v npm >/dev/null || missing+=(nodejs npm)
+command -v go >/dev/null || missing+=(golang-go)  # examples/go: the standard library only, no module download
+[ -f /usr/share/php/GuzzleHttp/autoload.php ] || missing+=(php-cli php-curl php-guzzlehttp-guzzle)  # examples/php
 command -v curl >/dev/null || missing+=(curl)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v wrk >/dev/null || missing+=(wrk)
@@ -27,6 +29,7 @@ fi
 # Both Alipay SDKs ship alipay/__init__.py; python-alipay-sdk's must be the one left, so it is installed last.
 .venv/bin/pip install --quiet --force-reinstall --no-deps python-alipay-sdk==3.4.0
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+(cd examples/node && npm ci --no-audit --no-fund --loglevel=error)
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 cluster=$(mktemp -d -t paysandbox-pg.XXXXXX)

@@ -1,0 +1,3 @@
+module paysandbox.example/wechatpay
+
+go 1.19
