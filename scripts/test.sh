@@ -2,7 +2,9 @@
 # The README's second command (and what CI runs): install everything the tests need, lint, run the suite.
 # Installs the Debian packages the tests drive for real when they are missing: Chromium (browser tests) and a CJK font
 # (fonts-noto-cjk, so Chinese text renders in its screenshots), a JDK
-# (the Java clients), Node.js and npm (the Node SDKs, pinned by tests/node/package-lock.json), curl (the proxy recipes),
+# (the Java clients and examples/java), Node.js and npm (the Node SDKs, pinned by tests/node/package-lock.json and
+# examples/node/package-lock.json), Go (examples/go, standard library only) and PHP with Debian's Guzzle (examples/php),
+# curl (the proxy recipes),
 # PostgreSQL (the PostgreSQL store: a throwaway cluster for the run, stopped and removed however the run ends), wrk
 # (bench/workers.py's load) and nginx (the compose example's front proxy, run by tests/examples/test_compose.py).
 # Runs the suite on every core (pytest-xdist); extra arguments go to pytest (`-n 0` runs it in one process).
