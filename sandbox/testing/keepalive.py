@@ -115,7 +115,7 @@ class KeptControl(Control):
     ) -> None:
         super().__init__(url, timeout=timeout, token=token, **options)
         self._connections = connections
-        self._headers = {"Accept": "application/json"}
+        self._headers = {"Accept": "*/*"}  # as requests sends it: the integration report answers JSON to that
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
         if self.namespace:
