@@ -146,6 +146,14 @@ def test_a_clock_reset_through_one_process_holds_in_the_other(pair):
     assert abs((clock_now(first, "team-a") - datetime.now(BEIJING)).total_seconds()) < 5
 
 
+def test_a_reset_to_a_manual_clock_through_one_process_holds_in_the_other(pair):
+    first, second = pair
+    first.post("/_sandbox/clock/advance", {"seconds": 86400})
+    reset = second.post("/_sandbox/reset", {"clock": "manual"}).json()
+    assert reset["clock"]["mode"] == "manual" and first.get("/_sandbox/clock").json() == reset["clock"]
+    assert abs((clock_now(first) - datetime.now(BEIJING)).total_seconds()) < 5
+
+
 def test_each_namespace_keeps_its_own_clock_across_processes(pair):
     first, second = pair
     assert first.post("/_sandbox/namespaces", {"name": "team-a"}).status_code == 201

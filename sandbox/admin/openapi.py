@@ -12,6 +12,7 @@ from sandbox import __version__
 from sandbox.admin import access, openapi_actions, openapi_create, openapi_doctor, openapi_history, openapi_report
 from sandbox.admin import openapi_examples as ex
 from sandbox.admin.openapi_schemas import components, ref, text
+from sandbox.core.clock import MODES
 from sandbox.core.models import ORDER_STATUSES
 from sandbox.core.namespaces import NAME_PATTERN
 
@@ -263,7 +264,7 @@ def _health_and_reset() -> dict:
         "properties": {
             "status": {"const": "ok"},
             "merchants_reset": {"type": "boolean"},
-            "clock": {**ref("Clock"), "description": "the clock, back on real time"},
+            "clock": {**ref("Clock"), "description": "the clock, back on real time (or in the mode the body asked)"},
         },
         "required": ["status", "merchants_reset", "clock"],
     }
@@ -274,7 +275,13 @@ def _health_and_reset() -> dict:
     }
     reset_body = {
         "type": "object",
-        "properties": {"merchants": {"type": "boolean", "description": "drop them too (any truthy value)"}},
+        "properties": {
+            "merchants": {"type": "boolean", "description": "drop them too (any truthy value)"},
+            "clock": {
+                "enum": list(MODES),
+                "description": "the clock's mode afterwards, at the wall time (default real; factor 1)",
+            },
+        },
     }
     return {
         "/_sandbox/health": {
@@ -292,7 +299,8 @@ def _health_and_reset() -> dict:
                 "reset",
                 "Drop orders, refunds, notifications and scenarios",
                 "In the namespace the call names (X-Sandbox-Namespace; absent: the default one). Puts its clock"
-                " back on real time as POST /_sandbox/clock/reset does."
+                " back on real time as POST /_sandbox/clock/reset does, or"
+                ' with `{"clock": "manual"}` in that mode at the wall time (where a test starts from, in one call).'
                 ' Keeps registered merchants unless the body says `{"merchants": true}` (the demo merchants from'
                 " fixtures come back in the default namespace). The body is optional.",
                 {"200": answer("Done", reset_answer)},

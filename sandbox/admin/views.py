@@ -13,6 +13,7 @@ from sandbox.admin import openapi
 from sandbox.admin.serialize import notification_detail, notification_summary, notification_view, order_view
 from sandbox.admin.timeline import timeline
 from sandbox.core import magic, report, resend
+from sandbox.core.clock import MODES
 from sandbox.core.models import DEFAULT_NAMESPACE, ORDER_STATUSES, order_key
 from sandbox.core.namespaces import check_name
 from sandbox.core.outcomes import Decision
@@ -131,9 +132,17 @@ def delete_namespace(name: str):
 
 @bp.post("/reset")
 def reset():
+    """`{"clock": "manual"}` leaves the clock in that mode, at the wall time, rather than on real time: one call for
+    what the pytest plugin does before every test (the mode is checked before anything is dropped)."""
     body = json_body()
-    current_namespace().reset(merchants=bool(body.get("merchants")))
-    return jsonify(status="ok", merchants_reset=bool(body.get("merchants")), clock=current_namespace().clock.describe())
+    mode = body.get("clock", "real")
+    if mode not in MODES:
+        raise errors.InvalidParameter("clock", f"clock must be one of {', '.join(MODES)}, not {mode!r}")
+    space = current_namespace()
+    space.reset(merchants=bool(body.get("merchants")))
+    if mode != "real":
+        space.clock.set_mode(mode)
+    return jsonify(status="ok", merchants_reset=bool(body.get("merchants")), clock=space.clock.describe())
 
 
 # -- merchants ------------------------------------------------------------------------------------

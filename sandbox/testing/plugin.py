@@ -21,8 +21,10 @@ import pytest
 
 from sandbox.config import Config
 from sandbox.control import Control, ControlError
-from sandbox.testing.handle import SandboxHandle
+from sandbox.testing.handle import SandboxHandle, Shared
 from sandbox.testing.receiver import NotificationReceiver
+
+FIXTURES = Config().fixtures_dir  # the packaged TEST-ONLY fixtures: the demo merchants' ids and keys
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,7 +59,8 @@ class _Server:
 
     def __init__(self, url: str, app=None, token: str | None = None) -> None:
         self.url, self.app, self.token = url, app, token
-        self.control = Control(url, token=token)  # in the default namespace: for creating and deleting others
+        self.shared = Shared(url, token)  # what every test's handle shares: kept connections, the demo merchants
+        self.control = self.shared.control()  # in the default namespace: for creating and deleting others
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +71,11 @@ def paysandbox_server(request: pytest.FixtureRequest) -> Iterator[_Server]:
         control = Control(url, timeout=5, token=token)
         _check_reachable(control)
         _check_namespaces(control)
-        yield _Server(url.rstrip("/"), token=token)
+        server = _Server(url.rstrip("/"), token=token)
+        try:
+            yield server
+        finally:
+            server.shared.close()
         return
     from sandbox.app import create_app
     from sandbox.testing.server import ThreadedServer
@@ -77,9 +84,11 @@ def paysandbox_server(request: pytest.FixtureRequest) -> Iterator[_Server]:
     sandbox = app.extensions["paysandbox"]
     sandbox.start()
     server = ThreadedServer(app).start()
+    session_server = _Server(server.url, app)
     try:
-        yield _Server(server.url, app)
+        yield session_server
     finally:
+        session_server.shared.close()
         server.stop()
         sandbox.stop()
 
@@ -131,10 +140,12 @@ def paysandbox(paysandbox_server: _Server) -> Iterator[SandboxHandle]:
     """The sandbox, clean for this test: orders, notifications, scenarios and clock through one handle."""
     server = paysandbox_server
     namespace = _new_namespace(server) if server.app is None else None
-    handle = SandboxHandle(server.url, Config().fixtures_dir, namespace=namespace, app=server.app, token=server.token)
+    handle = SandboxHandle(
+        server.url, FIXTURES, namespace=namespace, app=server.app, token=server.token, shared=server.shared
+    )
     if namespace is None:
-        handle.reset()  # the in-thread sandbox is this process's alone: emptied before each test
-        handle.clock.set("manual")  # the reset put its clock on real time: on a manual one again, at the wall time
+        # The in-thread sandbox is this process's alone: emptied before each test, its clock manual at the wall time.
+        handle.reset(clock="manual")
     errors = _ErrorLog()
     logger = logging.getLogger("paysandbox")
     logger.addHandler(errors)

@@ -57,3 +57,21 @@ def test_a_reset_moves_only_its_own_namespace_s_clock(space):
     assert offset(default.api("GET", "/clock")) > timedelta(hours=23)
     default.api("POST", "/reset")
     assert team.api("GET", "/clock")["mode"] == "real"
+
+
+def test_a_reset_can_leave_the_clock_manual_at_the_wall_time_in_one_call(space):
+    sandbox = space("before-a-test")
+    sandbox.api("POST", "/clock", json={"mode": "accelerated", "factor": 3600})
+    sandbox.api("POST", "/clock/advance", json={"seconds": DAY})
+    answer = sandbox.api("POST", "/reset", json={"clock": "manual"})
+    assert (answer["clock"]["mode"], answer["clock"]["factor"]) == ("manual", 1.0)
+    assert abs(offset(answer["clock"])) < timedelta(seconds=5)
+    assert sandbox.api("GET", "/clock")["mode"] == "manual"
+
+
+def test_a_reset_refuses_an_unknown_clock_mode_before_dropping_anything(space):
+    sandbox = space("kept")
+    sandbox.api("POST", "/scenarios", json={"match": {"operation": "query"}, "api": {"status": 503}})
+    reply = sandbox.call("POST", "/reset", json={"clock": "fast"})
+    assert reply.status_code == 400 and reply.json()["error"]["field"] == "clock", reply.text
+    assert len(sandbox.api("GET", "/scenarios")["scenarios"]) == 1

@@ -56,6 +56,27 @@ def test_each_test_starts_from_a_clean_sandbox(pytester):
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
+def test_each_test_starts_on_a_manual_clock_at_the_wall_time_with_its_own_copy_of_the_merchant(pytester):
+    pytester.makepyfile(
+        """
+        from datetime import datetime, timedelta, timezone
+
+        def test_first(paysandbox, paysandbox_alipay):
+            assert paysandbox.clock.mode() == "manual"
+            paysandbox.clock.advance(3 * 86400)
+            paysandbox.merchant("alipay").keys["app_private_key"] = "spoiled by this test"
+
+        def test_second(paysandbox, paysandbox_alipay):
+            assert paysandbox.clock.mode() == "manual"
+            assert abs(paysandbox.clock.now() - datetime.now(timezone.utc)) < timedelta(minutes=1)
+            assert paysandbox.merchant("alipay").keys["app_private_key"].startswith("-----BEGIN")
+            assert paysandbox_alipay.precreate("ORDER-1", 100, "Tea")["out_trade_no"] == "ORDER-1"
+        """
+    )
+
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
 EVERY_GATEWAY = """
 def test_wechatpay(paysandbox, paysandbox_wechatpay, paysandbox_receiver):
     paysandbox_wechatpay.native_prepay("WX-ORDER-1", 100, "Tea")
