@@ -66,8 +66,7 @@ def paysandbox_server(request: pytest.FixtureRequest) -> Iterator[_Server]:
     if url:
         token = request.config.getoption("sandbox_token")
         control = Control(url, timeout=5, token=token)
-        _check_reachable(control)
-        _check_namespaces(control)
+        _checked_once(request.session, control)
         yield _Server(url.rstrip("/"), token=token)
         return
     from sandbox.app import create_app
@@ -82,6 +81,17 @@ def paysandbox_server(request: pytest.FixtureRequest) -> Iterator[_Server]:
     finally:
         server.stop()
         sandbox.stop()
+
+
+def _checked_once(session: pytest.Session, control: Control) -> None:
+    """Check the sandbox at --sandbox-url; when it will not do, fail the first test that needs it and stop the run
+    there (under xdist, each worker's first), rather than repeat the same error for every test."""
+    try:
+        _check_reachable(control)
+        _check_namespaces(control)
+    except pytest.fail.Exception as failed:
+        session.shouldstop = failed.msg
+        raise
 
 
 def _check_reachable(control: Control) -> None:
