@@ -103,7 +103,8 @@ def pay(no: str):
         return redirect(checkout.url)
     if checkout.kind == "form":
         headers.allow_inline_scripts_of(checkout.html)
-        return Response(f"<!doctype html><meta charset=utf-8><title>To the cashier</title>{checkout.html}")
+        icon = f'<link rel="icon" href="{url_for("favicon_svg")}" type="image/svg+xml">'
+        return Response(f"<!doctype html><meta charset=utf-8>{icon}<title>To the cashier</title>{checkout.html}")
     if checkout.kind == "qr":
         code = segno.make(checkout.code_url, error="m")
         svg = Markup(code.svg_inline(omitsize=True, dark="#1a1a1a", light="#fff", title=f"Pay order {no}"))
