@@ -17,6 +17,7 @@ HOSTED = {
     "alipay page": {"gateway": "alipay", "method": "page"},
     "alipay wap": {"gateway": "alipay", "method": "wap"},
     "alipay scan": {"gateway": "alipay", "method": "precreate"},
+    "wechatpay native": {"gateway": "wechatpay", "method": "native", "notify_url": NOTIFY},
     "wechatpay h5": {"gateway": "wechatpay", "method": "h5", "notify_url": NOTIFY, "return_url": NOTIFY},
     "unionpay cashier": {"gateway": "unionpay", "method": "frontTrans", "notify_url": NOTIFY, "return_url": NOTIFY},
 }
