@@ -66,6 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["paysandbox"] = sandbox
     app.extensions[transport.EXTENSION] = SandboxCA(sandbox.store)  # its keys are made when first asked for
 
+    from sandbox import favicon
     from sandbox.admin import actions, create, doctor  # noqa: F401 (their views join the control blueprint)
     from sandbox.admin.views import bp as admin_bp
     from sandbox.gateways.alipay.v3.views import bp as alipay_v3_bp
@@ -88,6 +89,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(alipay_pages_bp)
     app.register_blueprint(wechatpay_pages_bp)
     app.register_blueprint(unionpay_pages_bp)
+    favicon.install(app)
     app.before_request(_refuse_oversized_body)  # first: before the fault filter classifies the call
     faults.install(app, {"alipay": alipay_faults, "wechatpay": wechatpay_faults, "unionpay": unionpay_faults})
     _register_error_handlers(app)

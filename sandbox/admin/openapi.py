@@ -6,6 +6,7 @@ envelope of its 4xx. tests/admin/test_openapi.py keeps it in step with the route
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 from sandbox import __version__
@@ -250,7 +251,7 @@ def _namespaces() -> dict:
                 "Delete a namespace and everything in it",
                 "Drops its merchants (their ids are free again), orders, refunds, notifications, scenario rules and"
                 " clock. The default namespace cannot be deleted (400: empty it with POST /_sandbox/reset).",
-                {"200": answer("Deleted", listing("deleted", NAMESPACE_NAME))},
+                {"200": answer("Deleted", listing("deleted", NAMESPACE_NAME), ex.NAMESPACE_DELETED)},
                 errors=(400, 404),
                 params=("namespace_name",),
             )
@@ -303,7 +304,7 @@ def _health_and_reset() -> dict:
                 ' with `{"clock": "manual"}` in that mode at the wall time (where a test starts from, in one call).'
                 ' Keeps registered merchants unless the body says `{"merchants": true}` (the demo merchants from'
                 " fixtures come back in the default namespace). The body is optional.",
-                {"200": answer("Done", reset_answer)},
+                {"200": answer("Done", reset_answer, ex.RESET)},
                 errors=(400,),
                 body=json_body(reset_body, {"all": ex.example("Merchants too", {"merchants": True})}),
             )
@@ -320,7 +321,7 @@ def _health_and_reset() -> dict:
                 {
                     "200": {
                         "description": "The certificate, PEM",
-                        "content": {"application/x-pem-file": {"schema": {"type": "string"}}},
+                        "content": {"application/x-pem-file": {"schema": {"type": "string"}, "examples": ex.CA_PEM}},
                     }
                 },
             )
@@ -331,7 +332,7 @@ def _health_and_reset() -> dict:
                 "openapi",
                 "This document",
                 "The OpenAPI 3.1 description of the control API. Postman: Import → Link → this URL.",
-                {"200": answer("The document", {"type": "object", "required": ["openapi", "paths"]})},
+                {"200": answer("The document", {"type": "object", "required": ["openapi", "paths"]}, ex.DOCUMENT)},
             )
         },
     }
@@ -355,7 +356,7 @@ def _merchants() -> dict:
                 "listMerchants",
                 "List merchants",
                 "Every registered merchant, by gateway then merchant_id.",
-                {"200": answer("The merchants", listing("merchants", ref("Merchant")))},
+                {"200": answer("The merchants", listing("merchants", ref("Merchant")), ex.MERCHANT_LIST)},
             ),
         },
         "/_sandbox/merchants/{gateway}/{merchant_id}": {
@@ -457,7 +458,11 @@ def _notifications() -> dict:
                 "listNotifications",
                 "List notifications",
                 "Oldest first. Filters are exact and not checked.",
-                {"200": answer("The notifications", listing("notifications", ref("Notification")))},
+                {
+                    "200": answer(
+                        "The notifications", listing("notifications", ref("Notification")), ex.NOTIFICATION_LIST
+                    )
+                },
                 params=("notification_gateway", "merchant_filter", "notification_trade", "notification_status"),
             )
         },
@@ -479,7 +484,7 @@ def _notifications() -> dict:
                 "replayNotification",
                 "Send it again now",
                 "A new attempt on the same record (trigger `replay`); takes no body.",
-                {"200": answer("The notification", ref("Notification"))},
+                {"200": answer("The notification", ref("Notification"), ex.REPLAYED)},
                 errors=(404,),
                 params=("notification_id",),
             )
@@ -490,7 +495,7 @@ def _notifications() -> dict:
                 "flushNotifications",
                 "Deliver everything due now",
                 "Also runs due expiries and settlements; takes no body.",
-                {"200": answer("What was attempted", summaries)},
+                {"200": answer("What was attempted", summaries, ex.FLUSHED)},
             )
         },
     }
@@ -526,14 +531,14 @@ def _scenarios() -> dict:
                 "listScenarios",
                 "List rules",
                 "In the order they are tried: rules with times (oldest first), then standing rules.",
-                {"200": answer("The rules", listing("scenarios", stored))},
+                {"200": answer("The rules", listing("scenarios", stored), ex.RULE_LIST)},
             ),
             "delete": operation(
                 "scenarios",
                 "clearScenarios",
                 "Remove every rule",
                 "Answers the ids removed.",
-                {"200": answer("Removed", deleted)},
+                {"200": answer("Removed", deleted, ex.RULES_DELETED)},
             ),
         },
         "/_sandbox/scenarios/{rule_id}": {
@@ -542,7 +547,7 @@ def _scenarios() -> dict:
                 "getScenario",
                 "One rule",
                 "As stored, with what it has left (`remaining`).",
-                {"200": answer("The rule", one("scenario", stored))},
+                {"200": answer("The rule", one("scenario", stored), ex.ONE_RULE)},
                 errors=(404,),
                 params=rule_id,
             ),
@@ -551,7 +556,7 @@ def _scenarios() -> dict:
                 "deleteScenario",
                 "Remove one rule",
                 "Answers the id removed.",
-                {"200": answer("Removed", deleted)},
+                {"200": answer("Removed", deleted, ex.RULES_DELETED)},
                 errors=(404,),
                 params=rule_id,
             ),
@@ -562,7 +567,7 @@ def _scenarios() -> dict:
                 "magicValues",
                 "The magic amounts",
                 "Amounts that shape the outcome with no rule, on every gateway.",
-                {"200": answer("The amounts", listing("amounts", ref("MagicAmount")))},
+                {"200": answer("The amounts", listing("amounts", ref("MagicAmount")), ex.MAGIC)},
             )
         },
     }
@@ -581,7 +586,7 @@ def _clock() -> dict:
                 "getClock",
                 "The sandbox clock",
                 "Its time, mode and speed.",
-                {"200": answer("The clock", ref("Clock"))},
+                {"200": answer("The clock", ref("Clock"), ex.REAL_CLOCK)},
             ),
             "post": operation(
                 "clock",
@@ -590,7 +595,7 @@ def _clock() -> dict:
                 "real, accelerated (factor up to 100000) or manual (only advance moves it). Each runs on from the"
                 " sandbox time the clock has now: real after an advance stays ahead of the wall clock (POST"
                 " /_sandbox/clock/reset drops the offset).",
-                {"200": answer("The clock", ref("Clock"))},
+                {"200": answer("The clock", ref("Clock"), ex.SET_CLOCK)},
                 errors=(400,),
                 body=json_body(ref("ClockSetting"), ex.CLOCK_SETTINGS, required=True),
             ),
@@ -603,7 +608,7 @@ def _clock() -> dict:
                 "Mode real, factor 1, and now the wall clock's time: any offset gained by advancing, accelerating or"
                 " a manual clock is dropped (unlike setting mode real, which keeps it). Other processes on the same"
                 " database see it as any clock change. Takes no body.",
-                {"200": answer("The clock", ref("Clock"))},
+                {"200": answer("The clock", ref("Clock"), ex.REAL_CLOCK)},
             )
         },
         "/_sandbox/clock/advance": {
@@ -664,7 +669,7 @@ def document() -> dict:
             " magic values and the namespaces themselves acts in the namespace `X-Sandbox-Namespace` names (absent:"
             " the default one).",
         },
-        "servers": [{"url": "http://127.0.0.1:8008"}],
+        "servers": [{"url": ex.SANDBOX_URL}],
         "tags": [{"name": name, "description": description} for name, description in TAGS.items()],
         "paths": guarded(namespaced(paths)),
         "components": {
@@ -681,3 +686,14 @@ def document() -> dict:
             "securitySchemes": security_schemes(),
         },
     }
+
+
+@cache
+def _text() -> str:
+    return json.dumps(document(), ensure_ascii=False, separators=(",", ":"))
+
+
+def served_at(base_url: str) -> str:
+    """The document as JSON text, naming `base_url` (the address the client reached) as its server and in its
+    example URLs of the sandbox's pages."""
+    return _text().replace(ex.SANDBOX_URL, json.dumps(base_url)[1:-1])

@@ -67,7 +67,7 @@ CREATED = {
     "merchant_id": ex.MCHID,
     "paid_at": None,
     "native": {"trade_state": "NOTPAY", "trade_state_desc": "未支付", "api": "v3"},
-    "pay_url": "http://127.0.0.1:8008/cashier/wechatpay/native/Kq3V0fQ8xJd2mTzA",
+    "pay_url": f"{ex.SANDBOX_URL}/cashier/wechatpay/native/Kq3V0fQ8xJd2mTzA",
     "qr_code": "weixin://wxpay/bizpayurl?pr=Kq3V0fQ8xJd2mTzA",
 }
 GATEWAYS = {

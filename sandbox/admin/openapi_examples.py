@@ -11,6 +11,8 @@ from sandbox import __version__
 APP_ID = "2021000000000001"  # the demo merchants in fixtures/
 MCHID = "1900000109"
 MER_ID = "777290058110097"
+# The sandbox's own address in the document: GET /_sandbox/openapi.json puts the one the client reached instead.
+SANDBOX_URL = "http://127.0.0.1:8008"
 NOW = "2025-01-15T10:30:00+08:00"
 LATER = "2025-01-15T10:34:00+08:00"
 
@@ -184,7 +186,7 @@ REFUNDED_ORDER = {
     "notifications": [{**SUMMARY, "event": "REFUND.SUCCESS", "status": "delivered", "last_http_status": 200}],
 }
 ORDER_LIST = {"one": example("One paid Alipay order", {"orders": [ORDER]})}
-SCAN_PAGE = f"http://127.0.0.1:8008/cashier/alipay/qr/{ORDER['trade_no']}"  # a precreate order's pay_url and qr_code
+SCAN_PAGE = f"{SANDBOX_URL}/cashier/alipay/qr/{ORDER['trade_no']}"  # a precreate order's pay_url and qr_code
 ONE_ORDER = {
     "paid": example(
         "Paid, its notification not yet acknowledged",
@@ -348,3 +350,52 @@ ADVANCED_CLOCK = {
         },
     )
 }
+
+# -- the answers of the other operations (every operation has a success example: tests/admin/test_openapi.py) --
+
+CLOCK = {"now": NOW, "mode": "real", "factor": 1.0}
+REAL_CLOCK = {"real": example("Real time", CLOCK)}
+SET_CLOCK = {"manual": example("Stopped: only advance moves it", {**CLOCK, "mode": "manual"})}
+RESET = {"kept": example("Merchants kept", {"status": "ok", "merchants_reset": False, "clock": CLOCK})}
+NAMESPACE_DELETED = {"deleted": example("Deleted", {"deleted": ["team-payments"]})}
+MERCHANT_LIST = {"demo": example("The demo merchants", {"merchants": [ALIPAY_MERCHANT, WECHATPAY_MERCHANT]})}
+NOTIFICATION_LIST = {"one": example("One, its retry scheduled", {"notifications": [NOTIFICATION]})}
+REPLAY = {"at": LATER, "http_status": 200, "response_body": "success", "error": "", "acked": True, "trigger": "replay"}
+REPLAYED = {
+    "delivered": example(
+        "Acknowledged this time",
+        {
+            **NOTIFICATION,
+            "status": "delivered",
+            "next_attempt_at": None,
+            "attempts": [*NOTIFICATION["attempts"], {**REPLAY, "rule": None, "effect": ""}],
+        },
+    )
+}
+FLUSHED = {
+    "delivered": example(
+        "A retry went out and was acknowledged",
+        {
+            "attempted": [
+                {**SUMMARY, "attempts": 2, "last_http_status": 200, "status": "delivered", "next_attempt_at": None}
+            ]
+        },
+    ),
+    "nothing": example("Nothing was due", {"attempted": []}),
+}
+RULE_LIST = {"two": example("A one-shot rule, then a standing one", {"scenarios": [STORED_RULE, STANDING_RULE]})}
+ONE_RULE = {"one": example("A one-shot rule", {"scenario": STORED_RULE})}
+RULES_DELETED = {"one": example("The ids removed", {"deleted": [STORED_RULE["id"]]})}
+MAGIC = {
+    "two": example(
+        "Two of the amounts",
+        {
+            "amounts": [
+                {"amount": 601, "yuan": "6.01", "effect": "the payment is declined: the buyer's balance is not enough"},
+                {"amount": 606, "yuan": "6.06", "effect": "each notification arrives twice"},
+            ]
+        },
+    )
+}
+CA_PEM = {"pem": example("The TEST-ONLY root", pem("CERTIFICATE"))}
+DOCUMENT = {"head": example("Its first keys (the whole document is long)", {"openapi": "3.1.0", "paths": {}})}

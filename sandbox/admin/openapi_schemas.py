@@ -358,7 +358,8 @@ MATCH = obj(
         },
         "operation": {
             **NAME_128,
-            "description": "create, pay, query, close, cancel, refund, bill, keys, notify, or a wire method/event",
+            "description": "create, pay, query, close, cancel, refund, bill, keys, notify, or a wire method/event of"
+            " the gateway(s) the rule can match; any other name is a 400 that lists the known ones",
             "examples": ["query", "alipay.trade.query", "TRANSACTION.SUCCESS"],
         },
     },

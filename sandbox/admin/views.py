@@ -95,8 +95,9 @@ def health():
 
 @bp.get("/openapi.json")
 def openapi_document():
-    """This API described in OpenAPI 3.1 (built once), e.g. for Postman: Import, Link."""
-    return jsonify(openapi.document())
+    """This API described in OpenAPI 3.1 (built once), e.g. for Postman: Import, Link. It names the address the
+    client reached (or --public-url) as its server, so "Try it" and imported requests go where the client went."""
+    return Response(openapi.served_at(public_base_url()), mimetype="application/json")
 
 
 @bp.get("/ca.pem")

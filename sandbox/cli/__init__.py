@@ -20,6 +20,7 @@ from sandbox.cli import (
     scenarios,
     serve,
 )
+from sandbox.cli.common import ErrorFormat, Parser, fail
 from sandbox.config import Config
 
 # In `paysandbox --help` order: run things, then what a QA engineer does to a running sandbox.
@@ -27,12 +28,15 @@ GROUPS = (serve, keys, ca, namespaces, merchants, orders, notifications, scenari
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="paysandbox",
         description="A local sandbox for Alipay and friends.",
         epilog="Commands that talk to a running sandbox take --url (default $SANDBOX_URL or http://127.0.0.1:8008), "
         "--token (its access token, default $SANDBOX_TOKEN), --namespace (the namespace to act in, default "
-        "$SANDBOX_NAMESPACE) and --json (the control API's answer, for scripts).",
+        "$SANDBOX_NAMESPACE) and --json (the control API's answer, for scripts; a failure is then a JSON error object "
+        '{"error": {"code", "message"}} on stdout, with a non-zero exit status). Lists show orders and notifications '
+        "newest first, merchants by gateway then id, namespaces the default one first then by name, and scenario "
+        "rules in the order they are tried.",
     )
     parser.add_argument("--version", action="version", version=f"paysandbox {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -42,12 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    if not argv:  # bare `paysandbox`: what it can do, as --help says it
+        parser.print_help()
+        return 0
+    ErrorFormat.json = "--json" in argv  # before parsing, so a usage error is JSON too
+    args = parser.parse_args(argv)
+    ErrorFormat.json = bool(getattr(args, "json", False))
     try:
         config = Config.from_env()
     except (TypeError, ValueError) as exc:
-        print(f"paysandbox: a SANDBOX_* environment variable is invalid: {exc}", file=sys.stderr)
-        return 2
+        return fail(f"a SANDBOX_* environment variable is invalid: {exc}", 2)
     try:
         return args.handler(args, config)
     except KeyboardInterrupt:

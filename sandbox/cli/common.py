@@ -87,7 +87,7 @@ def call(
     try:
         answer = request(control(args, timeout=SLOW if slow else 10.0))
     except ControlError as exc:
-        return fail(str(exc))
+        return refused(exc)
     if args.json:
         print_json(answer)
     else:
@@ -95,9 +95,39 @@ def call(
     return status(answer)
 
 
-def fail(message: str, code: int = 1) -> int:
-    print(f"paysandbox: {message}", file=sys.stderr)
+class ErrorFormat:
+    """How failures are reported: a `paysandbox: ...` line on stderr, or, when the command line has --json, the
+    control API's envelope `{"error": {"code", "message"}}` on stdout, where a script reads the answer."""
+
+    json = False
+
+
+class Parser(argparse.ArgumentParser):
+    """The parser of `paysandbox` and of its sub-commands: with --json, a usage error is a JSON error too."""
+
+    def error(self, message: str):
+        if not ErrorFormat.json:
+            super().error(message)
+        fail(f"{self.prog}: {message} (see {self.prog} --help)", 2)
+        self.exit(2)
+
+
+def fail(message: str, code: int = 1, error: str = "") -> int:
+    """Report a failure (`error`: its code in JSON; by default USAGE_ERROR for exit status 2, else FAILED)."""
+    if ErrorFormat.json:
+        print_json({"error": {"code": error or ("USAGE_ERROR" if code == 2 else "FAILED"), "message": message}})
+    else:
+        print(f"paysandbox: {message}", file=sys.stderr)
     return code
+
+
+def refused(exc: ControlError) -> int:
+    """A call that failed: the API's error code when the sandbox answered one, else why it did not."""
+    error = exc.code or ("SANDBOX_UNREACHABLE" if exc.status is None else f"HTTP_{exc.status}")
+    message = str(exc)
+    if ErrorFormat.json:  # the code has a key of its own there
+        message = message.removeprefix(f"{exc.code}: ")
+    return fail(message, 1, error)
 
 
 def print_json(answer: object) -> None:

@@ -25,7 +25,7 @@ PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.+?)-----END \1-----", re.S)
 def register(commands: argparse._SubParsersAction) -> None:
     merchants = commands.add_parser("merchants", help="the merchants a running sandbox knows")
     actions = merchants.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", help="every merchant: gateway, id, name, key serial and fingerprint")
+    listing = actions.add_parser("list", help="every merchant, by gateway then id: name, key serial and fingerprint")
     show = actions.add_parser("show", help="one merchant, its identifiers and key material")
     report = actions.add_parser(
         "report", help="how the merchant's integration behaved, check by check (exit status 1 if a check failed)"

@@ -11,7 +11,7 @@ from sandbox.config import Config
 def register(commands: argparse._SubParsersAction) -> None:
     namespaces = commands.add_parser("namespaces", help="the namespaces of a running sandbox (isolated shares of it)")
     actions = namespaces.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", help="every namespace, the default one first")
+    listing = actions.add_parser("list", help="every namespace: the default one first, then by name")
     create = actions.add_parser("create", help="a new, empty namespace (its name is generated when none is given)")
     create.add_argument("name", nargs="?", type=namespace)
     delete = actions.add_parser("delete", help="drop a namespace with everything in it; its merchant ids are free")

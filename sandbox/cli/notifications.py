@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "notifications", help="notifications sent to merchants: list, show, replay, flush, resend"
     )
     actions = group.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", help="notifications, with their last attempt")
+    listing = actions.add_parser("list", help="notifications, newest first, with their last attempt")
     listing.add_argument("--gateway", choices=GATEWAYS)
     listing.add_argument("--merchant", metavar="MERCHANT_ID")
     listing.add_argument("--order", metavar="OUT_TRADE_NO")
@@ -53,7 +53,12 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _list(args: argparse.Namespace, config: Config) -> int:
     query = {"gateway": args.gateway, "merchant_id": args.merchant, "out_trade_no": args.order, "status": args.status}
-    return call(args, lambda c: c.call("GET", "/notifications", params=query), _render_list)
+    return call(args, lambda c: _newest_first(c.call("GET", "/notifications", params=query)), _render_list)
+
+
+def _newest_first(answer: dict) -> dict:
+    """The control API answers notifications oldest first; every list of the CLI shows the newest first."""
+    return {**answer, "notifications": answer["notifications"][::-1]}
 
 
 def _show(args: argparse.Namespace, config: Config) -> int:

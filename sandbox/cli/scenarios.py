@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from sandbox.cli.common import control, control_options, fail, print_json
+from sandbox.cli.common import control, control_options, fail, print_json, refused
 from sandbox.config import Config
 from sandbox.control import ControlError
 from sandbox.errors import SandboxError
@@ -46,7 +46,7 @@ def _scenarios(args: argparse.Namespace, config: Config) -> int:
         else:
             answer = sandbox.call("GET", "/scenarios")
     except ControlError as exc:
-        return fail(str(exc))
+        return refused(exc)
     if args.json:
         print_json(answer)
     elif args.action == "clear":

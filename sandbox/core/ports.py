@@ -65,6 +65,7 @@ class GatewayAdapter(Protocol):
     name: str
     create_methods: tuple[str, ...]  # the products create_order makes, the default first
     action_methods: dict[str, str]  # refund, close -> the wire method refund_order, close_order run (absent: none)
+    rule_methods: tuple[str, ...]  # wire methods and events a scenario rule's match.operation may name
     retry_schedule: tuple[int, ...]  # seconds from one attempt to the next retry
     payment_codes: dict[str, str]  # native payment failure code -> its message, for scenario rules
     api_errors: dict[str, str]  # native business error code an API call can answer -> its message

@@ -20,6 +20,10 @@ API_BODIES = ("malformed", "unsigned", "invalid_signature", "probe")
 MAX_SECONDS = 400 * 24 * 3600
 MAX_API_DELAY = 300  # real seconds: long enough to outlast any client timeout
 MAX_COPIES = 20
+# The neutral names a rule's match.operation may use on every gateway; each adapter's `rule_methods` adds its own.
+NEUTRAL_OPERATIONS = ("create", "pay", "query", "close", "cancel", "refund", "bill", "keys", "notify")
+# How a buyer pays where no wire call says it: on a hosted page, or through POST /_sandbox/orders/.../pay.
+BUYER_CHANNELS = ("cashier", "control_api")
 
 # Failure codes a rule may give in neutral words; each gateway maps them to its own code.
 NEUTRAL_CODES = (
@@ -322,6 +326,23 @@ def check_probes(rule: Rule, gateways: dict) -> None:
         only = " and ".join(senders) or "no gateway here"
         message = f"{asked[0]} is probe traffic, which only {only} sends: name it in match.gateway"
         raise InvalidParameter(asked[0], message)
+
+
+def check_operation(rule: Rule, gateways: dict) -> None:
+    """Refuse a match.operation no gateway the rule can match knows: a typo would make the rule never match."""
+    operation = rule.match.get("operation")
+    if operation is None or operation in NEUTRAL_OPERATIONS or operation in BUYER_CHANNELS:
+        return
+    wanted = [rule.match["gateway"]] if rule.match.get("gateway") else list(gateways)
+    if any(operation in gateways[name].rule_methods for name in wanted):
+        return
+    known = [f"every gateway: {', '.join(NEUTRAL_OPERATIONS + BUYER_CHANNELS)}"]
+    known += [f"{name}: {', '.join(gateways[name].rule_methods)}" for name in wanted]
+    raise InvalidParameter(
+        "match.operation",
+        f"match.operation {operation!r} is not an operation of {' or '.join(wanted)}; known operations: "
+        + "; ".join(known),
+    )
 
 
 def processed(api: dict) -> bool:

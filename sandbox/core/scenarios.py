@@ -19,7 +19,7 @@ from pathlib import Path
 from sandbox.core import magic, scoped
 from sandbox.core.ids import Ids
 from sandbox.core.outcomes import check_codes
-from sandbox.core.rules import Context, Rule, check_probes, parse_rule
+from sandbox.core.rules import Context, Rule, check_operation, check_probes, parse_rule
 from sandbox.core.store import Store
 from sandbox.errors import InvalidParameter, NotFound
 
@@ -81,6 +81,7 @@ class Scenarios:
         rule = parse_rule(payload, tuple(self._gateways), f"scn_{self._ids.hex(12)}", source)
         check_codes(rule, self._gateways)
         check_probes(rule, self._gateways)
+        check_operation(rule, self._gateways)
         return rule
 
     def _parse_all(self, payloads, source: str) -> list[Rule]:

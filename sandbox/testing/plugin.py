@@ -69,8 +69,7 @@ def paysandbox_server(request: pytest.FixtureRequest) -> Iterator[_Server]:
     if url:
         token = request.config.getoption("sandbox_token")
         control = Control(url, timeout=5, token=token)
-        _check_reachable(control)
-        _check_namespaces(control)
+        _checked_once(request.session, control)
         server = _Server(url.rstrip("/"), token=token)
         try:
             yield server
@@ -91,6 +90,17 @@ def paysandbox_server(request: pytest.FixtureRequest) -> Iterator[_Server]:
         session_server.shared.close()
         server.stop()
         sandbox.stop()
+
+
+def _checked_once(session: pytest.Session, control: Control) -> None:
+    """Check the sandbox at --sandbox-url; when it will not do, fail the first test that needs it and stop the run
+    there (under xdist, each worker's first), rather than repeat the same error for every test."""
+    try:
+        _check_reachable(control)
+        _check_namespaces(control)
+    except pytest.fail.Exception as failed:
+        session.shouldstop = failed.msg
+        raise
 
 
 def _check_reachable(control: Control) -> None:

@@ -31,6 +31,7 @@ from wechatpy.pay.utils import calculate_signature, dict_to_xml
 
 from sandbox import __version__
 from sandbox.admin.openapi import document
+from sandbox.admin.openapi_examples import SANDBOX_URL
 from sandbox.config import Config
 
 DOC = document()
@@ -60,14 +61,38 @@ def routes(app) -> set[tuple[str, str]]:
     return found
 
 
+def served_at(url: str) -> dict:
+    """DOC as a sandbox reached at `url` serves it."""
+    return json.loads(json.dumps(DOC).replace(SANDBOX_URL, url))
+
+
 def test_the_document_is_served_and_is_valid_openapi_3_1(client):
     answer = client.get("/_sandbox/openapi.json")
     assert answer.status_code == 200
-    assert answer.get_json() == DOC
+    assert answer.content_type == "application/json"
+    assert answer.get_json() == served_at("http://localhost")
     validate(answer.get_json())
     assert DOC["openapi"] == "3.1.0"
     assert DOC["info"]["version"] == __version__
-    assert DOC["servers"] == [{"url": "http://127.0.0.1:8008"}]
+
+
+def test_the_document_names_the_server_the_client_reached(live, http):
+    document = http.get(f"{live.url}/_sandbox/openapi.json").json()
+    assert document["servers"] == [{"url": live.url}]
+    pay_url = document["paths"]["/_sandbox/orders"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert json.dumps(pay_url).count(f'"{live.url}/cashier/') >= 1
+    assert document == served_at(live.url)
+
+
+def test_the_document_names_the_host_the_client_asked_for(live, http):
+    answer = http.get(f"{live.url}/_sandbox/openapi.json", headers={"Host": "sandbox.qa.internal:9000"})
+    assert answer.json()["servers"] == [{"url": "http://sandbox.qa.internal:9000"}]
+
+
+@pytest.mark.parametrize("config", [Config(seed=1234, public_url="https://pay-sandbox.example.org/")], ids=["public"])
+def test_the_document_names_the_public_url_when_the_sandbox_has_one(live, http):
+    document = http.get(f"{live.url}/_sandbox/openapi.json").json()
+    assert document == served_at("https://pay-sandbox.example.org")
 
 
 def test_every_route_is_documented_and_every_documented_operation_is_a_route(app):
@@ -109,6 +134,22 @@ def examples(node, pointer: str = "") -> Iterator[tuple[str, str, object]]:
 
 EXAMPLES = list(examples(DOC))
 REGISTRY = Registry().with_resource("urn:openapi", Resource.from_contents(DOC, default_specification=DRAFT202012))
+
+
+def success_examples(operation: dict) -> list:
+    """The examples of an operation's 2xx answers, whatever their media type."""
+    found = []
+    for status, answer in operation["responses"].items():
+        if status.startswith("2"):
+            for media in answer.get("content", {}).values():
+                found += [media["example"]] if "example" in media else []
+                found += list(media.get("examples", {}).values())
+    return found
+
+
+def test_every_operation_has_an_example_of_success():
+    missing = [f"{m.upper()} {p}" for p, m in sorted(documented()) if not success_examples(DOC["paths"][p][m])]
+    assert missing == [], "operations without an example of a 2xx answer"
 
 
 def test_the_document_has_examples_for_postman():

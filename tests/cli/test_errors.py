@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -95,9 +96,14 @@ def _args(command: tuple, files: dict) -> list[str]:
 def test_every_command_says_in_one_line_that_no_sandbox_answers(command, nobody, files):
     result = paysandbox(*_args(command, files), "--url", nobody)
     assert result.returncode == 1, result.stderr
-    assert result.stdout == ""
     hint = "start one with `paysandbox serve`, or pass --url (or SANDBOX_URL)"
-    assert result.stderr == f"paysandbox: no sandbox answers at {nobody}; {hint}\n"
+    message = f"no sandbox answers at {nobody}; {hint}"
+    if "--json" in command:  # the error as JSON, where the answer would have been
+        assert json.loads(result.stdout) == {"error": {"code": "SANDBOX_UNREACHABLE", "message": message}}
+        assert result.stderr == ""
+        return
+    assert result.stdout == ""
+    assert result.stderr == f"paysandbox: {message}\n"
 
 
 def test_sandbox_url_from_the_environment_is_the_default_and_a_group_option_reaches_its_actions(nobody):
@@ -140,9 +146,12 @@ def test_a_404_or_409_prints_the_apis_message_and_exits_1(sbx):
         ("merchants", "show", "wechatpay", "42"): "NOT_FOUND: no wechatpay merchant '42'",
     }
     for command, message in cases.items():
-        for json_flag in ((), ("--json",)):
-            result = paysandbox(*command, *json_flag, "--url", sbx.url)
-            assert (result.returncode, result.stdout, result.stderr) == (1, "", f"paysandbox: {message}\n"), command
+        result = paysandbox(*command, "--url", sbx.url)
+        assert (result.returncode, result.stdout, result.stderr) == (1, "", f"paysandbox: {message}\n"), command
+        result = paysandbox(*command, "--json", "--url", sbx.url)
+        code, text = message.split(": ", 1)
+        assert result.returncode == 1 and result.stderr == "", command
+        assert json.loads(result.stdout) == {"error": {"code": code, "message": text}}, command
 
     sbx.order("QA-TWICE", 100, "http://127.0.0.1:9/notify")
     sbx.cli("orders", "pay", "alipay", APP, "QA-TWICE")

@@ -20,6 +20,23 @@ NAME = "alipay"
 
 # POST /_sandbox/orders/.../refund and .../close run these wire methods (scenario rules match them)
 ACTION_METHODS = {"refund": "alipay.trade.refund", "close": "alipay.trade.close"}
+# What a scenario rule's match.operation may name beside the neutral operations: the methods (gateway.do and
+# OpenAPI v3 alike, handlers.METHODS) and the notifications' trade_status (tests/scenarios keep it complete).
+RULE_METHODS = (
+    "alipay.trade.page.pay",
+    "alipay.trade.wap.pay",
+    "alipay.trade.precreate",
+    "alipay.trade.create",
+    "alipay.trade.pay",
+    "alipay.trade.query",
+    "alipay.trade.refund",
+    "alipay.trade.fastpay.refund.query",
+    "alipay.trade.close",
+    "alipay.trade.cancel",
+    "alipay.data.dataservice.bill.downloadurl.query",
+    "TRADE_SUCCESS",
+    "TRADE_CLOSED",
+)
 
 
 class AlipayGateway(ActsAsMerchant):
@@ -28,6 +45,7 @@ class AlipayGateway(ActsAsMerchant):
     merchant_package = "sandbox.gateways.alipay"  # its create and actions modules (ActsAsMerchant)
     create_methods = ("page", "wap", "precreate")  # POST /_sandbox/orders, the default first
     action_methods = ACTION_METHODS
+    rule_methods = RULE_METHODS
     payment_codes = errors.PAYMENT_FAILURES
     api_errors = errors.API_ERRORS
     neutral_codes = errors.NEUTRAL_CODES

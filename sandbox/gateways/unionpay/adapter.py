@@ -23,6 +23,9 @@ RETRY_SCHEDULE = (60, 120, 240, 300)
 
 # POST /_sandbox/orders/.../refund runs backTransReq 04 (scenario rules match it); ACP closes no consume
 ACTION_METHODS = {"refund": "refund"}
+# What a scenario rule's match.operation may name beside the neutral operations: the ACP transactions (faults.py),
+# which are also the notifications' names (tests/scenarios keep it complete).
+RULE_METHODS = ("consume", "queryTrans", "refund", "undo")
 
 
 class UnionPayGateway(ActsAsMerchant):
@@ -31,6 +34,7 @@ class UnionPayGateway(ActsAsMerchant):
     merchant_package = "sandbox.gateways.unionpay"  # its create and actions modules (ActsAsMerchant)
     create_methods = ("frontTrans", "appTrans")  # POST /_sandbox/orders, the default first
     action_methods = ACTION_METHODS
+    rule_methods = RULE_METHODS
     payment_codes = errors.PAYMENT_FAILURES
     api_errors = errors.API_ERRORS
     neutral_codes = errors.NEUTRAL_CODES

@@ -25,6 +25,16 @@ RETRY_SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 108
 
 # POST /_sandbox/orders/.../refund and .../close run these wire methods (scenario rules match them)
 ACTION_METHODS = {"refund": "refunds.create", "close": "transactions.close"}
+# What a scenario rule's match.operation may name beside the neutral operations: the v3 wire methods and v2
+# endpoints (faults.py) and the notifications' event types (tests/scenarios keep it complete).
+RULE_METHODS = (
+    *("transactions.native", "transactions.jsapi", "transactions.app", "transactions.h5", "transactions.codepay"),
+    *("transactions.query", "transactions.query_by_id", "transactions.close", "transactions.reverse"),
+    *("refunds.create", "refunds.query", "bill.tradebill", "bill.download", "certificates"),
+    *("pay/unifiedorder", "pay/micropay", "pay/orderquery", "pay/refundquery", "pay/closeorder"),
+    *("secapi/pay/reverse", "secapi/pay/refund", "pay/downloadbill", "pay/getsignkey"),
+    *("TRANSACTION.SUCCESS", "REFUND.SUCCESS", "REFUND.ABNORMAL", "REFUND.CLOSED"),
+)
 
 
 class WechatPayGateway(ActsAsMerchant):
@@ -33,6 +43,7 @@ class WechatPayGateway(ActsAsMerchant):
     merchant_package = "sandbox.gateways.wechatpay.v3"  # its create and actions modules (ActsAsMerchant)
     create_methods = ("native", "jsapi", "h5")  # POST /_sandbox/orders, the default first
     action_methods = ACTION_METHODS
+    rule_methods = RULE_METHODS
     payment_codes = codes.PAYMENT_FAILURES
     api_errors = codes.API_MESSAGES
     neutral_codes = codes.NEUTRAL_CODES

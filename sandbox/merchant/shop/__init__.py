@@ -11,6 +11,7 @@ from tinydb import TinyDB
 from tinydb.storages import JSONStorage, MemoryStorage
 from werkzeug.exceptions import HTTPException
 
+from sandbox import favicon
 from sandbox.merchant.demo import Credentials
 from sandbox.merchant.shop import headers
 from sandbox.merchant.shop.gateways.alipay import AlipayIntegration
@@ -47,6 +48,7 @@ def create_shop(settings: ShopSettings | None = None, credentials: Credentials |
     from sandbox.merchant.shop.views import bp
 
     app.register_blueprint(bp)
+    favicon.install(app)
     headers.install(app)
 
     @app.errorhandler(HTTPException)

@@ -4,6 +4,7 @@ notifications (/notify/<gateway>), browser returns (/return/<gateway>), and the 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
@@ -23,6 +24,7 @@ from flask import (
 )
 from markupsafe import Markup
 
+from sandbox.core.clock import BEIJING
 from sandbox.merchant.shop import headers
 from sandbox.merchant.shop.catalog import BY_SKU, MAX_QUANTITY, PRODUCTS, lines_of
 from sandbox.merchant.shop.gateways.base import Inbound
@@ -103,7 +105,8 @@ def pay(no: str):
         return redirect(checkout.url)
     if checkout.kind == "form":
         headers.allow_inline_scripts_of(checkout.html)
-        return Response(f"<!doctype html><meta charset=utf-8><title>To the cashier</title>{checkout.html}")
+        icon = f'<link rel="icon" href="{url_for("favicon_svg")}" type="image/svg+xml">'
+        return Response(f"<!doctype html><meta charset=utf-8>{icon}<title>To the cashier</title>{checkout.html}")
     if checkout.kind == "qr":
         code = segno.make(checkout.code_url, error="m")
         svg = Markup(code.svg_inline(omitsize=True, dark="#1a1a1a", light="#fff", title=f"Pay order {no}"))
@@ -230,6 +233,13 @@ def notification_log():
 @bp.app_template_filter("yuan")
 def yuan(fen: int) -> str:
     return f"¥{fen / 100:.2f}"
+
+
+@bp.app_template_filter("beijing_time")
+def beijing_time(iso: str, minutes: bool = False) -> str:
+    """A stored time (ISO 8601, UTC) as the sandbox's pages and console show times: Beijing time."""
+    moment = datetime.fromisoformat(iso).astimezone(BEIJING)
+    return moment.strftime("%Y-%m-%d %H:%M" if minutes else "%Y-%m-%d %H:%M:%S")
 
 
 @bp.app_template_filter("urlquote")
