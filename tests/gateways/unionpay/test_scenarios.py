@@ -34,6 +34,9 @@ def rules(live) -> list[dict]:
 
 
 def notifications(live, order_id: str) -> list[dict]:
+    """The order's notification records, once every attempt on its way is recorded: the merchant has a notification
+    before the sandbox has read its answer and written the attempt down, and the flush waits for that."""
+    requests.post(f"{live.url}/_sandbox/notifications/flush", timeout=TIMEOUT).raise_for_status()
     url = f"{live.url}/_sandbox/notifications?gateway=unionpay&out_trade_no={order_id}"
     return requests.get(url, timeout=TIMEOUT).json()["notifications"]
 
