@@ -68,8 +68,10 @@ def test_stop_lets_a_request_in_flight_finish_and_closes_idle_connections():
         return hello(environ, start_response)
 
     server = HttpServer(slow, "127.0.0.1", 0).start()
-    busy = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    # `waiting` connects first: the server accepts in order, so once `busy`'s request runs, `waiting` was accepted
+    # too (a connection still in the listen backlog when the listener closes is reset, not closed).
     waiting = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    busy = socket.create_connection(("127.0.0.1", server.port), timeout=5)
     busy.sendall(REQUEST)
     assert entered.wait(5)
     stopper = threading.Thread(target=server.stop, kwargs={"grace": 5})

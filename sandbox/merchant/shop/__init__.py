@@ -11,7 +11,7 @@ from tinydb import TinyDB
 from tinydb.storages import JSONStorage, MemoryStorage
 from werkzeug.exceptions import HTTPException
 
-from sandbox import favicon
+import sandbox.favicon as favicon
 from sandbox.merchant.demo import Credentials
 from sandbox.merchant.shop import headers
 from sandbox.merchant.shop.gateways.alipay import AlipayIntegration

@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 PACKAGED_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"  # sandbox/fixtures
+# The zone its pages show times in: China Standard Time, the gateways' own (and the sandbox's pages' and console's).
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def utc_now() -> datetime:

@@ -24,12 +24,12 @@ from flask import (
 )
 from markupsafe import Markup
 
-from sandbox.core.clock import BEIJING
 from sandbox.merchant.shop import headers
 from sandbox.merchant.shop.catalog import BY_SKU, MAX_QUANTITY, PRODUCTS, lines_of
 from sandbox.merchant.shop.gateways.base import Inbound
 from sandbox.merchant.shop.orders import REFUND_OPEN, OrderError, total
 from sandbox.merchant.shop.service import Shop
+from sandbox.merchant.shop.settings import BEIJING
 
 bp = Blueprint("shop", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
