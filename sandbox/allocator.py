@@ -13,9 +13,7 @@ Only where the C library is glibc, and never over a setting the user made with g
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
-import platform
 
 # mallopt(3) parameters, and the environment variable that sets each at start-up.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
@@ -28,10 +26,12 @@ SETTINGS = (
 
 def tune_for_a_server() -> list[str]:
     """Apply the settings glibc accepts; answers the names of those applied (none off glibc)."""
-    if platform.libc_ver()[0] != "glibc":
-        return []
+    # glibc answers its version here; ctypes.util.find_library would spawn ldconfig (about 40 ms at every start),
+    # and platform.libc_ver reads the interpreter's binary: the process already has glibc loaded, so ask it.
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
+        if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
+            return []
+        libc = ctypes.CDLL(None)  # the symbols the process has loaded, glibc's mallopt among them
+    except (ValueError, OSError, AttributeError):
         return []
     return [name for parameter, name, value in SETTINGS if name not in os.environ and libc.mallopt(parameter, value)]

@@ -12,8 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote_plus, urlsplit
 
-from Crypto.PublicKey import RSA
-
 from sandbox.core import crypto
 from sandbox.core.signdiff import PAIRS, Difference, differences, pair
 from sandbox.errors import InvalidParameter
@@ -222,7 +220,7 @@ def decoded_length(signature: str) -> int:
 class RsaSignature:
     """What a PKCS#1 v1.5 signature says under a public key: whether that key made it, with which hash, over what."""
 
-    def __init__(self, key: RSA.RsaKey, signature: str, hex_first: bool = False) -> None:
+    def __init__(self, key: crypto.RsaKey, signature: str, hex_first: bool = False) -> None:
         """`hex_first`: the signed bytes are the lower-case hex digest of the message (UnionPay's double hash)."""
         self.key = key
         self.recovered = crypto.recover_digest(key, signature)
@@ -245,7 +243,7 @@ def first_covered(check: RsaSignature, candidates: Iterable[tuple[str, bytes]]) 
     return next(((hint, message) for hint, message in candidates if check.covers(message)), None)
 
 
-def explain_other_key(diagnosis: Diagnosis, signature: str, key: RSA.RsaKey, demo_pem: str, hex_first: bool) -> None:
+def explain_other_key(diagnosis: Diagnosis, signature: str, key: crypto.RsaKey, demo_pem: str, hex_first: bool) -> None:
     """The registered key did not make the signature: say whether the demo key did, or none the sandbox knows."""
     if decoded_length(signature) != key.size_in_bytes():
         diagnosis.hint(
@@ -268,7 +266,7 @@ def explain_other_key(diagnosis: Diagnosis, signature: str, key: RSA.RsaKey, dem
 
 def forensics(
     result: Diagnosis,
-    key: RSA.RsaKey,
+    key: crypto.RsaKey,
     signature: str,
     demo_pem: str,
     signed: bytes,

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 
-from Crypto.PublicKey import RSA
-
 from sandbox.core import crypto
 from sandbox.core.canonical import sorted_query, split_pairs
 
@@ -26,12 +24,12 @@ def digest_hex(fields: dict[str, str], version: str = "5.1.0") -> str:
     return text_hash(signing_string(fields).encode("utf-8")).hexdigest()
 
 
-def sign(fields: dict[str, str], key: RSA.RsaKey, version: str = "5.1.0") -> str:
+def sign(fields: dict[str, str], key: crypto.RsaKey, version: str = "5.1.0") -> str:
     _, rsa_hash = HASHES[version]
     return crypto.sign(key, digest_hex(fields, version).encode(), rsa_hash)
 
 
-def verify(fields: dict[str, str], key: RSA.RsaKey, version: str = "5.1.0") -> bool:
+def verify(fields: dict[str, str], key: crypto.RsaKey, version: str = "5.1.0") -> bool:
     if version not in HASHES:
         return False
     _, rsa_hash = HASHES[version]

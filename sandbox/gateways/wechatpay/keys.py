@@ -9,8 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from Crypto.Cipher import AES
-
 from sandbox.core import crypto
 
 PUBLIC_KEY_MODE, CERTIFICATE_MODE, MIGRATING_MODE = "public_key", "certificate", "migrating"
@@ -73,6 +71,8 @@ def notification_key(merchant: dict | None, order_mode: str, chance: Callable[[f
 
 def aead_encrypt(apiv3_key: str, nonce: str, plaintext: str, associated_data: str) -> str:
     """AEAD_AES_256_GCM as WeChat Pay uses it: base64 of ciphertext with the 16-byte tag appended."""
+    from Crypto.Cipher import AES  # pycryptodome loads cffi: imported on first use, not at start
+
     cipher = AES.new(apiv3_key.encode("utf-8"), AES.MODE_GCM, nonce=nonce.encode("utf-8"))
     cipher.update(associated_data.encode("utf-8"))
     ciphertext, tag = cipher.encrypt_and_digest(plaintext.encode("utf-8"))

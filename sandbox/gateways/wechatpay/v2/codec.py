@@ -9,8 +9,6 @@ import hashlib
 import hmac
 from xml.etree.ElementTree import ParseError
 
-from Crypto.Cipher import AES
-from Crypto.Util.Padding import pad
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import fromstring
 
@@ -132,6 +130,9 @@ def signed(fields: dict, key: str, sign_type: str = MD5) -> str:
 def encrypt_req_info(key: str, plaintext: str) -> str:
     """A refund notification's req_info: AES-256-ECB under md5(key) in hex, PKCS#7, base64
     (docs/protocols/wechatpay-v2.md#notifications)."""
+    from Crypto.Cipher import AES  # pycryptodome loads cffi: imported on first use, not at start
+    from Crypto.Util.Padding import pad
+
     aes_key = hashlib.md5(key.encode("utf-8")).hexdigest().encode("ascii")
     cipher = AES.new(aes_key, AES.MODE_ECB)
     return base64.b64encode(cipher.encrypt(pad(plaintext.encode("utf-8"), AES.block_size))).decode("ascii")

@@ -14,9 +14,6 @@ import hashlib
 import re
 from dataclasses import replace
 
-from Crypto.Cipher import AES
-from Crypto.Util.Padding import unpad
-
 from sandbox.core import ports
 from sandbox.core.models import Notification, Order, Refund
 from sandbox.core.ports import NotificationDraft
@@ -203,6 +200,9 @@ def _shape_refund(fields: dict, key: str, effects: dict) -> tuple[str, list[str]
 
 
 def _open_req_info(req_info: str, key: str) -> dict:
+    from Crypto.Cipher import AES  # pycryptodome loads cffi: imported on first use, not at start
+    from Crypto.Util.Padding import unpad
+
     aes_key = hashlib.md5(key.encode("utf-8")).hexdigest().encode("ascii")
     plain = unpad(AES.new(aes_key, AES.MODE_ECB).decrypt(base64.b64decode(req_info)), AES.block_size)
     return codec.parse(plain.replace(b"<root>", b"<xml>").replace(b"</root>", b"</xml>"), MAX_ACK * 16)

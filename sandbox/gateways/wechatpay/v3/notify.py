@@ -9,8 +9,6 @@ import json
 import time
 from dataclasses import replace
 
-from Crypto.Cipher import AES
-
 from sandbox.core import ports
 from sandbox.core.models import Notification, Order, Refund
 from sandbox.core.ports import NotificationDraft
@@ -184,6 +182,8 @@ def _text(body: dict) -> str:
 
 
 def _open(body: dict, merchant: dict) -> dict:
+    from Crypto.Cipher import AES  # pycryptodome loads cffi: imported on first use, not at start
+
     resource = body["resource"]
     cipher = AES.new(merchant["apiv3_key"].encode("utf-8"), AES.MODE_GCM, nonce=resource["nonce"].encode("utf-8"))
     cipher.update(resource["associated_data"].encode("utf-8"))
