@@ -7,6 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from tests.examples.native_paid import assert_native_paid
 from tests.tools import require_tool
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "go"
@@ -27,10 +28,4 @@ def test_wechatpay_native_in_go_orders_is_paid_verifies_the_notification_and_que
     }
     done = subprocess.run([go, "run", "."], cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    native, notification, query = done.stdout.splitlines()
-    assert native.startswith("native 200: code_url weixin://wxpay/bizpayurl?pr=")
-    out_trade_no = notification.split()[2]
-    assert notification == f"notification verified: {out_trade_no} SUCCESS 990"
-    assert query == "query 200: SUCCESS"
-    order = http.get(f"{live.url}/_sandbox/orders/wechatpay/1900000109/{out_trade_no}", timeout=5).json()
-    assert order["status"] == "paid"
+    assert_native_paid(done.stdout.splitlines(), live, http)

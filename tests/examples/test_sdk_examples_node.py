@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.examples.native_paid import assert_native_paid
 from tests.tools import require_tool
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "node"
@@ -51,10 +52,4 @@ def test_alipay_example_precreates_is_paid_verifies_the_notification_and_queries
 def test_wechatpay_example_through_the_proxy_verifies_and_decrypts_the_notification(live, sandbox_proxy, http):
     proxy = {"GLOBAL_AGENT_HTTP_PROXY": sandbox_proxy.url, "NODE_EXTRA_CA_CERTS": str(sandbox_proxy.ca_file)}
     env = environment(live.url, **proxy)
-    native, notification, query = run_example([node(), "-r", "global-agent/bootstrap", "wechatpay.js"], env)
-    assert native.startswith("native 200: code_url weixin://wxpay/bizpayurl?pr=")
-    out_trade_no = notification.split()[2]
-    assert notification == f"notification verified: {out_trade_no} SUCCESS 990"
-    assert query == "query 200: SUCCESS"
-    order = http.get(f"{live.url}/_sandbox/orders/wechatpay/1900000109/{out_trade_no}", timeout=5).json()
-    assert order["status"] == "paid"
+    assert_native_paid(run_example([node(), "-r", "global-agent/bootstrap", "wechatpay.js"], env), live, http)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.examples.native_paid import assert_native_paid
 from tests.tools import require_tool
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "php"
@@ -29,18 +30,8 @@ def run_example(**env: str) -> list[str]:
     return done.stdout.splitlines()
 
 
-def assert_paid(lines: list[str], live, http) -> None:
-    native, notification, query = lines
-    assert native.startswith("native 200: code_url weixin://wxpay/bizpayurl?pr=")
-    out_trade_no = notification.split()[2]
-    assert notification == f"notification verified: {out_trade_no} SUCCESS 990"
-    assert query == "query 200: SUCCESS"
-    order = http.get(f"{live.url}/_sandbox/orders/wechatpay/1900000109/{out_trade_no}", timeout=5).json()
-    assert order["status"] == "paid"
-
-
 def test_guzzle_with_base_uri_at_the_sandbox(live, http):
-    assert_paid(run_example(SANDBOX_URL=live.url, WECHATPAY_BASE_URI=f"{live.url}/"), live, http)
+    assert_native_paid(run_example(SANDBOX_URL=live.url, WECHATPAY_BASE_URI=f"{live.url}/"), live, http)
 
 
 def test_guzzle_on_wechat_pays_own_url_through_the_proxy(live, sandbox_proxy, http):
@@ -50,4 +41,4 @@ def test_guzzle_on_wechat_pays_own_url_through_the_proxy(live, sandbox_proxy, ht
         HTTPS_PROXY=sandbox_proxy.url,  # Guzzle reads it itself
         PAYSANDBOX_CA=str(sandbox_proxy.ca_file),
     )
-    assert_paid(lines, live, http)
+    assert_native_paid(lines, live, http)
