@@ -9,7 +9,6 @@ That every hosted page and shop page works under its CSP is shown by the browser
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 from playwright.sync_api import expect
@@ -18,6 +17,7 @@ from sandbox.merchant.alipay import AlipayClient
 from sandbox.merchant.shop import create_shop
 from sandbox.merchant.shop.settings import ShopSettings
 from tests.conftest import watch_csp
+from tests.raw_http import exchange
 
 SHOP_ORIGIN = "http://shop.example:8010"
 
@@ -146,11 +146,7 @@ def test_inline_script_on_a_page_is_reported_as_a_violation(browser):
 
 
 def test_the_http_servers_own_refusal_of_an_oversized_request_line_is_plain_text_with_nosniff(live):
-    with socket.create_connection((live.host, live.port), timeout=5) as sock:
-        sock.sendall(b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
+    answer = exchange(live.port, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", live.host)
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 414 ") and b"\r\nX-Content-Type-Options: nosniff" in head
     assert b"Content-Type: text/plain; charset=utf-8" in head and body.startswith(b"paysandbox: 414 ")

@@ -8,6 +8,7 @@ import socket
 import threading
 
 from sandbox.transport.plain import HttpServer
+from tests.raw_http import exchange
 
 REQUEST = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -89,11 +90,7 @@ def test_stop_lets_a_request_in_flight_finish_and_closes_idle_connections():
 def test_an_over_long_request_line_is_refused_with_a_plain_414():
     server = HttpServer(hello, "127.0.0.1", 0).start()
     try:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-            sock.sendall(b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-            reply = b""
-            while chunk := sock.recv(65536):
-                reply += chunk
+        reply = exchange(server.port, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
         head, _, body = reply.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 414 ") and b"X-Content-Type-Options: nosniff" in head
         assert body.startswith(b"paysandbox: 414 Request-URI Too Long")

@@ -16,16 +16,7 @@ from sandbox.merchant.alipay import AlipayClient
 from sandbox.transport import ports
 from sandbox.transport.hosts import DIRECT_URL, PROVIDER_HOSTS
 from tests.conftest import FIXTURES, wechatpayv3_client
-
-
-def exchange(port: int, data: bytes) -> bytes:
-    """Send raw bytes to a port, answer what comes back until the server closes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(data)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
+from tests.raw_http import exchange
 
 
 def status_and_text(answer: bytes) -> tuple[int, str]:
