@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 import threading
 
+import pytest
+
 from sandbox.core import destinations, notify_http
 from sandbox.core.notify_pool import IDLE
 
@@ -57,54 +59,53 @@ class Merchant:
         self._listener.close()
 
 
+@pytest.fixture
+def merchant_with():
+    """Merchant(**options) for the test; afterwards every kept connection is closed and the merchants stopped."""
+    started: list[Merchant] = []
+
+    def start(**options) -> Merchant:
+        started.append(Merchant(**options))
+        return started[-1]
+
+    yield start
+    IDLE.close_all()
+    for merchant in started:
+        merchant.stop()
+
+
 def post(url: str, allow: destinations.Allowlist | None = None) -> notify_http.Reply:
     target = destinations.parse_url(url)
     return notify_http.post(target, destinations.addresses_to_reach(target, allow), b"body", {}, 5.0)
 
 
-def test_attempts_to_one_merchant_share_one_connection():
-    merchant = Merchant()
-    try:
-        for _ in range(3):
-            assert post(merchant.url).text == "success"
-        assert (merchant.connections, merchant.requests) == (1, 3)
-    finally:
-        IDLE.close_all()
-        merchant.stop()
-
-
-def test_a_kept_connection_closed_while_idle_is_replaced_and_the_merchant_gets_each_request_once():
-    merchant = Merchant(one_each=True)
-    try:
-        for _ in range(3):
-            assert post(merchant.url).text == "success"
-        assert merchant.requests == 3
-        assert merchant.connections == 3
-    finally:
-        IDLE.close_all()
-        merchant.stop()
-
-
-def test_a_kept_connection_is_reused_only_to_an_address_the_attempt_may_reach():
-    merchant = Merchant()
-    try:
+def test_attempts_to_one_merchant_share_one_connection(merchant_with):
+    merchant = merchant_with()
+    for _ in range(3):
         assert post(merchant.url).text == "success"
-        target = destinations.parse_url(merchant.url)
-        elsewhere = [(socket.AF_INET, ("127.0.0.2", target.port))]
-        assert IDLE.take(target, elsewhere) is None  # kept to 127.0.0.1: not handed to an attempt allowed elsewhere
-        assert post(merchant.url).text == "success"
-        assert merchant.connections == 2  # the kept one was closed when refused, so the next attempt connected anew
-    finally:
-        IDLE.close_all()
-        merchant.stop()
+    assert (merchant.connections, merchant.requests) == (1, 3)
 
 
-def test_a_kept_connection_that_fails_before_any_answer_is_replaced_within_the_attempt():
-    merchant = Merchant(drop_second=True)
-    try:
+def test_a_kept_connection_closed_while_idle_is_replaced_and_the_merchant_gets_each_request_once(merchant_with):
+    merchant = merchant_with(one_each=True)
+    for _ in range(3):
         assert post(merchant.url).text == "success"
-        assert post(merchant.url).text == "success"  # the kept connection dropped it: sent again on a new one
-        assert (merchant.connections, merchant.requests) == (2, 2)
-    finally:
-        IDLE.close_all()
-        merchant.stop()
+    assert merchant.requests == 3
+    assert merchant.connections == 3
+
+
+def test_a_kept_connection_is_reused_only_to_an_address_the_attempt_may_reach(merchant_with):
+    merchant = merchant_with()
+    assert post(merchant.url).text == "success"
+    target = destinations.parse_url(merchant.url)
+    elsewhere = [(socket.AF_INET, ("127.0.0.2", target.port))]
+    assert IDLE.take(target, elsewhere) is None  # kept to 127.0.0.1: not handed to an attempt allowed elsewhere
+    assert post(merchant.url).text == "success"
+    assert merchant.connections == 2  # the kept one was closed when refused, so the next attempt connected anew
+
+
+def test_a_kept_connection_that_fails_before_any_answer_is_replaced_within_the_attempt(merchant_with):
+    merchant = merchant_with(drop_second=True)
+    assert post(merchant.url).text == "success"
+    assert post(merchant.url).text == "success"  # the kept connection dropped it: sent again on a new one
+    assert (merchant.connections, merchant.requests) == (2, 2)
