@@ -47,7 +47,7 @@ class IdleConnections:
                 self._count -= 1
                 if not kept_list:
                     del self._kept[_key(target)]
-            if kept.sockaddr in allowed and time.monotonic() - kept.since < IDLE_SECONDS and _quiet(kept.sock):
+            if kept.sockaddr in allowed and time.monotonic() - kept.since < IDLE_SECONDS and quiet(kept.sock):
                 return kept
             _close(kept)
 
@@ -116,8 +116,9 @@ def _key(target: Target) -> tuple:
     return (target.scheme, target.host, target.port)
 
 
-def _quiet(sock: socket.socket) -> bool:
-    """Nothing to read on an idle connection: readable means the merchant closed it (or sent what nobody asked)."""
+def quiet(sock: socket.socket) -> bool:
+    """Nothing to read on an idle connection: readable means the peer closed it (or sent what nobody asked). Also
+    what the pytest plugin's kept control connections are checked with before reuse."""
     poller = select.poll()  # not select.select: that refuses descriptors past 1023
     try:
         poller.register(sock, select.POLLIN)

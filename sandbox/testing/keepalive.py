@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json as jsonlib
-import select
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
@@ -12,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from requests.utils import requote_uri
 
 from sandbox.control import NAMESPACE_HEADER, Control, ControlError
+from sandbox.core.notify_pool import quiet
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class Connections:
                 connection = self._idle.pop() if self._idle else None
             if connection is None:
                 break
-            if _quiet(connection):
+            if connection.sock is not None and quiet(connection.sock):
                 connection.sock.settimeout(timeout)
                 return connection, True
             connection.close()
@@ -92,18 +92,6 @@ class Connections:
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
-
-
-def _quiet(connection: http.client.HTTPConnection) -> bool:
-    """Still open with nothing to read: a readable idle socket means the sandbox closed it (or sent garbage)."""
-    sock = connection.sock
-    if sock is None:
-        return False
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return False
-    return not readable
 
 
 class KeptControl(Control):
