@@ -19,12 +19,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.config import Config
+from sandbox.config import PACKAGED_FIXTURES, Config
 from sandbox.control import Control, ControlError
 from sandbox.testing.handle import SandboxHandle, Shared
 from sandbox.testing.receiver import NotificationReceiver
 
-FIXTURES = Config().fixtures_dir  # the packaged TEST-ONLY fixtures: the demo merchants' ids and keys
+FIXTURES = str(PACKAGED_FIXTURES)  # the packaged TEST-ONLY fixtures: the demo merchants' ids and keys
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
