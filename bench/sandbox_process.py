@@ -81,12 +81,15 @@ def servers(with_gunicorn: bool = True) -> dict[str, list[str]]:
 class Server:
     """One sandbox process on a free loopback port, its output in a temporary file (an unread pipe would stall it)."""
 
-    def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None, bind: bool = False) -> None:
+        """`bind`: a plain gunicorn command (not the sandbox's config, which reads SANDBOX_PORT), told its port with
+        --bind."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop)
         settings = {"SANDBOX_PORT": str(self.port), "SANDBOX_HOST": "127.0.0.1", "SANDBOX_LOG_LEVEL": "WARNING"}
         extra = ["--port", str(self.port)] if argv[-1] == "serve" else []
+        extra += ["--bind", f"127.0.0.1:{self.port}"] if bind else []
         self.process = subprocess.Popen(
             [*argv, *extra], cwd=ROOT, env={**os.environ, **settings, **(env or {})}, stdout=self._log, stderr=self._log
         )
