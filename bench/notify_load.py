@@ -159,14 +159,10 @@ def delivery_floor(receivers, count: int) -> float:
     keys = [f"FLOOR-{n}" for n in range(count)]
     before = time.process_time(), sum(receivers.cpu())
     with socket.create_connection(("127.0.0.1", receivers.port)) as sock:
-        reader = sock.makefile("rb")
         for out_trade_no in keys:
-            sock.sendall(notification_request(receivers.port, out_trade_no, key, "keep-alive"))
-            length = 0
-            while (line := reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            reader.read(length)
+            status, open_ = _exchange(sock, notification_request(receivers.port, out_trade_no, key, "keep-alive"))
+            if status != 200 or not open_:
+                raise SystemExit(f"the receiver answered {status} (open: {open_}) to a notification of the floor")
     spent = time.process_time() - before[0] + sum(receivers.cpu()) - before[1]
     if len(receivers.wait_for(set(keys), timeout=60)) < count:
         raise SystemExit("the receiver did not verify every notification of the delivery floor")
