@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tomllib
@@ -24,6 +23,7 @@ from packaging.requirements import Requirement
 
 from sandbox import __version__
 from tests.examples.test_readme_nutshell import nutshell
+from tests.test_cli import free_port
 
 pytestmark = pytest.mark.release
 
@@ -113,9 +113,7 @@ def test_the_wheel_alone_in_a_fresh_virtualenv_serves_and_passes_the_readme_nuts
     assert Path(where.strip()).is_relative_to(venv), where  # the installed package, not the checkout
     assert run([paysandbox, "--version"], cwd=work, env=env) == f"paysandbox {__version__}\n"
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [paysandbox, "serve", "--port", str(port)],
         cwd=work,
