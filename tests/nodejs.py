@@ -22,11 +22,12 @@ NODE_DIR = Path(__file__).resolve().parent / "node"
 REPLY_TIMEOUT = 30  # seconds: a call that hangs fails its test instead of the whole run
 
 
-def require_node() -> str:
-    """The node executable, once tests/node/node_modules is there; a failure with the fix otherwise."""
+def require_node(folder: Path = NODE_DIR) -> str:
+    """The node executable, once `folder`/node_modules (npm ci's, from its lockfile) is there; a failure with the fix
+    otherwise."""
     node = require_tool("node", "nodejs npm")
-    if not (NODE_DIR / "node_modules").is_dir():
-        pytest.fail(f"{NODE_DIR}/node_modules is missing: run `npm ci` in {NODE_DIR} (scripts/test.sh does)")
+    if not (folder / "node_modules").is_dir():
+        pytest.fail(f"{folder}/node_modules is missing: run `npm ci` in {folder} (scripts/test.sh does)")
     return node
 
 

@@ -10,20 +10,10 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.examples.native_paid import assert_native_paid
-from tests.tools import require_tool
+from tests.nodejs import require_node
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "node"
-
-
-def node() -> str:
-    """node, once examples/node/node_modules is installed; a failure with the fix otherwise (never a skip)."""
-    found = require_tool("node", "nodejs npm")
-    if not (EXAMPLES / "node_modules").is_dir():
-        pytest.fail(f"{EXAMPLES}/node_modules is missing: run `npm ci` in {EXAMPLES} (scripts/test.sh does)")
-    return found
 
 
 def environment(sandbox_url: str, **extra: str) -> dict[str, str]:
@@ -40,7 +30,7 @@ def run_example(command: list[str], env: dict[str, str]) -> list[str]:
 
 
 def test_alipay_example_precreates_is_paid_verifies_the_notification_and_queries(live, http):
-    precreate, notification, query = run_example([node(), "alipay.js"], environment(live.url))
+    precreate, notification, query = run_example([require_node(EXAMPLES), "alipay.js"], environment(live.url))
     assert precreate.startswith(f"precreate 200: qr_code {live.url}/cashier/alipay/qr/")
     out_trade_no = notification.split()[2]
     assert notification == f"notification verified: {out_trade_no} TRADE_SUCCESS 9.90"
@@ -52,4 +42,5 @@ def test_alipay_example_precreates_is_paid_verifies_the_notification_and_queries
 def test_wechatpay_example_through_the_proxy_verifies_and_decrypts_the_notification(live, sandbox_proxy, http):
     proxy = {"GLOBAL_AGENT_HTTP_PROXY": sandbox_proxy.url, "NODE_EXTRA_CA_CERTS": str(sandbox_proxy.ca_file)}
     env = environment(live.url, **proxy)
-    assert_native_paid(run_example([node(), "-r", "global-agent/bootstrap", "wechatpay.js"], env), live, http)
+    lines = run_example([require_node(EXAMPLES), "-r", "global-agent/bootstrap", "wechatpay.js"], env)
+    assert_native_paid(lines, live, http)
