@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 from tests.conftest import WECHAT, WECHAT_MERCHANT, WECHAT_PUBLIC_KEY_ID
-from tests.tools import JDK, require_tool, run_java
-
-
-def truststore(ca_file, folder) -> str:
-    """`keytool -importcert` of the sandbox CA, as a Java user makes it."""
-    store = folder / "paysandbox-truststore.p12"
-    command = [require_tool("keytool", JDK), "-importcert", "-noprompt", "-alias", "paysandbox", "-file", str(ca_file)]
-    command += ["-keystore", str(store), "-storetype", "PKCS12", "-storepass", "changeit"]
-    subprocess.run(command, check=True, capture_output=True, timeout=60)
-    return str(store)
+from tests.tools import java_proxy_options, run_java
 
 
 def test_java_httpclient_signs_and_verifies_wechat_pay_v3_through_the_proxy(transport, tmp_path, http):
-    properties = (
-        "-Dhttps.proxyHost=127.0.0.1",
-        f"-Dhttps.proxyPort={transport.proxy_port}",
-        f"-Djavax.net.ssl.trustStore={truststore(transport.ca_file, tmp_path)}",
-        "-Djavax.net.ssl.trustStorePassword=changeit",
-        "-Djdk.net.hosts.file=/dev/null",  # no name resolves here: only the proxy can reach the host
-    )
+    properties = java_proxy_options(transport.proxy_port, transport.ca_file, tmp_path)
     lines = run_java(
         "WechatPayV3Client.java",
         WECHAT_MERCHANT["merchant_id"],
